@@ -1,0 +1,1 @@
+//! Placeholder: the derive arrives with issue 4.

@@ -1,0 +1,445 @@
+//! The file backend: `<root>/<namespace>/<name>.json`.
+//!
+//! - Writes go to a temporary file in the same directory, are fsynced and
+//!   renamed over the target, so a reader sees the old or the new value,
+//!   never half of one.
+//! - Compare-and-set holds across processes: every write and delete holds an
+//!   exclusive OS lock (`flock`) on the root directory itself from the
+//!   version check to the rename, so no lock file can clash with a name.
+//! - A version hashes the file's content with its inode, size and
+//!   timestamps, so it changes on every write (also by an editor).
+//! - Names are validated before any path is built, and a symlink that leads
+//!   out of the root is refused.
+//! - Entries that are not `*.json` are skipped with a warning; a name like
+//!   `a.b.json` is the configuration `a.b`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{check_size, Backend, Expect, Version, Versioned};
+use crate::error::{Error, Result};
+use crate::name::{ConfigName, ConfigPath, Namespace};
+
+const TMP_PREFIX: &str = ".confo-tmp.";
+const EXT: &str = ".json";
+
+/// A directory tree of JSON files, shared safely by several processes.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use confo::backend::{Backend, Expect, FileBackend};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = FileBackend::new(dir.path());
+/// store.write(&"systemA/database".parse()?, br#"{"port":5432}"#, Expect::Absent).await?;
+/// assert!(dir.path().join("systemA/database.json").is_file());
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct FileBackend {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    root: PathBuf,
+    describe: String,
+}
+
+static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl FileBackend {
+    /// A backend over `root`. Nothing is touched until the first operation;
+    /// the root is created by the first write.
+    pub fn new(root: impl AsRef<Path>) -> Self {
+        let root = root.as_ref();
+        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+        let describe = format!("file://{}", root.display());
+        Self {
+            inner: Arc::new(Inner { root, describe }),
+        }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.inner.root
+    }
+
+    async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> Result<T> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(|e| Error::Backend {
+                backend: self.inner.describe.clone(),
+                op: "run",
+                path: self.inner.root.display().to_string(),
+                message: format!("file task failed: {e}"),
+            })?
+    }
+}
+
+impl Inner {
+    fn ns_dir(&self, ns: &Namespace) -> PathBuf {
+        self.root.join(ns.as_str())
+    }
+
+    fn file(&self, path: &ConfigPath) -> PathBuf {
+        self.ns_dir(path.namespace())
+            .join(format!("{}{EXT}", path.name()))
+    }
+
+    fn io(&self, op: &'static str, path: &Path, source: io::Error) -> Error {
+        Error::Io {
+            backend: self.describe.clone(),
+            op,
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    fn not_found(&self, path: &ConfigPath) -> Error {
+        Error::NotFound {
+            backend: self.describe.clone(),
+            path: path.to_string(),
+        }
+    }
+
+    fn namespace_missing(&self, ns: &Namespace) -> Error {
+        let known = self
+            .namespaces()
+            .map(|v| {
+                v.iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        Error::NamespaceNotFound {
+            backend: self.describe.clone(),
+            namespace: ns.to_string(),
+            known,
+        }
+    }
+
+    /// Refuses `path` if a symlink on it leads out of the root.
+    fn confine(&self, path: &Path) -> Result<()> {
+        let is_link = |p: &Path| {
+            fs::symlink_metadata(p)
+                .map(|m| m.file_type().is_symlink())
+                .unwrap_or(false)
+        };
+        let parent = path.parent().unwrap_or(&self.root);
+        if !is_link(path) && !is_link(parent) {
+            return Ok(());
+        }
+        let root = fs::canonicalize(&self.root).map_err(|e| self.io("resolve", &self.root, e))?;
+        let real = fs::canonicalize(path).map_err(|e| self.io("resolve", path, e))?;
+        if real.starts_with(&root) {
+            Ok(())
+        } else {
+            Err(Error::Backend {
+                backend: self.describe.clone(),
+                op: "follow",
+                path: path.display().to_string(),
+                message: format!(
+                    "it is a symlink to {}, outside the root; confo never leaves its root",
+                    real.display()
+                ),
+            })
+        }
+    }
+
+    fn lock(&self) -> Result<File> {
+        fs::create_dir_all(&self.root).map_err(|e| self.io("create", &self.root, e))?;
+        let dir = File::open(&self.root).map_err(|e| self.io("open", &self.root, e))?;
+        dir.lock().map_err(|e| self.io("lock", &self.root, e))?;
+        Ok(dir)
+    }
+
+    /// Reads the file at `path`, `None` if it does not exist.
+    fn read_file(&self, cfg: &ConfigPath) -> Result<Option<Versioned>> {
+        let path = self.file(cfg);
+        let mut file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(None),
+            Err(e) => return Err(self.io("open", &path, e)),
+        };
+        self.confine(&path)?;
+        let meta = file.metadata().map_err(|e| self.io("stat", &path, e))?;
+        if !meta.is_file() {
+            return Err(Error::Backend {
+                backend: self.describe.clone(),
+                op: "read",
+                path: path.display().to_string(),
+                message: "it is not a regular file; remove or rename it".into(),
+            });
+        }
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.read_to_end(&mut bytes)
+            .map_err(|e| self.io("read", &path, e))?;
+        let version = version_of(&bytes, &meta);
+        Ok(Some(Versioned {
+            bytes: Arc::from(bytes),
+            version,
+        }))
+    }
+
+    fn namespaces(&self) -> Result<Vec<Namespace>> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(self.io("list", &self.root, e)),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| self.io("list", &self.root, e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping entry whose name is not UTF-8");
+                continue;
+            };
+            if !entry.path().is_dir() {
+                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping a file at the root: namespaces are directories");
+                continue;
+            }
+            match Namespace::new(name) {
+                Ok(ns) => out.push(ns),
+                Err(e) => {
+                    tracing::warn!(backend = %self.describe, error = %e, "skipping directory")
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn configs(&self, ns: &Namespace) -> Result<Vec<ConfigName>> {
+        let dir = self.ns_dir(ns);
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Err(self.namespace_missing(ns))
+            }
+            Err(e) => return Err(self.io("list", &dir, e)),
+        };
+        self.confine(&dir)?;
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| self.io("list", &dir, e))?;
+            let file_name = entry.file_name();
+            let Some(file_name) = file_name.to_str() else {
+                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping entry whose name is not UTF-8");
+                continue;
+            };
+            if file_name.starts_with(TMP_PREFIX) && !file_name.ends_with(EXT) {
+                continue; // a write in progress (or one that crashed)
+            }
+            let Some(stem) = file_name.strip_suffix(EXT) else {
+                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping a file that is not *.json");
+                continue;
+            };
+            match ConfigName::new(stem) {
+                Ok(name) => out.push(name),
+                Err(e) => tracing::warn!(backend = %self.describe, error = %e, "skipping file"),
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn write(&self, cfg: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
+        let _lock = self.lock()?;
+        let current = self.read_file(cfg)?.map(|v| v.version);
+        expect.check(&self.describe, cfg, current)?;
+        let dir = self.ns_dir(cfg.namespace());
+        fs::create_dir_all(&dir).map_err(|e| self.io("create", &dir, e))?;
+        self.confine(&dir)?;
+        let target = self.file(cfg);
+        let tmp = dir.join(format!(
+            "{TMP_PREFIX}{}.{}",
+            std::process::id(),
+            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let result = (|| {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+                .map_err(|e| self.io("create", &tmp, e))?;
+            file.write_all(bytes)
+                .map_err(|e| self.io("write", &tmp, e))?;
+            file.sync_all().map_err(|e| self.io("fsync", &tmp, e))?;
+            fs::rename(&tmp, &target).map_err(|e| self.io("rename", &target, e))?;
+            sync_dir(&dir).map_err(|e| self.io("fsync", &dir, e))?;
+            let meta = file.metadata().map_err(|e| self.io("stat", &target, e))?;
+            Ok(version_of(bytes, &meta))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    fn delete(&self, cfg: &ConfigPath, expect: Expect) -> Result<()> {
+        let _lock = self.lock()?;
+        let current = self.read_file(cfg)?.map(|v| v.version);
+        if current.is_none() {
+            return Err(self.not_found(cfg));
+        }
+        expect.check(&self.describe, cfg, current)?;
+        let path = self.file(cfg);
+        fs::remove_file(&path).map_err(|e| self.io("delete", &path, e))?;
+        let dir = self.ns_dir(cfg.namespace());
+        sync_dir(&dir).map_err(|e| self.io("fsync", &dir, e))
+    }
+
+    fn delete_namespace(&self, ns: &Namespace, recursive: bool) -> Result<()> {
+        let _lock = self.lock()?;
+        let count = self.configs(ns)?.len();
+        if count > 0 && !recursive {
+            return Err(Error::NamespaceNotEmpty {
+                backend: self.describe.clone(),
+                namespace: ns.to_string(),
+                count,
+            });
+        }
+        let dir = self.ns_dir(ns);
+        self.confine(&dir)?;
+        let result = if recursive {
+            fs::remove_dir_all(&dir)
+        } else {
+            fs::remove_dir(&dir)
+        };
+        result.map_err(|e| self.io("delete", &dir, e))?;
+        sync_dir(&self.root).map_err(|e| self.io("fsync", &self.root, e))
+    }
+}
+
+#[async_trait]
+impl Backend for FileBackend {
+    fn describe(&self) -> &str {
+        &self.inner.describe
+    }
+
+    async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
+        self.run(|inner| inner.namespaces()).await
+    }
+
+    async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>> {
+        let ns = namespace.clone();
+        self.run(move |inner| inner.configs(&ns)).await
+    }
+
+    async fn read(&self, path: &ConfigPath) -> Result<Versioned> {
+        let cfg = path.clone();
+        self.run(move |inner| inner.read_file(&cfg)?.ok_or_else(|| inner.not_found(&cfg)))
+            .await
+    }
+
+    async fn read_many(&self, paths: &[ConfigPath]) -> Result<Vec<Option<Versioned>>> {
+        let paths = paths.to_vec();
+        self.run(move |inner| paths.iter().map(|p| inner.read_file(p)).collect())
+            .await
+    }
+
+    async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
+        check_size(self, path, bytes)?;
+        let cfg = path.clone();
+        let bytes = bytes.to_vec();
+        self.run(move |inner| inner.write(&cfg, &bytes, expect))
+            .await
+    }
+
+    async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {
+        let ns = namespace.clone();
+        self.run(move |inner| {
+            fs::create_dir_all(&inner.root).map_err(|e| inner.io("create", &inner.root, e))?;
+            let dir = inner.ns_dir(&ns);
+            match fs::create_dir(&dir) {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(false),
+                Err(e) => Err(inner.io("create", &dir, e)),
+            }
+        })
+        .await
+    }
+
+    async fn delete(&self, path: &ConfigPath, expect: Expect) -> Result<()> {
+        let cfg = path.clone();
+        self.run(move |inner| inner.delete(&cfg, expect)).await
+    }
+
+    async fn delete_namespace(&self, namespace: &Namespace, recursive: bool) -> Result<()> {
+        let ns = namespace.clone();
+        self.run(move |inner| inner.delete_namespace(&ns, recursive))
+            .await
+    }
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// FNV-1a over the content and the file's identity and times: changes on
+/// every write (a new inode per rename, new times per in-place edit), and
+/// two equal versions can only mean equal content.
+fn version_of(bytes: &[u8], meta: &fs::Metadata) -> Version {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let mut hash = OFFSET;
+    let mut feed = |data: &[u8]| {
+        for b in data {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(PRIME);
+        }
+    };
+    feed(bytes);
+    feed(&(bytes.len() as u64).to_le_bytes());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        for n in [
+            meta.dev(),
+            meta.ino(),
+            meta.mtime() as u64,
+            meta.mtime_nsec() as u64,
+            meta.ctime() as u64,
+            meta.ctime_nsec() as u64,
+        ] {
+            feed(&n.to_le_bytes());
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        if let Ok(t) = meta.modified() {
+            if let Ok(d) = t.duration_since(std::time::UNIX_EPOCH) {
+                feed(&d.as_nanos().to_le_bytes());
+            }
+        }
+    }
+    // Keep versions within i64 so every tool that prints them agrees.
+    Version::from_raw(hash >> 1)
+}

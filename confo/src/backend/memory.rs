@@ -1,0 +1,161 @@
+//! The memory backend: the same tree in a map, for users' own unit tests.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+
+use super::{check_size, Backend, Expect, Version, Versioned};
+use crate::error::{Error, Result};
+use crate::name::{ConfigName, ConfigPath, Namespace};
+
+type Tree = BTreeMap<Namespace, BTreeMap<ConfigName, Versioned>>;
+
+/// An in-process store with the semantics of the others (versions,
+/// compare-and-set, size limit). Clones share the same tree.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use confo::backend::{Backend, Expect, MemoryBackend};
+///
+/// let store = MemoryBackend::new();
+/// let other_handle = store.clone();
+/// store.write(&"systemA/database".parse()?, br#"{"port":5432}"#, Expect::Any).await?;
+/// assert_eq!(other_handle.list_namespaces().await?.len(), 1);
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct MemoryBackend {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    tree: Mutex<Tree>,
+    next_version: AtomicU64,
+}
+
+const DESCRIBE: &str = "mem://";
+
+impl MemoryBackend {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn tree(&self) -> MutexGuard<'_, Tree> {
+        // A panic while holding the lock cannot leave the map half-changed
+        // (every change is one insert or remove), so a poisoned lock is safe to use.
+        self.inner.tree.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn next_version(&self) -> Version {
+        Version::from_raw(self.inner.next_version.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    fn namespace_missing(&self, tree: &Tree, namespace: &Namespace) -> Error {
+        Error::NamespaceNotFound {
+            backend: DESCRIBE.into(),
+            namespace: namespace.to_string(),
+            known: tree
+                .keys()
+                .map(|n| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for MemoryBackend {
+    fn describe(&self) -> &str {
+        DESCRIBE
+    }
+
+    async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
+        Ok(self.tree().keys().cloned().collect())
+    }
+
+    async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>> {
+        let tree = self.tree();
+        match tree.get(namespace) {
+            Some(configs) => Ok(configs.keys().cloned().collect()),
+            None => Err(self.namespace_missing(&tree, namespace)),
+        }
+    }
+
+    async fn read(&self, path: &ConfigPath) -> Result<Versioned> {
+        self.tree()
+            .get(path.namespace())
+            .and_then(|c| c.get(path.name()))
+            .cloned()
+            .ok_or_else(|| Error::NotFound {
+                backend: DESCRIBE.into(),
+                path: path.to_string(),
+            })
+    }
+
+    async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
+        check_size(self, path, bytes)?;
+        let mut tree = self.tree();
+        let configs = tree.entry(path.namespace().clone()).or_default();
+        let current = configs.get(path.name()).map(|v| v.version);
+        expect.check(DESCRIBE, path, current)?;
+        let version = self.next_version();
+        configs.insert(
+            path.name().clone(),
+            Versioned {
+                bytes: Arc::from(bytes),
+                version,
+            },
+        );
+        Ok(version)
+    }
+
+    async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {
+        let mut tree = self.tree();
+        if tree.contains_key(namespace) {
+            return Ok(false);
+        }
+        tree.insert(namespace.clone(), BTreeMap::new());
+        Ok(true)
+    }
+
+    async fn delete(&self, path: &ConfigPath, expect: Expect) -> Result<()> {
+        let mut tree = self.tree();
+        let configs = tree.get_mut(path.namespace());
+        let current = configs
+            .as_ref()
+            .and_then(|c| c.get(path.name()))
+            .map(|v| v.version);
+        if current.is_none() {
+            return Err(Error::NotFound {
+                backend: DESCRIBE.into(),
+                path: path.to_string(),
+            });
+        }
+        expect.check(DESCRIBE, path, current)?;
+        if let Some(configs) = configs {
+            configs.remove(path.name());
+        }
+        Ok(())
+    }
+
+    async fn delete_namespace(&self, namespace: &Namespace, recursive: bool) -> Result<()> {
+        let mut tree = self.tree();
+        let count = match tree.get(namespace) {
+            Some(configs) => configs.len(),
+            None => return Err(self.namespace_missing(&tree, namespace)),
+        };
+        if count > 0 && !recursive {
+            return Err(Error::NamespaceNotEmpty {
+                backend: DESCRIBE.into(),
+                namespace: namespace.to_string(),
+                count,
+            });
+        }
+        tree.remove(namespace);
+        Ok(())
+    }
+}

@@ -1,0 +1,273 @@
+//! The [`Backend`] trait and its implementations, one file each.
+//!
+//! A backend stores bytes under validated paths and hands back opaque
+//! [`Version`]s; it knows nothing of user types or serde. Every backend
+//! passes the same conformance suite (`tests/conformance/`).
+//!
+//! ```
+//! use confo::backend::{Backend, Expect, MemoryBackend};
+//! use confo::ConfigPath;
+//!
+//! # tokio_test();
+//! # fn tokio_test() { tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let store = MemoryBackend::new();
+//! let path: ConfigPath = "systemA/database".parse()?;
+//! let v1 = store.write(&path, br#"{"port":5432}"#, Expect::Absent).await?;
+//! let read = store.read(&path).await?;
+//! assert_eq!(read.version, v1);
+//! // A stale writer loses, and is told the current version.
+//! let v2 = store.write(&path, br#"{"port":5433}"#, Expect::Version(v1)).await?;
+//! let err = store.write(&path, br#"{"port":1}"#, Expect::Version(v1)).await.unwrap_err();
+//! assert!(err.is_conflict());
+//! # let _ = v2;
+//! # Ok::<(), confo::Error>(()) }).unwrap() }
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::{Error, Result};
+use crate::name::{ConfigName, ConfigPath, Namespace};
+
+mod file;
+mod memory;
+mod url;
+
+pub use file::FileBackend;
+pub use memory::MemoryBackend;
+pub use url::{open_url, redact, DEFAULT_URL, URL_ENV};
+
+/// Largest value any backend accepts, in bytes.
+///
+/// ZooKeeper refuses packets over its `jute.maxbuffer` (1 MiB, 1,048,575
+/// bytes, by default); the request header and path need room too, so confo
+/// stops at 1 MiB less 1 KiB. Every backend applies the same limit, so a tree
+/// that fits in one fits in all.
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024 - 1024;
+
+/// An opaque version of one stored configuration.
+///
+/// Versions are compared for equality only; any write changes it. Its text
+/// form (`Display`/`FromStr`) is what `confo put --if-version` takes.
+///
+/// ```
+/// let v: confo::backend::Version = "42".parse()?;
+/// assert_eq!(v.to_string(), "42");
+/// # Ok::<(), confo::Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Version(u64);
+
+impl Version {
+    /// Wraps a backend's own version number. For backends only.
+    pub fn from_raw(raw: u64) -> Self {
+        Version(raw)
+    }
+
+    /// The backend's own version number. For backends only.
+    pub fn raw(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl fmt::Debug for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Version({})", self.0)
+    }
+}
+
+impl FromStr for Version {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        s.trim()
+            .parse::<u64>()
+            .map(Version)
+            .map_err(|_| Error::InvalidPath {
+                path: s.to_owned(),
+                reason: "a version is the unsigned number printed by `confo get --version`".into(),
+            })
+    }
+}
+
+/// Bytes read from a backend with the version they had.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Versioned {
+    /// The stored bytes (UTF-8 JSON in a well-kept tree).
+    pub bytes: Arc<[u8]>,
+    /// Their version.
+    pub version: Version,
+}
+
+impl fmt::Debug for Versioned {
+    // Stored values may hold secrets: show the size, never the bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Versioned")
+            .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+/// The condition a write must meet to go through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Write whatever is stored (last writer wins). Avoid where others write.
+    Any,
+    /// Create only: fail with [`Error::VersionConflict`] if the configuration exists.
+    Absent,
+    /// Compare-and-set: fail with [`Error::VersionConflict`] unless the
+    /// stored version is this one.
+    Version(Version),
+}
+
+impl Expect {
+    /// `Some(v)` becomes `Version(v)`, `None` becomes `Absent`: the condition
+    /// for writing back what was read (or found missing).
+    ///
+    /// ```
+    /// use confo::backend::{Expect, Version};
+    /// assert_eq!(Expect::from_read(None), Expect::Absent);
+    /// let v = Version::from_raw(3);
+    /// assert_eq!(Expect::from_read(Some(v)), Expect::Version(v));
+    /// ```
+    pub fn from_read(version: Option<Version>) -> Self {
+        version.map_or(Expect::Absent, Expect::Version)
+    }
+
+    /// Checks this condition against what is stored now; builds the conflict error.
+    pub fn check(self, backend: &str, path: &ConfigPath, current: Option<Version>) -> Result<()> {
+        let ok = match self {
+            Expect::Any => true,
+            Expect::Absent => current.is_none(),
+            Expect::Version(v) => current == Some(v),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(Error::VersionConflict {
+                backend: backend.to_owned(),
+                path: path.to_string(),
+                expected: self.to_string(),
+                current,
+            })
+        }
+    }
+}
+
+impl fmt::Display for Expect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expect::Any => f.write_str("any version"),
+            Expect::Absent => f.write_str("no configuration (create)"),
+            Expect::Version(v) => write!(f, "version {v}"),
+        }
+    }
+}
+
+/// A store of configurations: the one interface every backend implements.
+///
+/// Object safe, so a manager holds `Arc<dyn Backend>`. Every method takes
+/// validated names, so an implementation may build paths from them directly.
+#[async_trait]
+pub trait Backend: Send + Sync + fmt::Debug {
+    /// Where this backend stores, for messages: `file:///abs/dir`, `mem://`,
+    /// `zk://host:port`. Never contains a password.
+    fn describe(&self) -> &str;
+
+    /// Largest value this backend accepts, in bytes.
+    fn max_value_bytes(&self) -> usize {
+        MAX_VALUE_BYTES
+    }
+
+    /// All namespaces, sorted.
+    async fn list_namespaces(&self) -> Result<Vec<Namespace>>;
+
+    /// The configurations of one namespace, sorted.
+    /// [`Error::NamespaceNotFound`] if the namespace does not exist.
+    async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>>;
+
+    /// Reads one configuration. [`Error::NotFound`] if it does not exist.
+    async fn read(&self, path: &ConfigPath) -> Result<Versioned>;
+
+    /// Reads several configurations; `None` for each that does not exist.
+    /// Backends with batches (ZooKeeper multi-read) do this in one round trip.
+    async fn read_many(&self, paths: &[ConfigPath]) -> Result<Vec<Option<Versioned>>> {
+        let mut out = Vec::with_capacity(paths.len());
+        for path in paths {
+            match self.read(path).await {
+                Ok(v) => out.push(Some(v)),
+                Err(Error::NotFound { .. }) => out.push(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Writes one configuration if `expect` holds, creating its namespace
+    /// when missing, and returns the new version. Refuses values over
+    /// [`Backend::max_value_bytes`] with [`Error::ValueTooLarge`].
+    async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version>;
+
+    /// Creates a namespace; `Ok(false)` if it already existed.
+    async fn create_namespace(&self, namespace: &Namespace) -> Result<bool>;
+
+    /// Deletes one configuration if `expect` holds.
+    /// [`Error::NotFound`] if it does not exist.
+    async fn delete(&self, path: &ConfigPath, expect: Expect) -> Result<()>;
+
+    /// Deletes a namespace. Unless `recursive`, refuses with
+    /// [`Error::NamespaceNotEmpty`] when it holds configurations.
+    async fn delete_namespace(&self, namespace: &Namespace, recursive: bool) -> Result<()>;
+}
+
+/// Reads every configuration of a namespace: a listing then one
+/// [`Backend::read_many`]. Configurations deleted between the two are skipped.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use confo::backend::{read_namespace, Backend, Expect, MemoryBackend};
+/// let store = MemoryBackend::new();
+/// store.write(&"ns/a".parse()?, b"{}", Expect::Any).await?;
+/// let all = read_namespace(&store, &"ns".parse()?).await?;
+/// assert_eq!(all.len(), 1);
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
+pub async fn read_namespace(
+    backend: &dyn Backend,
+    namespace: &Namespace,
+) -> Result<Vec<(ConfigName, Versioned)>> {
+    let names = backend.list_configs(namespace).await?;
+    let paths: Vec<ConfigPath> = names
+        .iter()
+        .map(|n| ConfigPath::new(namespace.clone(), n.clone()))
+        .collect();
+    let values = backend.read_many(&paths).await?;
+    Ok(names
+        .into_iter()
+        .zip(values)
+        .filter_map(|(n, v)| v.map(|v| (n, v)))
+        .collect())
+}
+
+/// Refuses a value over `backend`'s size limit, naming the path and the limit.
+pub fn check_size(backend: &dyn Backend, path: &ConfigPath, bytes: &[u8]) -> Result<()> {
+    let limit = backend.max_value_bytes();
+    if bytes.len() > limit {
+        return Err(Error::ValueTooLarge {
+            backend: backend.describe().to_owned(),
+            path: path.to_string(),
+            size: bytes.len(),
+            limit,
+        });
+    }
+    Ok(())
+}

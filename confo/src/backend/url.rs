@@ -1,0 +1,115 @@
+//! Backend URLs: `file://DIR`, `mem://`, `zk://...`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{Backend, FileBackend, MemoryBackend};
+use crate::error::{Error, Result};
+
+/// The URL used when none is given: a `confo` directory under the current one.
+pub const DEFAULT_URL: &str = "file://./confo";
+
+/// The environment variable [`crate::Confo::from_env`] reads.
+pub const URL_ENV: &str = "CONFO_URL";
+
+/// Opens the backend a URL names.
+///
+/// - `file://DIR`: a [`FileBackend`] over `DIR` (relative to the current
+///   directory unless it starts with `/`: `file://./confo`, `file:///etc/confo`);
+/// - `mem://`: a new, empty [`MemoryBackend`];
+/// - `zk://[user:password@]host:port[,host:port...][/chroot]`: ZooKeeper.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = confo::backend::open_url("mem://").await?;
+/// assert_eq!(store.describe(), "mem://");
+/// let err = confo::backend::open_url("ftp://x").await.unwrap_err();
+/// assert!(err.to_string().contains("file://"));
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
+pub async fn open_url(url: &str) -> Result<Arc<dyn Backend>> {
+    let invalid = |reason: &str| Error::InvalidUrl {
+        url: redact(url),
+        reason: reason.to_owned(),
+    };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(invalid(
+            "expected scheme://..., one of file://DIR, mem://, zk://host:port",
+        ));
+    };
+    match scheme {
+        "file" => {
+            if rest.is_empty() {
+                return Err(invalid("file:// needs a directory, e.g. file://./confo"));
+            }
+            Ok(Arc::new(FileBackend::new(PathBuf::from(rest))))
+        }
+        "mem" | "memory" => {
+            if !rest.is_empty() {
+                return Err(invalid("mem:// takes nothing after the scheme"));
+            }
+            Ok(Arc::new(MemoryBackend::new()))
+        }
+        "zk" | "zookeeper" => Err(invalid(
+            "the ZooKeeper backend is not compiled into this build of confo",
+        )),
+        _ => Err(invalid(
+            "unknown scheme; use file://DIR, mem:// or zk://host:port",
+        )),
+    }
+}
+
+/// `url` with the password of any `user:password@` replaced by `***`.
+///
+/// ```
+/// assert_eq!(
+///     confo::backend::redact("zk://admin:hunter2@10.0.0.1:2181/app"),
+///     "zk://admin:***@10.0.0.1:2181/app"
+/// );
+/// assert_eq!(confo::backend::redact("file://./confo"), "file://./confo");
+/// ```
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    // Credentials end at the last '@' before the path.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rfind('@') {
+        Some(at) => {
+            let userinfo = &authority[..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            let shown = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_owned()
+            };
+            format!("{scheme}://{shown}{}", &rest[at..])
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_password_only() {
+        assert_eq!(redact("zk://u:p@h:1,h:2/x"), "zk://u:***@h:1,h:2/x");
+        assert_eq!(redact("zk://u:p:q@h:1"), "zk://u:***@h:1");
+        assert_eq!(redact("zk://h:1/a@b"), "zk://h:1/a@b");
+        assert_eq!(redact("no-scheme"), "no-scheme");
+    }
+
+    #[tokio::test]
+    async fn bad_urls_are_refused_without_the_password() {
+        let err = open_url("zz://user:secret@h").await.unwrap_err();
+        let msg = err.to_string();
+        assert!(!msg.contains("secret"), "{msg}");
+        assert!(msg.contains("unknown scheme"), "{msg}");
+        assert!(open_url("file://").await.is_err());
+        assert!(open_url("mem://x").await.is_err());
+        assert!(open_url("nothing").await.is_err());
+    }
+}

@@ -1,0 +1,307 @@
+//! The one error type of confo.
+//!
+//! Every message says what failed, where (backend, path, field) and, where
+//! there is something to do, what to do. No message ever contains a secret:
+//! URLs are shown with their password replaced by `***`, and decoding errors
+//! never quote a stored value.
+
+use std::fmt;
+
+use crate::backend::Version;
+use crate::name::NameRule;
+
+/// Shorthand for `Result<T, confo::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which kind of name was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    /// A namespace.
+    Namespace,
+    /// A configuration name.
+    Config,
+    /// A backend name given to [`crate::Confo::load_backend`].
+    Backend,
+}
+
+impl fmt::Display for NameKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NameKind::Namespace => "namespace",
+            NameKind::Config => "configuration name",
+            NameKind::Backend => "backend name",
+        })
+    }
+}
+
+/// One problem found while decoding a configuration into a Rust type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Dotted path of the field from the configuration's root, e.g. `database.port`.
+    pub field: String,
+    /// What went wrong, without the stored value.
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+/// Everything that can go wrong in confo.
+///
+/// ```
+/// use confo::{Error, Namespace};
+///
+/// match Namespace::new("..") {
+///     Err(Error::InvalidName { name, .. }) => assert_eq!(name, ".."),
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A namespace or configuration name broke a naming rule.
+    #[error("invalid {kind} {name:?}: {rule}")]
+    InvalidName {
+        /// Namespace, configuration or backend name.
+        kind: NameKind,
+        /// The rejected name, as given.
+        name: String,
+        /// The rule it broke.
+        rule: NameRule,
+    },
+
+    /// A configuration path did not have the `namespace/name` form.
+    #[error("invalid configuration path {path:?}: {reason}")]
+    InvalidPath {
+        /// The rejected path.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// The configuration does not exist.
+    #[error("configuration {path} not found in {backend}; create it with `confo put {path} <file>` or check the name")]
+    NotFound {
+        /// Backend description (URL without password).
+        backend: String,
+        /// `namespace/name`.
+        path: String,
+    },
+
+    /// The namespace does not exist.
+    #[error("namespace {namespace:?} not found in {backend} (known: {known}); create it with `create_namespace` or `confo put`")]
+    NamespaceNotFound {
+        /// Backend description.
+        backend: String,
+        /// The missing namespace.
+        namespace: String,
+        /// The namespaces that do exist, comma separated.
+        known: String,
+    },
+
+    /// A compare-and-set write found another version than the one expected.
+    #[error("version conflict on {path} in {backend}: expected {expected}, found {}; someone else changed it: reload and apply your change again", current.map(|v| v.to_string()).unwrap_or_else(|| "no configuration".into()))]
+    VersionConflict {
+        /// Backend description.
+        backend: String,
+        /// `namespace/name`.
+        path: String,
+        /// What the writer expected (a version, or "absent").
+        expected: String,
+        /// The version now stored, `None` when the configuration is gone.
+        current: Option<Version>,
+    },
+
+    /// A namespace still holds configurations and was not deleted.
+    #[error("namespace {namespace:?} in {backend} is not empty ({count} configurations); delete them first or ask for a recursive delete")]
+    NamespaceNotEmpty {
+        /// Backend description.
+        backend: String,
+        /// The namespace.
+        namespace: String,
+        /// How many configurations it holds.
+        count: usize,
+    },
+
+    /// Stored or given bytes are not valid JSON.
+    #[error("{path} in {backend} is not valid JSON: {message} at line {line}, column {column}")]
+    InvalidJson {
+        /// Backend description (or "input").
+        backend: String,
+        /// `namespace/name` or a file name.
+        path: String,
+        /// Line of the syntax error (1-based).
+        line: usize,
+        /// Column of the syntax error (1-based).
+        column: usize,
+        /// What the parser expected.
+        message: String,
+    },
+
+    /// Stored or given JSON is valid but not an object.
+    #[error("{path} in {backend} holds a JSON {found}, but a configuration must be a JSON object ({{...}})")]
+    NotAnObject {
+        /// Backend description.
+        backend: String,
+        /// `namespace/name` or a file name.
+        path: String,
+        /// What was found: "array", "string", "number", "boolean" or "null".
+        found: &'static str,
+    },
+
+    /// A value is larger than every backend can store.
+    #[error("{path}: value of {size} bytes is over the limit of {limit} bytes (ZooKeeper's 1 MiB znode limit less room for the request); split the configuration")]
+    ValueTooLarge {
+        /// Backend description.
+        backend: String,
+        /// `namespace/name`.
+        path: String,
+        /// Size of the value in bytes.
+        size: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+
+    /// A field asked for by name is not in the configuration.
+    #[error("field {field:?} not found in {path} in {backend}")]
+    FieldNotFound {
+        /// Backend description.
+        backend: String,
+        /// `namespace/name`.
+        path: String,
+        /// The missing field.
+        field: String,
+    },
+
+    /// A configuration did not decode into the Rust type asked for.
+    #[error("{path} in {backend} does not match {type_name}: {}", errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
+    Decode {
+        /// Backend description.
+        backend: String,
+        /// `namespace/name`.
+        path: String,
+        /// The Rust type.
+        type_name: &'static str,
+        /// Every field that failed (at least one).
+        errors: Vec<FieldError>,
+    },
+
+    /// A value could not be turned into JSON.
+    #[error("cannot encode {what} as JSON: {message}")]
+    Encode {
+        /// What was being encoded.
+        what: String,
+        /// The serializer's message.
+        message: String,
+    },
+
+    /// The manager has no active backend.
+    #[error("no active backend: call `load_backend(name, backend)` then `activate_backend(name)`, or build with `Confo::from_url`")]
+    NoActiveBackend,
+
+    /// A backend name is not loaded.
+    #[error("unknown backend {name:?}; loaded backends: [{}]", loaded.join(", "))]
+    UnknownBackend {
+        /// The unknown name.
+        name: String,
+        /// The names that are loaded.
+        loaded: Vec<String>,
+    },
+
+    /// The manager has no current namespace.
+    #[error("no namespace in use: call `use_namespace(ns)` first")]
+    NoNamespace,
+
+    /// Changes made with `set`/`set_field` are not persisted yet.
+    #[error("namespace {namespace:?} has changes not persisted yet ({}); call `persist()` first, or they would be lost", configs.join(", "))]
+    PendingChanges {
+        /// The namespace in use.
+        namespace: String,
+        /// The changed configurations.
+        configs: Vec<String>,
+    },
+
+    /// A URL could not be used to build a backend.
+    #[error("cannot use backend URL {url}: {reason}")]
+    InvalidUrl {
+        /// The URL with any password replaced by `***`.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// The backend refused access.
+    #[error("not authorized to {op} {path} in {backend}: give credentials with access (zk://user:password@host:port) or ask an operator to grant it")]
+    NotAuthorized {
+        /// Backend description.
+        backend: String,
+        /// What was attempted ("read", "write", ...).
+        op: &'static str,
+        /// The path concerned.
+        path: String,
+    },
+
+    /// The backend could not be reached or lost its connection.
+    #[error("cannot reach {backend}: {message}")]
+    Connection {
+        /// Backend description (hosts, no password).
+        backend: String,
+        /// What happened.
+        message: String,
+    },
+
+    /// An I/O operation of the file backend failed.
+    #[error("{op} {path} in {backend} failed: {source}")]
+    Io {
+        /// Backend description.
+        backend: String,
+        /// What was attempted.
+        op: &'static str,
+        /// The file or directory concerned.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Any other failure reported by a backend.
+    #[error("{op} {path} in {backend} failed: {message}")]
+    Backend {
+        /// Backend description.
+        backend: String,
+        /// What was attempted.
+        op: &'static str,
+        /// The path concerned.
+        path: String,
+        /// The backend's message.
+        message: String,
+    },
+}
+
+impl Error {
+    /// True for [`Error::NotFound`] and [`Error::NamespaceNotFound`].
+    ///
+    /// ```
+    /// let err = confo::Error::NotFound { backend: "mem://".into(), path: "a/b".into() };
+    /// assert!(err.is_not_found());
+    /// ```
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Error::NotFound { .. } | Error::NamespaceNotFound { .. }
+        )
+    }
+
+    /// True for [`Error::VersionConflict`].
+    ///
+    /// ```
+    /// let err = confo::Error::NoNamespace;
+    /// assert!(!err.is_conflict());
+    /// ```
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::VersionConflict { .. })
+    }
+}

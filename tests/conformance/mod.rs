@@ -1,0 +1,445 @@
+//! The conformance suite: what every backend must do, run unchanged against
+//! each one. A backend's test file calls [`conformance_tests!`] with an async
+//! factory that returns a fresh, empty store.
+//!
+//! ```ignore
+//! mod conformance;
+//! conformance::conformance_tests!(async { conformance::Fixture::new(MemoryBackend::new()) });
+//! ```
+
+#![allow(dead_code)]
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use confo::backend::{read_namespace, Backend, Expect, Version};
+use confo::{ConfigName, ConfigPath, Error, Namespace};
+
+/// A fresh store and whatever keeps it alive (a temp dir, a server).
+pub struct Fixture {
+    pub backend: Arc<dyn Backend>,
+    pub guard: Box<dyn Any + Send + Sync>,
+}
+
+impl Fixture {
+    pub fn new(backend: impl Backend + 'static) -> Self {
+        Self::with_guard(Arc::new(backend), ())
+    }
+
+    pub fn with_guard(backend: Arc<dyn Backend>, guard: impl Any + Send + Sync) -> Self {
+        Fixture {
+            backend,
+            guard: Box::new(guard),
+        }
+    }
+}
+
+/// Generates one `#[tokio::test]` per case, each on a fresh store from `$factory`.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests!(@cases $factory;
+            round_trip, versions_change_on_every_write, listing_is_sorted_and_complete,
+            create_namespace_reports_existing, missing_namespace_is_an_error,
+            compare_and_set_conflicts_carry_the_current_version,
+            concurrent_writers_lose_nothing, deletes, delete_namespace_refuses_when_not_empty,
+            unusual_valid_names_round_trip, bad_names_never_reach_the_backend,
+            unicode_content_round_trips, value_at_the_size_limit_round_trips,
+            value_over_the_size_limit_is_refused_and_nothing_changes,
+            read_many_marks_missing, read_namespace_reads_all,
+        );
+    };
+    (@cases $factory:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let fixture: $crate::conformance::Fixture = $factory.await;
+                $crate::conformance::$case(fixture.backend.clone()).await;
+                drop(fixture);
+            }
+        )*
+    };
+}
+
+fn p(s: &str) -> ConfigPath {
+    s.parse().expect("test path is valid")
+}
+
+fn ns(s: &str) -> Namespace {
+    Namespace::new(s).expect("test namespace is valid")
+}
+
+async fn text(b: &dyn Backend, path: &str) -> String {
+    let v = b.read(&p(path)).await.expect("read");
+    String::from_utf8(v.bytes.to_vec()).expect("utf-8")
+}
+
+pub async fn round_trip(b: Arc<dyn Backend>) {
+    let path = p("systemA/database");
+    let v1 = b
+        .write(&path, br#"{"host":"db","port":5432}"#, Expect::Absent)
+        .await
+        .unwrap();
+    let read = b.read(&path).await.unwrap();
+    assert_eq!(&*read.bytes, br#"{"host":"db","port":5432}"#);
+    assert_eq!(read.version, v1);
+
+    let v2 = b
+        .write(&path, br#"{"port":5433}"#, Expect::Version(v1))
+        .await
+        .unwrap();
+    assert_ne!(v1, v2);
+    let read = b.read(&path).await.unwrap();
+    assert_eq!(&*read.bytes, br#"{"port":5433}"#);
+    assert_eq!(read.version, v2);
+
+    // Last writer wins only when asked for.
+    let v3 = b.write(&path, br#"{}"#, Expect::Any).await.unwrap();
+    assert_eq!(b.read(&path).await.unwrap().version, v3);
+}
+
+pub async fn versions_change_on_every_write(b: Arc<dyn Backend>) {
+    let path = p("ns/same");
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        seen.push(b.write(&path, b"{\"a\":1}", Expect::Any).await.unwrap());
+    }
+    for (i, v) in seen.iter().enumerate() {
+        for w in &seen[i + 1..] {
+            assert_ne!(v, w, "same bytes written twice must give two versions");
+        }
+    }
+    // The version text round-trips, as `confo put --if-version` needs.
+    let last = *seen.last().unwrap();
+    let parsed: Version = last.to_string().parse().unwrap();
+    assert_eq!(parsed, last);
+}
+
+pub async fn listing_is_sorted_and_complete(b: Arc<dyn Backend>) {
+    assert!(b.list_namespaces().await.unwrap().is_empty());
+    for path in ["zeta/b", "alpha/c", "alpha/a", "alpha/b", "mid/x"] {
+        b.write(&p(path), b"{}", Expect::Absent).await.unwrap();
+    }
+    b.create_namespace(&ns("empty")).await.unwrap();
+    let namespaces: Vec<String> = b
+        .list_namespaces()
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(namespaces, ["alpha", "empty", "mid", "zeta"]);
+    let configs: Vec<String> = b
+        .list_configs(&ns("alpha"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(configs, ["a", "b", "c"]);
+    assert!(b.list_configs(&ns("empty")).await.unwrap().is_empty());
+}
+
+pub async fn create_namespace_reports_existing(b: Arc<dyn Backend>) {
+    assert!(b.create_namespace(&ns("fresh")).await.unwrap());
+    assert!(!b.create_namespace(&ns("fresh")).await.unwrap());
+    b.write(&p("implicit/a"), b"{}", Expect::Absent)
+        .await
+        .unwrap();
+    assert!(!b.create_namespace(&ns("implicit")).await.unwrap());
+}
+
+pub async fn missing_namespace_is_an_error(b: Arc<dyn Backend>) {
+    b.create_namespace(&ns("present")).await.unwrap();
+    let err = b.list_configs(&ns("absent")).await.unwrap_err();
+    match &err {
+        Error::NamespaceNotFound {
+            namespace, known, ..
+        } => {
+            assert_eq!(namespace, "absent");
+            assert!(known.contains("present"), "{err}");
+        }
+        other => panic!("expected NamespaceNotFound, got {other:?}"),
+    }
+    let err = b.read(&p("absent/x")).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert!(err.to_string().contains("absent/x"), "{err}");
+}
+
+pub async fn compare_and_set_conflicts_carry_the_current_version(b: Arc<dyn Backend>) {
+    let path = p("cas/x");
+    // Expecting a version of something that does not exist.
+    let err = b
+        .write(&path, b"{}", Expect::Version(Version::from_raw(7)))
+        .await
+        .unwrap_err();
+    match err {
+        Error::VersionConflict { current, .. } => assert_eq!(current, None),
+        other => panic!("expected conflict, got {other:?}"),
+    }
+    assert!(b.read(&path).await.unwrap_err().is_not_found());
+
+    let v1 = b.write(&path, b"{\"n\":1}", Expect::Absent).await.unwrap();
+    // Create-only on something that exists.
+    let err = b
+        .write(&path, b"{\"n\":9}", Expect::Absent)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::VersionConflict { current, path, .. } => {
+            assert_eq!(*current, Some(v1));
+            assert_eq!(path, "cas/x");
+        }
+        other => panic!("expected conflict, got {other:?}"),
+    }
+    let v2 = b
+        .write(&path, b"{\"n\":2}", Expect::Version(v1))
+        .await
+        .unwrap();
+    // A stale writer loses and learns the current version.
+    let err = b
+        .write(&path, b"{\"n\":3}", Expect::Version(v1))
+        .await
+        .unwrap_err();
+    match err {
+        Error::VersionConflict { current, .. } => assert_eq!(current, Some(v2)),
+        other => panic!("expected conflict, got {other:?}"),
+    }
+    assert_eq!(text(&*b, "cas/x").await, "{\"n\":2}");
+    // A stale delete loses too.
+    let err = b.delete(&path, Expect::Version(v1)).await.unwrap_err();
+    assert!(err.is_conflict(), "{err:?}");
+    assert_eq!(text(&*b, "cas/x").await, "{\"n\":2}");
+}
+
+/// N tasks each add 1, M times, by read + compare-and-set; the end is N*M.
+pub async fn concurrent_writers_lose_nothing(b: Arc<dyn Backend>) {
+    const TASKS: usize = 4;
+    const INCREMENTS: usize = 25;
+    let path = p("race/counter");
+    b.write(&path, b"{\"n\":0}", Expect::Absent).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut handles = Vec::new();
+    for _ in 0..TASKS {
+        let b = b.clone();
+        let path = path.clone();
+        handles.push(tokio::spawn(async move {
+            let mut conflicts = 0usize;
+            for _ in 0..INCREMENTS {
+                // Bounded: each increment gets at most 10,000 attempts.
+                let mut attempts = 0;
+                loop {
+                    attempts += 1;
+                    assert!(attempts <= 10_000, "increment never went through");
+                    assert!(
+                        Instant::now() < deadline,
+                        "concurrent writers took over 120 s"
+                    );
+                    let read = b.read(&path).await.unwrap();
+                    let value: serde_json::Value = serde_json::from_slice(&read.bytes).unwrap();
+                    let n = value["n"].as_u64().unwrap();
+                    let next = format!("{{\"n\":{}}}", n + 1);
+                    match b
+                        .write(&path, next.as_bytes(), Expect::Version(read.version))
+                        .await
+                    {
+                        Ok(_) => break,
+                        Err(e) if e.is_conflict() => conflicts += 1,
+                        Err(e) => panic!("unexpected error: {e}"),
+                    }
+                }
+            }
+            conflicts
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(&b.read(&path).await.unwrap().bytes).unwrap();
+    assert_eq!(value["n"].as_u64().unwrap(), (TASKS * INCREMENTS) as u64);
+}
+
+pub async fn deletes(b: Arc<dyn Backend>) {
+    let path = p("del/x");
+    let v = b.write(&path, b"{}", Expect::Absent).await.unwrap();
+    b.write(&p("del/keep"), b"{}", Expect::Absent)
+        .await
+        .unwrap();
+    b.delete(&path, Expect::Version(v)).await.unwrap();
+    assert!(b.read(&path).await.unwrap_err().is_not_found());
+    let err = b.delete(&path, Expect::Any).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    let names: Vec<String> = b
+        .list_configs(&ns("del"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(names, ["keep"]);
+    // Deleted, then created again from scratch.
+    b.write(&path, b"{\"again\":true}", Expect::Absent)
+        .await
+        .unwrap();
+    assert_eq!(text(&*b, "del/x").await, "{\"again\":true}");
+}
+
+pub async fn delete_namespace_refuses_when_not_empty(b: Arc<dyn Backend>) {
+    b.write(&p("full/a"), b"{}", Expect::Absent).await.unwrap();
+    b.write(&p("full/b"), b"{}", Expect::Absent).await.unwrap();
+    let err = b.delete_namespace(&ns("full"), false).await.unwrap_err();
+    match err {
+        Error::NamespaceNotEmpty { count, .. } => assert_eq!(count, 2),
+        other => panic!("expected NamespaceNotEmpty, got {other:?}"),
+    }
+    assert_eq!(b.list_configs(&ns("full")).await.unwrap().len(), 2);
+    b.delete_namespace(&ns("full"), true).await.unwrap();
+    assert!(b.list_namespaces().await.unwrap().is_empty());
+    assert!(b.read(&p("full/a")).await.unwrap_err().is_not_found());
+
+    b.create_namespace(&ns("hollow")).await.unwrap();
+    b.delete_namespace(&ns("hollow"), false).await.unwrap();
+    let err = b.delete_namespace(&ns("hollow"), false).await.unwrap_err();
+    assert!(matches!(err, Error::NamespaceNotFound { .. }), "{err:?}");
+}
+
+pub async fn unusual_valid_names_round_trip(b: Arc<dyn Backend>) {
+    let names = [
+        "with space",
+        "a.b",
+        "...",
+        ".hidden",
+        "données",
+        "日本語",
+        "emoji😀",
+        "x.json",
+        "UPPER",
+    ];
+    for name in names {
+        let path = ConfigPath::new(ns("odd"), ConfigName::new(name).unwrap());
+        let body = format!("{{\"name\":{}}}", serde_json::to_string(name).unwrap());
+        b.write(&path, body.as_bytes(), Expect::Absent)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(&*b.read(&path).await.unwrap().bytes, body.as_bytes());
+    }
+    let mut listed: Vec<String> = b
+        .list_configs(&ns("odd"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    listed.sort();
+    let mut expected: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(listed, expected, "a.b is 'a.b', not 'a'");
+    let longest = "n".repeat(confo::MAX_NAME_BYTES);
+    let path = ConfigPath::new(ns("odd"), ConfigName::new(&longest).unwrap());
+    b.write(&path, b"{}", Expect::Absent).await.unwrap();
+    assert!(b.read(&path).await.is_ok());
+}
+
+pub async fn bad_names_never_reach_the_backend(b: Arc<dyn Backend>) {
+    for bad in ["", ".", "..", "a/b", "zookeeper", "a\0b", "tab\there"] {
+        let err = Namespace::new(bad).unwrap_err();
+        assert!(matches!(err, Error::InvalidName { .. }), "{bad:?}: {err:?}");
+        assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
+    }
+    for bad in ["../etc/passwd", "ns/../x", "/etc/passwd", "ns/a/b", "ns"] {
+        assert!(
+            bad.parse::<ConfigPath>().is_err(),
+            "{bad:?} must be refused"
+        );
+    }
+    // Nothing was created by the attempts.
+    assert!(b.list_namespaces().await.unwrap().is_empty());
+}
+
+pub async fn unicode_content_round_trips(b: Arc<dyn Backend>) {
+    let body = r#"{"greeting":"héllo wörld","cjk":"設定","emoji":"🔐","escaped":"\u00e9\n"}"#;
+    let path = p("unicode/text");
+    b.write(&path, body.as_bytes(), Expect::Absent)
+        .await
+        .unwrap();
+    assert_eq!(text(&*b, "unicode/text").await, body);
+}
+
+fn padded(size: usize) -> Vec<u8> {
+    let mut body = b"{\"v\":\"".to_vec();
+    body.resize(size - 2, b'x');
+    body.extend_from_slice(b"\"}");
+    assert_eq!(body.len(), size);
+    body
+}
+
+pub async fn value_at_the_size_limit_round_trips(b: Arc<dyn Backend>) {
+    let limit = b.max_value_bytes();
+    assert!(limit >= 1_000_000, "every backend stores at least 1 MB");
+    let body = padded(limit);
+    let path = p("big/at-limit");
+    b.write(&path, &body, Expect::Absent).await.unwrap();
+    let read = b.read(&path).await.unwrap();
+    assert_eq!(read.bytes.len(), limit);
+    assert!(read.bytes[..] == body[..]);
+}
+
+pub async fn value_over_the_size_limit_is_refused_and_nothing_changes(b: Arc<dyn Backend>) {
+    let limit = b.max_value_bytes();
+    let path = p("big/over");
+    b.write(&path, b"{\"small\":true}", Expect::Absent)
+        .await
+        .unwrap();
+    let err = b
+        .write(&path, &padded(limit + 1), Expect::Any)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::ValueTooLarge { size, limit: l, .. } => {
+            assert_eq!(*size, limit + 1);
+            assert_eq!(*l, limit);
+        }
+        other => panic!("expected ValueTooLarge, got {other:?}"),
+    }
+    assert!(err.to_string().contains(&limit.to_string()), "{err}");
+    assert_eq!(text(&*b, "big/over").await, "{\"small\":true}");
+}
+
+pub async fn read_many_marks_missing(b: Arc<dyn Backend>) {
+    b.write(&p("many/a"), b"{\"a\":1}", Expect::Absent)
+        .await
+        .unwrap();
+    b.write(&p("many/c"), b"{\"c\":3}", Expect::Absent)
+        .await
+        .unwrap();
+    let got = b
+        .read_many(&[p("many/a"), p("many/b"), p("many/c"), p("nowhere/z")])
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 4);
+    assert_eq!(&*got[0].as_ref().unwrap().bytes, b"{\"a\":1}");
+    assert!(got[1].is_none());
+    assert_eq!(&*got[2].as_ref().unwrap().bytes, b"{\"c\":3}");
+    assert!(got[3].is_none());
+    assert!(b.read_many(&[]).await.unwrap().is_empty());
+}
+
+pub async fn read_namespace_reads_all(b: Arc<dyn Backend>) {
+    for i in 0..50 {
+        b.write(
+            &p(&format!("bulk/c{i:03}")),
+            format!("{{\"i\":{i}}}").as_bytes(),
+            Expect::Absent,
+        )
+        .await
+        .unwrap();
+    }
+    let all = read_namespace(&*b, &ns("bulk")).await.unwrap();
+    assert_eq!(all.len(), 50);
+    for (i, (name, v)) in all.iter().enumerate() {
+        assert_eq!(name.as_str(), format!("c{i:03}"));
+        assert_eq!(&*v.bytes, format!("{{\"i\":{i}}}").as_bytes());
+    }
+}
