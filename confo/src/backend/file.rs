@@ -17,11 +17,13 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::sync::broadcast;
 
-use super::{check_size, Backend, Expect, Version, Versioned};
+use super::{check_size, Backend, Expect, Version, Versioned, Watch, WatchEvent, WatchScope};
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
 
@@ -49,7 +51,19 @@ pub struct FileBackend {
 struct Inner {
     root: PathBuf,
     describe: String,
+    /// The OS watcher shared by every [`Watch`] on this tree, while any lives.
+    hub: Mutex<Weak<Hub>>,
 }
+
+/// One OS watcher over the whole tree, fanned out to every [`Watch`].
+struct Hub {
+    tx: broadcast::Sender<WatchEvent>,
+    _watcher: notify::RecommendedWatcher,
+}
+
+/// How long a file watch waits for a burst of events (an editor saving in
+/// several writes, a rename after a create) before the reader reads once.
+pub const FILE_WATCH_DEBOUNCE: Duration = Duration::from_millis(30);
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -61,7 +75,11 @@ impl FileBackend {
         let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
         let describe = format!("file://{}", root.display());
         Self {
-            inner: Arc::new(Inner { root, describe }),
+            inner: Arc::new(Inner {
+                root,
+                describe,
+                hub: Mutex::new(Weak::new()),
+            }),
         }
     }
 
@@ -88,6 +106,54 @@ impl FileBackend {
 }
 
 impl Inner {
+    /// The shared OS watcher, started when the first watch asks for it.
+    fn hub(&self) -> Result<Arc<Hub>> {
+        let mut slot = self.hub.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(hub) = slot.upgrade() {
+            return Ok(hub);
+        }
+        fs::create_dir_all(&self.root).map_err(|e| self.io("create", &self.root, e))?;
+        let (tx, _) = broadcast::channel(super::EVENT_CAPACITY);
+        let sender = tx.clone();
+        let root = self.root.clone();
+        let mut watcher =
+            notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
+                Ok(event) if event.need_rescan() => {
+                    let _ = sender.send(WatchEvent::Resync);
+                }
+                Ok(event) => {
+                    for path in &event.paths {
+                        if let Some(e) = event_for(&root, path) {
+                            let _ = sender.send(e);
+                        }
+                    }
+                }
+                Err(_) => {
+                    let _ = sender.send(WatchEvent::Resync);
+                }
+            })
+            .map_err(|e| self.watch_error(e))?;
+        use notify::Watcher as _;
+        watcher
+            .watch(&self.root, notify::RecursiveMode::Recursive)
+            .map_err(|e| self.watch_error(e))?;
+        let hub = Arc::new(Hub {
+            tx,
+            _watcher: watcher,
+        });
+        *slot = Arc::downgrade(&hub);
+        Ok(hub)
+    }
+
+    fn watch_error(&self, e: notify::Error) -> Error {
+        Error::Backend {
+            backend: self.describe.clone(),
+            op: "watch",
+            path: self.root.display().to_string(),
+            message: format!("{e}; on Linux, raise fs.inotify.max_user_watches if it is exhausted"),
+        }
+    }
+
     fn ns_dir(&self, ns: &Namespace) -> PathBuf {
         self.root.join(ns.as_str())
     }
@@ -388,6 +454,30 @@ impl Backend for FileBackend {
         let ns = namespace.clone();
         self.run(move |inner| inner.delete_namespace(&ns, recursive))
             .await
+    }
+
+    async fn watch(&self, scope: &WatchScope) -> Result<Watch> {
+        let hub = self.run(|inner| inner.hub()).await?;
+        let rx = hub.tx.subscribe();
+        let guard: Arc<dyn std::any::Any + Send + Sync> = hub;
+        Ok(Watch::new(rx, scope.clone(), Some(guard)).with_debounce(FILE_WATCH_DEBOUNCE))
+    }
+}
+
+/// The event a change at `path` (under `root`) means, if any.
+fn event_for(root: &Path, path: &Path) -> Option<WatchEvent> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut parts = rel.iter().map(|p| p.to_str());
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(Some(ns)), None, None) => Namespace::new(ns).ok().map(WatchEvent::NamespaceChanged),
+        (Some(Some(ns)), Some(Some(file)), None) => {
+            let stem = file.strip_suffix(EXT)?;
+            ConfigPath::parse_parts(ns, stem)
+                .ok()
+                .map(WatchEvent::Changed)
+        }
+        (None, _, _) => Some(WatchEvent::Resync), // the root itself
+        _ => None,
     }
 }
 

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
-use super::{check_size, Backend, Expect, Version, Versioned};
+use tokio::sync::broadcast;
+
+use super::{check_size, Backend, Expect, Version, Versioned, Watch, WatchEvent, WatchScope};
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
 
@@ -30,10 +32,21 @@ pub struct MemoryBackend {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Inner {
     tree: Mutex<Tree>,
     next_version: AtomicU64,
+    events: broadcast::Sender<WatchEvent>,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner {
+            tree: Mutex::default(),
+            next_version: AtomicU64::new(0),
+            events: broadcast::channel(super::EVENT_CAPACITY).0,
+        }
+    }
 }
 
 const DESCRIBE: &str = "mem://";
@@ -48,6 +61,11 @@ impl MemoryBackend {
         // A panic while holding the lock cannot leave the map half-changed
         // (every change is one insert or remove), so a poisoned lock is safe to use.
         self.inner.tree.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn notify(&self, event: WatchEvent) {
+        // No receiver is not an error: nobody is watching.
+        let _ = self.inner.events.send(event);
     }
 
     fn next_version(&self) -> Version {
@@ -110,6 +128,8 @@ impl Backend for MemoryBackend {
                 version,
             },
         );
+        drop(tree);
+        self.notify(WatchEvent::Changed(path.clone()));
         Ok(version)
     }
 
@@ -119,6 +139,8 @@ impl Backend for MemoryBackend {
             return Ok(false);
         }
         tree.insert(namespace.clone(), BTreeMap::new());
+        drop(tree);
+        self.notify(WatchEvent::NamespaceChanged(namespace.clone()));
         Ok(true)
     }
 
@@ -139,6 +161,8 @@ impl Backend for MemoryBackend {
         if let Some(configs) = configs {
             configs.remove(path.name());
         }
+        drop(tree);
+        self.notify(WatchEvent::Changed(path.clone()));
         Ok(())
     }
 
@@ -155,7 +179,23 @@ impl Backend for MemoryBackend {
                 count,
             });
         }
-        tree.remove(namespace);
+        let removed = tree.remove(namespace).unwrap_or_default();
+        drop(tree);
+        for name in removed.into_keys() {
+            self.notify(WatchEvent::Changed(ConfigPath::new(
+                namespace.clone(),
+                name,
+            )));
+        }
+        self.notify(WatchEvent::NamespaceChanged(namespace.clone()));
         Ok(())
+    }
+
+    async fn watch(&self, scope: &WatchScope) -> Result<Watch> {
+        Ok(Watch::new(
+            self.inner.events.subscribe(),
+            scope.clone(),
+            None,
+        ))
     }
 }

@@ -35,10 +35,12 @@ use crate::name::{ConfigName, ConfigPath, Namespace};
 mod file;
 mod memory;
 mod url;
+mod watch;
 
 pub use file::FileBackend;
 pub use memory::MemoryBackend;
 pub use url::{open_url, redact, DEFAULT_URL, URL_ENV};
+pub use watch::{Watch, WatchEvent, WatchScope, EVENT_CAPACITY};
 
 /// Largest value any backend accepts, in bytes.
 ///
@@ -227,6 +229,19 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// Deletes a namespace. Unless `recursive`, refuses with
     /// [`Error::NamespaceNotEmpty`] when it holds configurations.
     async fn delete_namespace(&self, namespace: &Namespace, recursive: bool) -> Result<()>;
+
+    /// Starts watching `scope` for changes. Arm the watch before the first
+    /// read: every change after this call produces an event.
+    ///
+    /// The default refuses: a backend that cannot watch says so.
+    async fn watch(&self, scope: &WatchScope) -> Result<Watch> {
+        Err(Error::Backend {
+            backend: self.describe().to_owned(),
+            op: "watch",
+            path: format!("{scope:?}"),
+            message: "this backend cannot watch for changes".into(),
+        })
+    }
 }
 
 /// Reads every configuration of a namespace: a listing then one

@@ -1,0 +1,160 @@
+//! Change notifications from a backend: [`Watch`], [`WatchEvent`], [`WatchScope`].
+//!
+//! Events are hints, not data: `Changed(path)` says "this configuration may
+//! have changed or gone; read it", and `Resync` says "events may have been
+//! lost (a reconnect, a full queue); read everything in scope again". A
+//! reader that arms the watch *before* its first read therefore never misses
+//! an update: anything after the arm produces an event.
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+
+use crate::name::{ConfigPath, Namespace};
+
+/// What a watch covers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WatchScope {
+    /// One configuration.
+    Config(ConfigPath),
+    /// Every configuration of one namespace (added, changed, removed).
+    Namespace(Namespace),
+}
+
+impl WatchScope {
+    /// Whether an event about `path` concerns this scope.
+    pub fn covers(&self, path: &ConfigPath) -> bool {
+        match self {
+            WatchScope::Config(p) => p == path,
+            WatchScope::Namespace(ns) => path.namespace() == ns,
+        }
+    }
+}
+
+/// One notification.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WatchEvent {
+    /// The configuration may have changed, been created or been deleted.
+    Changed(ConfigPath),
+    /// The namespace may have been created or deleted, or configurations
+    /// added or removed without a per-configuration event.
+    NamespaceChanged(Namespace),
+    /// Events may have been lost: read everything in scope again.
+    Resync,
+}
+
+/// Capacity of a backend's event fan-out; a watcher that falls further
+/// behind gets one [`WatchEvent::Resync`] instead of the lost events.
+pub const EVENT_CAPACITY: usize = 4096;
+
+/// A live subscription to a backend's changes within one [`WatchScope`].
+///
+/// Dropping it releases the backend's watch (the last `Watch` of a file
+/// tree stops its OS watcher; the last of a ZooKeeper path removes the
+/// server-side watch).
+pub struct Watch {
+    rx: broadcast::Receiver<WatchEvent>,
+    scope: WatchScope,
+    debounce: Duration,
+    _guard: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Watch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watch")
+            .field("scope", &self.scope)
+            .field("debounce", &self.debounce)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Watch {
+    /// A watch over a backend's event fan-out. `guard` is kept alive as long
+    /// as the watch (the backend's OS or server watcher, typically).
+    ///
+    /// ```
+    /// use confo::backend::{Watch, WatchEvent, WatchScope};
+    /// let (tx, rx) = tokio::sync::broadcast::channel::<WatchEvent>(16);
+    /// let watch = Watch::new(rx, WatchScope::Namespace("ns".parse()?), None);
+    /// # drop((tx, watch));
+    /// # Ok::<(), confo::Error>(())
+    /// ```
+    pub fn new(
+        rx: broadcast::Receiver<WatchEvent>,
+        scope: WatchScope,
+        guard: Option<Arc<dyn Any + Send + Sync>>,
+    ) -> Self {
+        Self {
+            rx,
+            scope,
+            debounce: Duration::ZERO,
+            _guard: guard,
+        }
+    }
+
+    /// Waits this long after an event for more before [`Watch::next_batch`]
+    /// returns, so a burst (an editor saving in several writes) is read once.
+    pub fn with_debounce(mut self, debounce: Duration) -> Self {
+        self.debounce = debounce;
+        self
+    }
+
+    /// What this watch covers.
+    pub fn scope(&self) -> &WatchScope {
+        &self.scope
+    }
+
+    fn relevant(&self, event: &WatchEvent) -> bool {
+        match event {
+            WatchEvent::Changed(path) => self.scope.covers(path),
+            WatchEvent::NamespaceChanged(ns) => match &self.scope {
+                WatchScope::Config(p) => p.namespace() == ns,
+                WatchScope::Namespace(n) => n == ns,
+            },
+            WatchEvent::Resync => true,
+        }
+    }
+
+    /// The next event in scope; `None` once the backend has gone away.
+    pub async fn next(&mut self) -> Option<WatchEvent> {
+        loop {
+            match self.rx.recv().await {
+                Ok(event) if self.relevant(&event) => return Some(event),
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(_)) => return Some(WatchEvent::Resync),
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The next event and every other one that arrives within the debounce
+    /// window, without duplicates. A `Resync` among them is returned alone.
+    pub async fn next_batch(&mut self) -> Option<Vec<WatchEvent>> {
+        let first = self.next().await?;
+        let mut batch = vec![first];
+        if !self.debounce.is_zero() {
+            let deadline = tokio::time::Instant::now() + self.debounce;
+            while let Ok(Some(event)) = tokio::time::timeout_at(deadline, self.next()).await {
+                if !batch.contains(&event) {
+                    batch.push(event);
+                }
+            }
+        }
+        loop {
+            match self.rx.try_recv() {
+                Ok(event) if self.relevant(&event) && !batch.contains(&event) => batch.push(event),
+                Ok(_) => {}
+                Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                    batch.push(WatchEvent::Resync);
+                }
+                Err(_) => break,
+            }
+        }
+        if batch.contains(&WatchEvent::Resync) {
+            return Some(vec![WatchEvent::Resync]);
+        }
+        Some(batch)
+    }
+}

@@ -1,0 +1,667 @@
+//! [`Live<T>`]: a watched, always-valid configuration value.
+//!
+//! A background task holds a [`Watch`] on the configuration, re-reads it on
+//! every event and decodes it. A value that decodes replaces the current one
+//! (an atomic pointer swap, so [`Live::get`] is a pointer load and never
+//! waits); one that does not is reported and the last good value stays.
+//! A deletion is reported and the value stays until the configuration comes
+//! back. When the store cannot be reached the value stays and the status
+//! turns [`Freshness::Stale`] until a read succeeds again.
+//!
+//! The task stops, and releases its watch, when the last handle is dropped.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwap;
+use serde_json::Value;
+use tokio::sync::{broadcast, oneshot, watch};
+
+use crate::backend::{self, Backend, Version, Watch, WatchEvent, WatchScope};
+use crate::error::{Error, Result};
+use crate::json;
+use crate::manager::Confo;
+use crate::name::{ConfigName, ConfigPath, Namespace};
+use crate::retry::RetryPolicy;
+
+/// Turns stored bytes into a `T`; errors name backend, path and field.
+pub type Decoder<T> = Arc<dyn Fn(&str, &ConfigPath, &[u8]) -> Result<T> + Send + Sync>;
+
+/// A value with the store version it was decoded from.
+#[derive(Debug)]
+pub struct Snapshot<T> {
+    /// The decoded value.
+    pub value: Arc<T>,
+    /// Its version in the store.
+    pub version: Version,
+}
+
+impl<T> Clone for Snapshot<T> {
+    fn clone(&self) -> Self {
+        Snapshot {
+            value: Arc::clone(&self.value),
+            version: self.version,
+        }
+    }
+}
+
+/// Whether a [`Live`] value is known to match the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// The value is the latest the store holds, as far as the watch knows.
+    Fresh,
+    /// The store could not be read; the value is the last one seen.
+    Stale,
+    /// The configuration was deleted; the value is the last one seen.
+    Deleted,
+}
+
+/// The state of a [`Live`] value and since when it holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Status {
+    /// Fresh, stale or deleted.
+    pub freshness: Freshness,
+    /// When it became so.
+    pub since: SystemTime,
+    /// The last problem seen, if any (a rejected update, a lost connection).
+    pub last_problem: Option<String>,
+}
+
+impl Status {
+    fn now(freshness: Freshness, last_problem: Option<String>) -> Self {
+        Status {
+            freshness,
+            since: SystemTime::now(),
+            last_problem,
+        }
+    }
+}
+
+/// Something a [`Live`] value did not take, reported on [`Live::problems`].
+#[derive(Debug, Clone)]
+pub enum Problem {
+    /// A new version was stored but does not decode; the last good value stays.
+    Rejected {
+        /// The version that was rejected.
+        version: Version,
+        /// Why (names the path and field; never a stored value).
+        error: Arc<Error>,
+    },
+    /// The configuration was deleted; the last value stays.
+    Deleted,
+    /// The store could not be read; the last value stays.
+    Unreachable {
+        /// Why.
+        error: Arc<Error>,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Rejected { version, error } => {
+                write!(
+                    f,
+                    "version {version} rejected, keeping the last good value: {error}"
+                )
+            }
+            Problem::Deleted => f.write_str("configuration deleted, keeping the last value"),
+            Problem::Unreachable { error } => {
+                write!(f, "store unreachable, keeping the last value: {error}")
+            }
+        }
+    }
+}
+
+struct Shared<T> {
+    path: ConfigPath,
+    backend: String,
+    current: ArcSwap<Snapshot<T>>,
+    generation: watch::Sender<u64>,
+    updates: broadcast::Sender<Snapshot<T>>,
+    problems: broadcast::Sender<Problem>,
+    status: watch::Sender<Status>,
+    /// Dropped with the last handle: the task sees it and stops.
+    _stop: oneshot::Sender<()>,
+}
+
+/// A configuration value that follows the store.
+///
+/// Cheap to clone; clones share one watch and one task.
+///
+/// ```
+/// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+/// use confo::{Confo, ConfigPath};
+/// use serde_json::json;
+///
+/// let confo = Confo::from_url("mem://").await?;
+/// let path: ConfigPath = "systemA/database".parse()?;
+/// let store = confo.backend()?;
+/// store.write(&path, br#"{"port":5432}"#, confo::backend::Expect::Absent).await?;
+///
+/// let mut live = confo.watch_raw(&path).await?;
+/// assert_eq!(live.get()["port"], 5432);
+///
+/// store.write(&path, br#"{"port":5433}"#, confo::backend::Expect::Any).await?;
+/// let now = live.changed().await?;
+/// assert_eq!(now["port"], 5433);
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
+pub struct Live<T> {
+    shared: Arc<Shared<T>>,
+    seen: watch::Receiver<u64>,
+}
+
+impl<T> Clone for Live<T> {
+    fn clone(&self) -> Self {
+        Live {
+            shared: Arc::clone(&self.shared),
+            seen: self.shared.generation.subscribe(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Live<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Live")
+            .field("path", &self.shared.path)
+            .field("version", &self.version())
+            .field("status", &*self.shared.status.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: Send + Sync + 'static> Live<T> {
+    /// Arms a watch on `path`, reads and decodes the current value, and
+    /// starts following it. Fails if the first read or decode fails.
+    pub async fn start(
+        backend: Arc<dyn Backend>,
+        path: ConfigPath,
+        decode: Decoder<T>,
+        retry: RetryPolicy,
+    ) -> Result<Self> {
+        // Arm first, then read: no change can fall between the two.
+        let watch = backend.watch(&WatchScope::Config(path.clone())).await?;
+        let read = retry.run(|| backend.read(&path)).await?;
+        let value = decode(backend.describe(), &path, &read.bytes)?;
+        let snapshot = Snapshot {
+            value: Arc::new(value),
+            version: read.version,
+        };
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let (generation, seen) = watch::channel(0);
+        let shared = Arc::new(Shared {
+            path: path.clone(),
+            backend: backend.describe().to_owned(),
+            current: ArcSwap::from_pointee(snapshot),
+            generation,
+            updates: broadcast::channel(256).0,
+            problems: broadcast::channel(256).0,
+            status: watch::channel(Status::now(Freshness::Fresh, None)).0,
+            _stop: stop_tx,
+        });
+        let task = Follower {
+            backend,
+            path,
+            decode,
+            retry,
+            shared: Arc::downgrade(&shared),
+        };
+        tokio::spawn(task.run(watch, stop_rx));
+        Ok(Live { shared, seen })
+    }
+}
+
+impl<T> Live<T> {
+    /// The current value: a pointer load, no I/O, no allocation.
+    pub fn get(&self) -> Arc<T> {
+        Arc::clone(&self.shared.current.load().value)
+    }
+
+    /// The current value with its store version.
+    pub fn snapshot(&self) -> Snapshot<T> {
+        Snapshot::clone(&self.shared.current.load())
+    }
+
+    /// The store version of the current value.
+    pub fn version(&self) -> Version {
+        self.shared.current.load().version
+    }
+
+    /// The configuration this value follows.
+    pub fn path(&self) -> &ConfigPath {
+        &self.shared.path
+    }
+
+    /// Waits for the next valid value (one this handle has not seen yet)
+    /// and returns it. Rejected updates do not wake it.
+    pub async fn changed(&mut self) -> Result<Arc<T>> {
+        self.seen.changed().await.map_err(|_| Error::Backend {
+            backend: self.shared.backend.clone(),
+            op: "watch",
+            path: self.shared.path.to_string(),
+            message: "the watch task has stopped".into(),
+        })?;
+        self.seen.borrow_and_update();
+        Ok(self.get())
+    }
+
+    /// A stream of every new valid value with its version, from now on.
+    pub fn subscribe(&self) -> Updates<T> {
+        Updates {
+            rx: self.shared.updates.subscribe(),
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// A stream of the updates that were not taken (rejected, deleted,
+    /// unreachable), from now on.
+    pub fn problems(&self) -> broadcast::Receiver<Problem> {
+        self.shared.problems.subscribe()
+    }
+
+    /// Fresh, stale or deleted, and since when.
+    pub fn status(&self) -> Status {
+        self.shared.status.borrow().clone()
+    }
+
+    /// Every change of [`Live::status`], as a `tokio::sync::watch` receiver.
+    pub fn status_stream(&self) -> watch::Receiver<Status> {
+        self.shared.status.subscribe()
+    }
+}
+
+/// New values of a [`Live`], in the order they were taken.
+pub struct Updates<T> {
+    rx: broadcast::Receiver<Snapshot<T>>,
+    shared: Arc<Shared<T>>,
+}
+
+impl<T: Send + Sync + 'static> Updates<T> {
+    /// The next new value; if this reader fell behind, the latest value.
+    pub async fn next(&mut self) -> Option<Snapshot<T>> {
+        match self.rx.recv().await {
+            Ok(s) => Some(s),
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                Some(Snapshot::clone(&self.shared.current.load()))
+            }
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    }
+}
+
+struct Follower<T> {
+    backend: Arc<dyn Backend>,
+    path: ConfigPath,
+    decode: Decoder<T>,
+    retry: RetryPolicy,
+    shared: std::sync::Weak<Shared<T>>,
+}
+
+impl<T: Send + Sync + 'static> Follower<T> {
+    async fn run(self, mut watch: Watch, mut stop: oneshot::Receiver<()>) {
+        let mut failures = 0u32;
+        loop {
+            tokio::select! {
+                _ = &mut stop => return,
+                batch = watch.next_batch() => {
+                    if batch.is_none() {
+                        // The backend's event source ended: re-arm with backoff.
+                        match self.rearm(&mut stop).await {
+                            Some(w) => watch = w,
+                            None => return,
+                        }
+                    }
+                }
+            }
+            // Read until it works (or the handles are gone).
+            loop {
+                let Some(shared) = self.shared.upgrade() else {
+                    return;
+                };
+                match self.refresh(&shared).await {
+                    Ok(()) => {
+                        failures = 0;
+                        break;
+                    }
+                    Err(e) => {
+                        let error = Arc::new(e);
+                        tracing::warn!(path = %self.path, error = %error, "cannot read configuration; keeping the last value");
+                        shared.status.send_if_modified(|s| {
+                            if s.freshness == Freshness::Stale {
+                                false
+                            } else {
+                                *s = Status::now(Freshness::Stale, Some(error.to_string()));
+                                true
+                            }
+                        });
+                        let _ = shared.problems.send(Problem::Unreachable {
+                            error: Arc::clone(&error),
+                        });
+                        drop(shared);
+                        let delay = self.retry.delay(failures);
+                        failures = failures.saturating_add(1);
+                        tokio::select! {
+                            _ = &mut stop => return,
+                            _ = tokio::time::sleep(delay) => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn rearm(&self, stop: &mut oneshot::Receiver<()>) -> Option<Watch> {
+        let mut attempt = 0u32;
+        loop {
+            match self
+                .backend
+                .watch(&WatchScope::Config(self.path.clone()))
+                .await
+            {
+                Ok(w) => return Some(w),
+                Err(e) => tracing::warn!(path = %self.path, error = %e, "cannot re-arm watch"),
+            }
+            let delay = self.retry.delay(attempt);
+            attempt = attempt.saturating_add(1);
+            tokio::select! {
+                _ = &mut *stop => return None,
+                _ = tokio::time::sleep(delay) => {}
+            }
+        }
+    }
+
+    /// Reads the configuration and takes, rejects or reports what it finds.
+    /// Errors only when the store cannot be read.
+    async fn refresh(&self, shared: &Shared<T>) -> Result<()> {
+        let read = match self.backend.read(&self.path).await {
+            Ok(r) => r,
+            Err(Error::NotFound { .. }) => {
+                let changed = shared.status.send_if_modified(|s| {
+                    if s.freshness == Freshness::Deleted {
+                        false
+                    } else {
+                        *s = Status::now(Freshness::Deleted, Some("deleted".into()));
+                        true
+                    }
+                });
+                if changed {
+                    tracing::warn!(path = %self.path, "configuration deleted; keeping the last value");
+                    let _ = shared.problems.send(Problem::Deleted);
+                }
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let current = shared.current.load().version;
+        if read.version != current {
+            match (self.decode)(self.backend.describe(), &self.path, &read.bytes) {
+                Ok(value) => {
+                    let snapshot = Snapshot {
+                        value: Arc::new(value),
+                        version: read.version,
+                    };
+                    // Status first, then the value, then the wake-ups: whoever
+                    // is woken sees a consistent state.
+                    shared.status.send_if_modified(|s| {
+                        if s.freshness == Freshness::Fresh && s.last_problem.is_none() {
+                            false
+                        } else {
+                            *s = Status::now(Freshness::Fresh, None);
+                            true
+                        }
+                    });
+                    shared.current.store(Arc::new(snapshot.clone()));
+                    shared.generation.send_modify(|g| *g += 1);
+                    let _ = shared.updates.send(snapshot);
+                    return Ok(());
+                }
+                Err(e) => {
+                    tracing::warn!(path = %self.path, version = %read.version, error = %e, "rejected an update that does not decode; keeping the last good value");
+                    let problem = e.to_string();
+                    shared.status.send_modify(|s| {
+                        *s = Status::now(Freshness::Fresh, Some(problem));
+                    });
+                    let _ = shared.problems.send(Problem::Rejected {
+                        version: read.version,
+                        error: Arc::new(e),
+                    });
+                    return Ok(());
+                }
+            }
+        }
+        // Same version as before: back from stale or deleted, nothing new.
+        shared.status.send_if_modified(|s| {
+            if s.freshness == Freshness::Fresh {
+                false
+            } else {
+                *s = Status::now(Freshness::Fresh, None);
+                true
+            }
+        });
+        Ok(())
+    }
+}
+
+/// A change in a watched namespace.
+#[derive(Debug, Clone)]
+pub enum NamespaceChange {
+    /// A configuration appeared.
+    Added {
+        /// Its name.
+        name: ConfigName,
+        /// Its value.
+        value: Value,
+        /// Its version.
+        version: Version,
+    },
+    /// A configuration changed.
+    Changed {
+        /// Its name.
+        name: ConfigName,
+        /// Its new value.
+        value: Value,
+        /// Its new version.
+        version: Version,
+    },
+    /// A configuration was deleted.
+    Removed {
+        /// Its name.
+        name: ConfigName,
+    },
+    /// A configuration's new content is not a JSON object; its last value stands.
+    Invalid {
+        /// Its name.
+        name: ConfigName,
+        /// Why.
+        error: Arc<Error>,
+    },
+}
+
+/// Follows every configuration of one namespace: added, changed, removed.
+///
+/// ```
+/// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+/// use confo::{Confo, NamespaceChange};
+///
+/// let confo = Confo::from_url("mem://").await?;
+/// confo.create_namespace("systemA").await?;
+/// let mut changes = confo.watch_namespace("systemA").await?;
+/// confo.backend()?.write(&"systemA/cache".parse()?, b"{}", confo::backend::Expect::Absent).await?;
+/// match changes.next().await? {
+///     NamespaceChange::Added { name, .. } => assert_eq!(name, "cache"),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
+pub struct NamespaceWatch {
+    backend: Arc<dyn Backend>,
+    namespace: Namespace,
+    watch: Watch,
+    known: BTreeMap<ConfigName, Version>,
+    pending: VecDeque<NamespaceChange>,
+}
+
+impl fmt::Debug for NamespaceWatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NamespaceWatch")
+            .field("namespace", &self.namespace)
+            .field("known", &self.known.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl NamespaceWatch {
+    /// Arms a watch on `namespace` and reads what it holds now; changes
+    /// are reported relative to that.
+    pub async fn start(backend: Arc<dyn Backend>, namespace: Namespace) -> Result<Self> {
+        let watch = backend
+            .watch(&WatchScope::Namespace(namespace.clone()))
+            .await?;
+        let mut this = NamespaceWatch {
+            backend,
+            namespace,
+            watch,
+            known: BTreeMap::new(),
+            pending: VecDeque::new(),
+        };
+        for (name, read) in backend::read_namespace(&*this.backend, &this.namespace).await? {
+            this.known.insert(name, read.version);
+        }
+        Ok(this)
+    }
+
+    /// The configurations known now, with their versions.
+    pub fn known(&self) -> &BTreeMap<ConfigName, Version> {
+        &self.known
+    }
+
+    /// The next change. Errors when the store cannot be read (call again
+    /// to go on) or the backend's events end.
+    pub async fn next(&mut self) -> Result<NamespaceChange> {
+        loop {
+            if let Some(change) = self.pending.pop_front() {
+                return Ok(change);
+            }
+            let batch = self
+                .watch
+                .next_batch()
+                .await
+                .ok_or_else(|| Error::Backend {
+                    backend: self.backend.describe().to_owned(),
+                    op: "watch",
+                    path: self.namespace.to_string(),
+                    message: "the backend stopped sending events".into(),
+                })?;
+            let mut names = Vec::new();
+            let mut full = false;
+            for event in batch {
+                match event {
+                    WatchEvent::Changed(p) => names.push(p.name().clone()),
+                    WatchEvent::NamespaceChanged(_) | WatchEvent::Resync => full = true,
+                }
+            }
+            if full {
+                self.rescan().await?;
+            } else {
+                self.check(names).await?;
+            }
+        }
+    }
+
+    async fn rescan(&mut self) -> Result<()> {
+        let listed = match self.backend.list_configs(&self.namespace).await {
+            Ok(l) => l,
+            Err(Error::NamespaceNotFound { .. }) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        let mut names: Vec<ConfigName> = self.known.keys().cloned().collect();
+        names.extend(listed);
+        names.sort();
+        names.dedup();
+        self.check(names).await
+    }
+
+    async fn check(&mut self, names: Vec<ConfigName>) -> Result<()> {
+        let paths: Vec<ConfigPath> = names
+            .iter()
+            .map(|n| ConfigPath::new(self.namespace.clone(), n.clone()))
+            .collect();
+        let reads = self.backend.read_many(&paths).await?;
+        for ((name, path), read) in names.into_iter().zip(&paths).zip(reads) {
+            let before = self.known.get(&name).copied();
+            match (before, read) {
+                (None, None) => {}
+                (Some(_), None) => {
+                    self.known.remove(&name);
+                    self.pending.push_back(NamespaceChange::Removed { name });
+                }
+                (before, Some(read)) if before != Some(read.version) => {
+                    self.known.insert(name.clone(), read.version);
+                    let parsed =
+                        json::parse_object(self.backend.describe(), &path.to_string(), &read.bytes);
+                    let change = match parsed {
+                        Ok(map) if before.is_none() => NamespaceChange::Added {
+                            name,
+                            value: Value::Object(map),
+                            version: read.version,
+                        },
+                        Ok(map) => NamespaceChange::Changed {
+                            name,
+                            value: Value::Object(map),
+                            version: read.version,
+                        },
+                        Err(e) => NamespaceChange::Invalid {
+                            name,
+                            error: Arc::new(e),
+                        },
+                    };
+                    self.pending.push_back(change);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How long [`Confo::watch_raw`] keeps retrying its first read.
+const FIRST_READ_DEADLINE: Duration = Duration::from_secs(10);
+
+impl Confo {
+    /// Follows one configuration as an untyped JSON object.
+    pub async fn watch_raw(&self, path: &ConfigPath) -> Result<Live<Value>> {
+        let decode: Decoder<Value> = Arc::new(|backend, path, bytes| {
+            json::parse_object(backend, &path.to_string(), bytes).map(Value::Object)
+        });
+        Live::start(
+            self.backend()?,
+            path.clone(),
+            decode,
+            RetryPolicy::default().with_deadline(FIRST_READ_DEADLINE),
+        )
+        .await
+    }
+
+    /// Follows one configuration decoded with `decode`.
+    pub async fn watch_with<T: Send + Sync + 'static>(
+        &self,
+        path: &ConfigPath,
+        decode: Decoder<T>,
+    ) -> Result<Live<T>> {
+        Live::start(
+            self.backend()?,
+            path.clone(),
+            decode,
+            RetryPolicy::default().with_deadline(FIRST_READ_DEADLINE),
+        )
+        .await
+    }
+
+    /// Follows every configuration of a namespace.
+    pub async fn watch_namespace(&self, namespace: &str) -> Result<NamespaceWatch> {
+        NamespaceWatch::start(self.backend()?, Namespace::new(namespace)?).await
+    }
+}
