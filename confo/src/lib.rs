@@ -40,9 +40,11 @@ pub mod live;
 mod manager;
 mod name;
 pub mod retry;
+pub mod update;
 
 pub use error::{Error, FieldError, NameKind, Result};
 pub use live::{Freshness, Live, NamespaceChange, NamespaceWatch, Problem, Snapshot, Status};
 pub use manager::{Backends, Confo, IntoBackend, Namespaces};
 pub use name::{ConfigName, ConfigPath, NameRule, Namespace, MAX_NAME_BYTES, ROOT};
 pub use retry::RetryPolicy;
+pub use update::UpdatePolicy;
