@@ -40,6 +40,7 @@ pub mod live;
 mod manager;
 mod name;
 pub mod retry;
+pub mod snapshot;
 pub mod update;
 
 pub use error::{Error, FieldError, NameKind, Result};

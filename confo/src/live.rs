@@ -25,6 +25,7 @@ use crate::json;
 use crate::manager::Confo;
 use crate::name::{ConfigName, ConfigPath, Namespace};
 use crate::retry::RetryPolicy;
+use crate::snapshot::{read_with_fallback, Snapshots};
 
 /// Turns stored bytes into a `T`; errors name backend, path and field.
 pub type Decoder<T> = Arc<dyn Fn(&str, &ConfigPath, &[u8]) -> Result<T> + Send + Sync>;
@@ -176,15 +177,19 @@ impl<T> fmt::Debug for Live<T> {
 impl<T: Send + Sync + 'static> Live<T> {
     /// Arms a watch on `path`, reads and decodes the current value, and
     /// starts following it. Fails if the first read or decode fails.
-    pub async fn start(
+    pub(crate) async fn start(
         backend: Arc<dyn Backend>,
         path: ConfigPath,
         decode: Decoder<T>,
         retry: RetryPolicy,
+        snapshots: Option<Snapshots>,
     ) -> Result<Self> {
         // Arm first, then read: no change can fall between the two.
-        let watch = backend.watch(&WatchScope::Config(path.clone())).await?;
-        let read = retry.run(|| backend.read(&path)).await?;
+        let (watch, read) = match backend.watch(&WatchScope::Config(path.clone())).await {
+            Ok(w) => (Some(w), retry.run(|| backend.read(&path)).await),
+            Err(e) => (None, Err(e)),
+        };
+        let (read, stale) = read_with_fallback(&*backend, snapshots.as_ref(), &path, read).await?;
         let value = decode(backend.describe(), &path, &read.bytes)?;
         let snapshot = Snapshot {
             value: Arc::new(value),
@@ -199,7 +204,15 @@ impl<T: Send + Sync + 'static> Live<T> {
             generation,
             updates: broadcast::channel(256).0,
             problems: broadcast::channel(256).0,
-            status: watch::channel(Status::now(Freshness::Fresh, None)).0,
+            status: watch::channel(if stale {
+                Status::now(
+                    Freshness::Stale,
+                    Some("store unreachable at start; value from the local snapshot".into()),
+                )
+            } else {
+                Status::now(Freshness::Fresh, None)
+            })
+            .0,
             _stop: stop_tx,
         });
         let task = Follower {
@@ -207,9 +220,10 @@ impl<T: Send + Sync + 'static> Live<T> {
             path,
             decode,
             retry,
+            snapshots,
             shared: Arc::downgrade(&shared),
         };
-        tokio::spawn(task.run(watch, stop_rx));
+        tokio::spawn(task.run(watch, stale, stop_rx));
         Ok(Live { shared, seen })
     }
 }
@@ -297,21 +311,34 @@ struct Follower<T> {
     path: ConfigPath,
     decode: Decoder<T>,
     retry: RetryPolicy,
+    snapshots: Option<Snapshots>,
     shared: std::sync::Weak<Shared<T>>,
 }
 
 impl<T: Send + Sync + 'static> Follower<T> {
-    async fn run(self, mut watch: Watch, mut stop: oneshot::Receiver<()>) {
+    async fn run(self, watch: Option<Watch>, stale: bool, mut stop: oneshot::Receiver<()>) {
         let mut failures = 0u32;
+        // No watch yet (the store was unreachable at start): arm it, then read.
+        let mut watch = match watch {
+            Some(w) => w,
+            None => match self.rearm(&mut stop).await {
+                Some(w) => w,
+                None => return,
+            },
+        };
+        // Started from a snapshot: read the store as soon as the watch is armed.
+        let mut first = stale;
         loop {
-            tokio::select! {
-                _ = &mut stop => return,
-                batch = watch.next_batch() => {
-                    if batch.is_none() {
-                        // The backend's event source ended: re-arm with backoff.
-                        match self.rearm(&mut stop).await {
-                            Some(w) => watch = w,
-                            None => return,
+            if !std::mem::take(&mut first) {
+                tokio::select! {
+                    _ = &mut stop => return,
+                    batch = watch.next_batch() => {
+                        if batch.is_none() {
+                            // The backend's event source ended: re-arm with backoff.
+                            match self.rearm(&mut stop).await {
+                                Some(w) => watch = w,
+                                None => return,
+                            }
                         }
                     }
                 }
@@ -399,6 +426,9 @@ impl<T: Send + Sync + 'static> Follower<T> {
         if read.version != current {
             match (self.decode)(self.backend.describe(), &self.path, &read.bytes) {
                 Ok(value) => {
+                    if let Some(s) = &self.snapshots {
+                        s.save(&self.path, &read.bytes).await;
+                    }
                     let snapshot = Snapshot {
                         value: Arc::new(value),
                         version: read.version,
@@ -641,6 +671,7 @@ impl Confo {
             path.clone(),
             decode,
             RetryPolicy::default().with_deadline(FIRST_READ_DEADLINE),
+            self.snapshots(),
         )
         .await
     }
@@ -656,6 +687,7 @@ impl Confo {
             path.clone(),
             decode,
             RetryPolicy::default().with_deadline(FIRST_READ_DEADLINE),
+            self.snapshots(),
         )
         .await
     }

@@ -13,6 +13,8 @@ use crate::backend::{self, Backend, Expect, Version};
 use crate::error::{Error, NameKind, Result};
 use crate::json;
 use crate::name::{ConfigName, ConfigPath, Namespace};
+use crate::retry::is_transient;
+use crate::snapshot::Snapshots;
 
 /// The loaded backends and the active one, as [`Confo::backends`] reports them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -84,6 +86,7 @@ struct State {
     active: Option<String>,
     namespace: Option<Namespace>,
     entries: BTreeMap<ConfigName, Entry>,
+    snapshots: Option<Snapshots>,
 }
 
 /// The configuration manager: holds named backends, one of them active, and
@@ -160,6 +163,28 @@ impl Confo {
 
     fn write_state(&self) -> RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Keeps a local last-known-good copy of every configuration read from
+    /// now on under `dir`, and falls back to it when the store cannot be
+    /// reached (with a warning; [`crate::Live`] values start stale). Off by
+    /// default: the copies may be out of date and hold secrets in clear on
+    /// local disk. See the [`crate::snapshot`] module.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let confo = confo::Confo::from_url("mem://").await?;
+    /// confo.keep_snapshots(dir.path());
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub fn keep_snapshots(&self, dir: impl AsRef<std::path::Path>) -> &Self {
+        self.write_state().snapshots = Some(Snapshots::new(dir.as_ref()));
+        self
+    }
+
+    pub(crate) fn snapshots(&self) -> Option<Snapshots> {
+        self.read_state().snapshots.clone()
     }
 
     /// Loads a backend under `name` (a URL string or a backend value).
@@ -244,7 +269,7 @@ impl Confo {
         let ns = Namespace::new(namespace)?;
         let backend = self.backend()?;
         refuse_pending(&self.read_state())?;
-        let entries = read_entries(&*backend, &ns).await?;
+        let entries = read_entries(&*backend, self.snapshots().as_ref(), &ns).await?;
         let mut st = self.write_state();
         refuse_pending(&st)?;
         st.namespace = Some(ns);
@@ -257,7 +282,7 @@ impl Confo {
     pub async fn reload(&self) -> Result<()> {
         let ns = self.current_namespace()?;
         let backend = self.backend()?;
-        let fresh = read_entries(&*backend, &ns).await?;
+        let fresh = read_entries(&*backend, self.snapshots().as_ref(), &ns).await?;
         let mut st = self.write_state();
         if st.namespace.as_ref() != Some(&ns) {
             return Ok(()); // switched namespace meanwhile: nothing to refresh
@@ -453,10 +478,28 @@ fn refuse_pending(st: &State) -> Result<()> {
 
 async fn read_entries(
     backend: &dyn Backend,
+    snapshots: Option<&Snapshots>,
     ns: &Namespace,
 ) -> Result<BTreeMap<ConfigName, Entry>> {
+    let reads = match (backend::read_namespace(backend, ns).await, snapshots) {
+        (Ok(reads), Some(s)) => {
+            for (name, read) in &reads {
+                s.save(&ConfigPath::new(ns.clone(), name.clone()), &read.bytes)
+                    .await;
+            }
+            reads
+        }
+        (Ok(reads), None) => reads,
+        (Err(e), Some(s)) if is_transient(&e) => {
+            let copies = s.read_namespace(ns).await.map_err(|_| e)?;
+            tracing::warn!(namespace = %ns, backend = backend.describe(), snapshot = s.describe(),
+                "store unreachable; using the local snapshot, which may be stale");
+            copies
+        }
+        (Err(e), _) => return Err(e),
+    };
     let mut entries = BTreeMap::new();
-    for (name, read) in backend::read_namespace(backend, ns).await? {
+    for (name, read) in reads {
         let path = ConfigPath::new(ns.clone(), name.clone());
         let value = json::parse_object(backend.describe(), &path.to_string(), &read.bytes)?;
         entries.insert(
