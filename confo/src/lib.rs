@@ -38,6 +38,8 @@ pub mod error;
 pub mod json;
 mod manager;
 mod name;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{Error, FieldError, NameKind, Result};
 pub use manager::{Backends, Confo, IntoBackend, Namespaces};
