@@ -35,10 +35,20 @@ use crate::name::{ConfigName, ConfigPath, Namespace};
 mod file;
 mod memory;
 mod url;
+#[cfg(feature = "zookeeper")]
+mod zookeeper;
+#[cfg(feature = "zookeeper")]
+mod zookeeper_options;
 
 pub use file::FileBackend;
 pub use memory::MemoryBackend;
 pub use url::{open_url, redact, DEFAULT_URL, URL_ENV};
+#[cfg(feature = "zookeeper")]
+pub use zookeeper::ZooKeeper;
+#[cfg(feature = "zookeeper")]
+pub use zookeeper_options::{
+    Credentials, ZooKeeperOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_SESSION_TIMEOUT,
+};
 
 /// Largest value any backend accepts, in bytes.
 ///
