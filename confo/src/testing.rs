@@ -51,10 +51,18 @@ use std::time::{Duration, Instant};
 
 /// Environment variable: a Java class path holding ZooKeeper and its
 /// dependencies, used as is (it wins over [`HOME_ENV`] and the Debian jars).
+///
+/// ```
+/// assert_eq!(confo::testing::CLASSPATH_ENV, "CONFO_ZOOKEEPER_CLASSPATH");
+/// ```
 pub const CLASSPATH_ENV: &str = "CONFO_ZOOKEEPER_CLASSPATH";
 
 /// Environment variable: the directory of an unpacked Apache ZooKeeper
 /// release; its `lib/*` jars are used.
+///
+/// ```
+/// assert_eq!(confo::testing::HOME_ENV, "ZOOKEEPER_HOME");
+/// ```
 pub const HOME_ENV: &str = "ZOOKEEPER_HOME";
 
 /// The Debian package's jar.
@@ -70,6 +78,10 @@ const INSTALL_HINT: &str =
      (or ZOOKEEPER_HOME at an unpacked ZooKeeper release) and JAVA_HOME at a Java runtime";
 
 /// How long [`ZooKeeperServer::start`] waits for `ruok` to be answered.
+///
+/// ```
+/// assert_eq!(confo::testing::START_TIMEOUT.as_secs(), 30);
+/// ```
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long [`ZooKeeperServer::stop`] waits for the JVM to exit before killing it.
@@ -177,6 +189,7 @@ impl ZooKeeperServer {
     pub fn start() -> Result<Self, ServerError> {
         let java = find_java()?;
         let classpath = find_classpath()?;
+        remove_stale_dirs();
         let port = free_port()?;
         let dir = std::env::temp_dir().join(format!(
             "confo-zk-{}-{}-{}",
@@ -462,6 +475,31 @@ impl Drop for ZooKeeperServer {
     fn drop(&mut self) {
         self.kill(false);
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Removes the directories of servers whose test process is gone (killed
+/// while its server was stopped for a restart, the one moment no guard runs).
+fn remove_stale_dirs() {
+    if !Path::new("/proc/self").exists() {
+        return; // no reliable way to tell a dead process from another user's
+    }
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("confo-zk-"))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(pid) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 

@@ -11,12 +11,27 @@ use super::zookeeper::ZooKeeper;
 use crate::error::{Error, Result};
 
 /// ZooKeeper's usual client port, used when a host has none.
+///
+/// ```
+/// let options = confo::backend::ZooKeeperOptions::new("zk1");
+/// assert_eq!(options.describe(), format!("zk://zk1:{}", confo::backend::DEFAULT_PORT));
+/// ```
 pub const DEFAULT_PORT: u16 = 2181;
 
 /// Default for [`ZooKeeperOptions::connect_timeout`].
+///
+/// ```
+/// use confo::backend::{ZooKeeperOptions, DEFAULT_CONNECT_TIMEOUT};
+/// assert_eq!(ZooKeeperOptions::new("zk1").get_connect_timeout(), DEFAULT_CONNECT_TIMEOUT);
+/// ```
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Default for [`ZooKeeperOptions::session_timeout`].
+///
+/// ```
+/// use confo::backend::{ZooKeeperOptions, DEFAULT_SESSION_TIMEOUT};
+/// assert_eq!(ZooKeeperOptions::new("zk1").get_session_timeout(), DEFAULT_SESSION_TIMEOUT);
+/// ```
 pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything needed to open a [`ZooKeeper`] backend: hosts, chroot,
@@ -246,16 +261,34 @@ impl ZooKeeperOptions {
     }
 
     /// The connect timeout in effect.
+    ///
+    /// ```
+    /// let options = confo::backend::ZooKeeperOptions::from_url("zk://h?connect_timeout=1500ms")?;
+    /// assert_eq!(options.get_connect_timeout().as_millis(), 1500);
+    /// # Ok::<(), confo::Error>(())
+    /// ```
     pub fn get_connect_timeout(&self) -> Duration {
         self.connect_timeout
     }
 
     /// The session timeout in effect.
+    ///
+    /// ```
+    /// let options = confo::backend::ZooKeeperOptions::from_url("zk://h?session_timeout=30s")?;
+    /// assert_eq!(options.get_session_timeout().as_secs(), 30);
+    /// # Ok::<(), confo::Error>(())
+    /// ```
     pub fn get_session_timeout(&self) -> Duration {
         self.session_timeout
     }
 
     /// Whether [`ZooKeeperOptions::world_readable`] is set.
+    ///
+    /// ```
+    /// let options = confo::backend::ZooKeeperOptions::from_url("zk://u:p@h?world_readable=true")?;
+    /// assert!(options.is_world_readable());
+    /// # Ok::<(), confo::Error>(())
+    /// ```
     pub fn is_world_readable(&self) -> bool {
         self.world_readable
     }
@@ -273,6 +306,12 @@ impl ZooKeeperOptions {
 
     /// `zk://host:port[,host:port...][/chroot]`: where this backend stores,
     /// for messages. Never contains credentials.
+    ///
+    /// ```
+    /// let options = confo::backend::ZooKeeperOptions::from_url("zk://u:secret@h:1/x")?;
+    /// assert_eq!(options.describe(), "zk://h:1/x");
+    /// # Ok::<(), confo::Error>(())
+    /// ```
     pub fn describe(&self) -> String {
         format!(
             "zk://{}{}",
@@ -455,6 +494,11 @@ impl Credentials {
     }
 
     /// Adds a user and password (digest authentication).
+    ///
+    /// ```
+    /// let creds = confo::backend::Credentials::new("zk1", 2181).with_user("app", "pw");
+    /// assert!(format!("{creds:?}").contains("***"));
+    /// ```
     pub fn with_user(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
         self.user = Some(user.into());
         self.password = Some(password.into());
@@ -481,6 +525,12 @@ impl Credentials {
     /// The `zk://` URL these credentials describe, user and password
     /// percent-encoded. It holds the password: do not log it (see
     /// [`crate::backend::redact`]).
+    ///
+    /// ```
+    /// let url = confo::backend::Credentials::new("zk1", 2181).with_user("app", "a b").into_url();
+    /// assert_eq!(url, "zk://app:a%20b@zk1:2181");
+    /// assert_eq!(confo::backend::redact(&url), "zk://app:***@zk1:2181");
+    /// ```
     pub fn into_url(self) -> String {
         let userinfo = match (&self.user, &self.password) {
             (Some(u), p) => format!(
