@@ -187,8 +187,9 @@ impl ZooKeeperServer {
     /// # Ok::<(), confo::testing::ServerError>(())
     /// ```
     pub fn start() -> Result<Self, ServerError> {
-        let java = find_java()?;
-        let classpath = find_classpath()?;
+        let env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
+        let java = find_java(&env)?;
+        let classpath = find_classpath(&env, Path::new(DEBIAN_JAR))?;
         remove_stale_dirs();
         let port = free_port()?;
         let dir = std::env::temp_dir().join(format!(
@@ -551,8 +552,11 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
-fn find_java() -> Result<PathBuf, ServerError> {
-    if let Some(home) = std::env::var_os("JAVA_HOME").filter(|h| !h.is_empty()) {
+/// Reads an environment variable, `None` when unset or empty.
+type Env<'a> = &'a dyn Fn(&str) -> Option<std::ffi::OsString>;
+
+fn find_java(env: Env<'_>) -> Result<PathBuf, ServerError> {
+    if let Some(home) = env("JAVA_HOME") {
         let java = PathBuf::from(home).join("bin").join("java");
         if java.is_file() {
             return Ok(java);
@@ -562,7 +566,7 @@ fn find_java() -> Result<PathBuf, ServerError> {
             java.display()
         )));
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path = env("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .map(|dir| dir.join("java"))
         .find(|java| java.is_file())
@@ -573,13 +577,11 @@ fn find_java() -> Result<PathBuf, ServerError> {
         })
 }
 
-fn find_classpath() -> Result<String, ServerError> {
-    if let Ok(cp) = std::env::var(CLASSPATH_ENV) {
-        if !cp.trim().is_empty() {
-            return Ok(cp);
-        }
+fn find_classpath(env: Env<'_>, debian_jar: &Path) -> Result<String, ServerError> {
+    if let Some(cp) = env(CLASSPATH_ENV) {
+        return Ok(cp.to_string_lossy().into_owned());
     }
-    if let Some(home) = std::env::var_os(HOME_ENV).filter(|h| !h.is_empty()) {
+    if let Some(home) = env(HOME_ENV) {
         let home = PathBuf::from(home);
         let lib = home.join("lib");
         if !lib.is_dir() {
@@ -590,8 +592,8 @@ fn find_classpath() -> Result<String, ServerError> {
         }
         return Ok(format!("{}/*:{}/*", lib.display(), home.display()));
     }
-    if Path::new(DEBIAN_JAR).is_file() {
-        let mut cp = DEBIAN_JAR.to_owned();
+    if debian_jar.is_file() {
+        let mut cp = debian_jar.display().to_string();
         if Path::new(DEBIAN_SLF4J).is_file() {
             cp.push(':');
             cp.push_str(DEBIAN_SLF4J);
@@ -600,6 +602,63 @@ fn find_classpath() -> Result<String, ServerError> {
     }
     Err(ServerError::new(format!(
         "the ZooKeeper jars were not found ({CLASSPATH_ENV} and {HOME_ENV} are not set and \
-         {DEBIAN_JAR} does not exist); {INSTALL_HINT}"
+         {} does not exist); {INSTALL_HINT}",
+        debian_jar.display()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<OsString> {
+        move |key| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| OsString::from(v))
+        }
+    }
+
+    fn says_how_to_install(err: &ServerError) {
+        let msg = err.to_string();
+        assert!(
+            msg.contains("sudo apt-get install -y zookeeper default-jre-headless"),
+            "{msg}"
+        );
+        assert!(msg.contains(CLASSPATH_ENV), "{msg}");
+    }
+
+    #[test]
+    fn missing_java_says_how_to_install_it() {
+        let err = find_java(&env_of(&[("PATH", "/nonexistent-confo-test")])).unwrap_err();
+        assert!(err.to_string().contains("Java was not found"), "{err}");
+        says_how_to_install(&err);
+        let err = find_java(&env_of(&[("JAVA_HOME", "/nonexistent-confo-test")])).unwrap_err();
+        assert!(err.to_string().contains("JAVA_HOME"), "{err}");
+        says_how_to_install(&err);
+    }
+
+    #[test]
+    fn missing_jars_say_how_to_install_them() {
+        let nowhere = Path::new("/nonexistent-confo-test/zookeeper.jar");
+        let err = find_classpath(&env_of(&[]), nowhere).unwrap_err();
+        assert!(err.to_string().contains("jars were not found"), "{err}");
+        says_how_to_install(&err);
+        let err =
+            find_classpath(&env_of(&[(HOME_ENV, "/nonexistent-confo-test")]), nowhere).unwrap_err();
+        says_how_to_install(&err);
+    }
+
+    #[test]
+    fn the_classpath_variable_wins() {
+        let nowhere = Path::new("/nonexistent-confo-test/zookeeper.jar");
+        let cp = find_classpath(
+            &env_of(&[(CLASSPATH_ENV, "/opt/zk/lib/*"), (HOME_ENV, "/x")]),
+            nowhere,
+        )
+        .unwrap();
+        assert_eq!(cp, "/opt/zk/lib/*");
+    }
 }
