@@ -74,8 +74,8 @@ struct Inner {
     client: Mutex<Client>,
     /// Serializes reconnections.
     reconnect: tokio::sync::Mutex<()>,
-    /// Creator-all plus world-read, when asked for.
-    world_read_acls: Vec<Acl>,
+    /// The ACL of every node confo creates (see [`acl_policy`]).
+    acls: Vec<Acl>,
 }
 
 impl fmt::Debug for ZooKeeper {
@@ -124,18 +124,15 @@ impl ZooKeeper {
             url: describe.clone(),
             reason,
         })?;
-        let client = open_session(&options, &describe).await?;
-        let world_read_acls = vec![
-            Acl::new(Permission::ALL, AuthId::authed()),
-            Acl::new(Permission::READ, AuthId::anyone()),
-        ];
+        let acls = acl_policy(&options);
+        let client = open_session(&options, &describe, &acls).await?;
         let zk = ZooKeeper {
             inner: Arc::new(Inner {
                 options,
                 describe,
                 client: Mutex::new(client.clone()),
                 reconnect: tokio::sync::Mutex::new(()),
-                world_read_acls,
+                acls,
             }),
         };
         zk.prepare(&client).await?;
@@ -156,14 +153,7 @@ impl ZooKeeper {
 
     /// The ACL for nodes confo creates.
     fn acls(&self) -> Acls<'_> {
-        let options = &self.inner.options;
-        if options.user().is_none() {
-            Acls::anyone_all()
-        } else if options.is_world_readable() {
-            Acls::new(&self.inner.world_read_acls)
-        } else {
-            Acls::creator_all()
-        }
+        Acls::new(&self.inner.acls)
     }
 
     /// The session to use: the current one, or a new one when it ended.
@@ -178,7 +168,8 @@ impl ZooKeeper {
             return Ok(current); // someone else reconnected meanwhile
         }
         tracing::info!(backend = %self.inner.describe, state = %current.state(), "ZooKeeper session ended; reconnecting");
-        let client = open_session(&self.inner.options, &self.inner.describe).await?;
+        let client =
+            open_session(&self.inner.options, &self.inner.describe, &self.inner.acls).await?;
         self.prepare(&client).await?;
         *self.inner.client.lock().unwrap_or_else(|e| e.into_inner()) = client.clone();
         Ok(client)
@@ -255,10 +246,14 @@ impl ZooKeeper {
             | ZkError::NoHosts
             | ZkError::Timeout => Error::Connection {
                 backend,
-                message: format!(
-                    "{op} {znode} failed: {e}; the change may or may not have been applied, \
-                     read it again once ZooKeeper is reachable"
-                ),
+                message: if matches!(op, "write" | "create" | "delete") {
+                    format!(
+                        "{op} {znode} failed: {e}; the change may or may not have been applied: \
+                         read it again once ZooKeeper is reachable"
+                    )
+                } else {
+                    format!("{op} {znode} failed: {e}; try again once ZooKeeper is reachable")
+                },
             },
             ZkError::AuthFailed => Error::Connection {
                 backend,
@@ -373,7 +368,7 @@ impl ZooKeeper {
 
 /// Connects (bounded by the connect timeout), authenticates, creates the
 /// chroot when missing and returns a client rooted at it.
-async fn open_session(options: &ZooKeeperOptions, describe: &str) -> Result<Client> {
+async fn open_session(options: &ZooKeeperOptions, describe: &str, acls: &[Acl]) -> Result<Client> {
     let hosts = options.connect_string();
     let timeout = options.get_connect_timeout();
     let mut connector = Client::connector().with_session_timeout(options.get_session_timeout());
@@ -402,11 +397,6 @@ async fn open_session(options: &ZooKeeperOptions, describe: &str) -> Result<Clie
     let Some(chroot) = options.chroot_path() else {
         return Ok(client);
     };
-    let acls = if options.user().is_some() {
-        Acls::creator_all()
-    } else {
-        Acls::anyone_all()
-    };
     let op_timeout = options.get_session_timeout() * 2 + timeout;
     let exists = tokio::time::timeout(op_timeout, client.check_stat(chroot))
         .await
@@ -415,7 +405,7 @@ async fn open_session(options: &ZooKeeperOptions, describe: &str) -> Result<Clie
         Ok(Some(_)) => Ok(()),
         Ok(None) => tokio::time::timeout(
             op_timeout,
-            client.mkdir(chroot, &CreateMode::Persistent.with_acls(acls)),
+            client.mkdir(chroot, &CreateMode::Persistent.with_acls(Acls::new(acls))),
         )
         .await
         .unwrap_or(Err(ZkError::Timeout)),
@@ -440,6 +430,20 @@ async fn open_session(options: &ZooKeeperOptions, describe: &str) -> Result<Clie
         url: describe.to_owned(),
         reason: format!("ZooKeeper refuses the chroot {chroot:?}"),
     })
+}
+
+/// The ACL of what confo creates: open without credentials; with them, all
+/// permissions for that identity only, plus read for anyone when
+/// `world_readable`.
+fn acl_policy(options: &ZooKeeperOptions) -> Vec<Acl> {
+    if options.user().is_none() {
+        return vec![Acl::new(Permission::ALL, AuthId::anyone())];
+    }
+    let mut acls = vec![Acl::new(Permission::ALL, AuthId::authed())];
+    if options.is_world_readable() {
+        acls.push(Acl::new(Permission::READ, AuthId::anyone()));
+    }
+    acls
 }
 
 fn is_terminal(state: SessionState) -> bool {
