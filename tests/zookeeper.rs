@@ -552,3 +552,51 @@ async fn the_backend_survives_a_server_restart() {
         .unwrap();
     drop(server);
 }
+
+#[tokio::test]
+async fn the_backend_opens_a_new_session_when_its_session_expired() {
+    let server = tokio::task::spawn_blocking(ZooKeeperServer::start)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The server grants 2 to 20 ticks of 200 ms: a 2 s session.
+    let store = ZooKeeper::builder(server.connect_string())
+        .session_timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap();
+    store
+        .write(&p("ns/kept"), br#"{"n":1}"#, Expect::Absent)
+        .await
+        .unwrap();
+
+    // Down for longer than the session: the client gives the session up.
+    let server = tokio::task::spawn_blocking(move || {
+        server.stop();
+        server
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let server = tokio::task::spawn_blocking(move || {
+        server.restart().unwrap_or_else(|e| panic!("{e}"));
+        server
+    })
+    .await
+    .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let read = loop {
+        match store.read(&p("ns/kept")).await {
+            Ok(read) => break read,
+            Err(e) if Instant::now() < deadline => {
+                assert!(matches!(e, Error::Connection { .. }), "{e:?}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("no new session within 30 s: {e}"),
+        }
+    };
+    assert_eq!(&*read.bytes, br#"{"n":1}"#);
+    drop(server);
+}

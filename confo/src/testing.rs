@@ -244,17 +244,23 @@ impl ZooKeeperServer {
         let log = self.log_path();
         // The guard: start the JVM in the background, then block reading our
         // pipe; when the pipe closes (we stop, drop, or die) kill the JVM.
-        // Unless told `keep` first (a stop before a restart), it also removes
-        // the directory: a server in a `static` is never dropped.
+        // Told `keep` (a stop before a restart) it stops the JVM gracefully;
+        // otherwise (drop, or this process is gone: a server in a `static` is
+        // never dropped) it kills the JVM at once and removes the directory.
         let script = r#"
             "$0" "$@" </dev/null >>"$CONFO_ZK_LOG" 2>&1 &
             pid=$!
             echo "$pid" >"$CONFO_ZK_PIDFILE"
             command=""
             read -r command
-            kill "$pid" 2>/dev/null
-            wait "$pid" 2>/dev/null
-            if [ "$command" != keep ] && [ -n "$CONFO_ZK_DIR" ]; then rm -rf "$CONFO_ZK_DIR"; fi
+            if [ "$command" = keep ]; then
+                kill "$pid" 2>/dev/null
+                wait "$pid" 2>/dev/null
+            else
+                kill -9 "$pid" 2>/dev/null
+                wait "$pid" 2>/dev/null
+                [ -n "$CONFO_ZK_DIR" ] && rm -rf "$CONFO_ZK_DIR"
+            fi
             exit 0
         "#;
         let pidfile = self.dir.join("java.pid");
