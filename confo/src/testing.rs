@@ -191,7 +191,36 @@ impl ZooKeeperServer {
         let java = find_java(&env)?;
         let classpath = find_classpath(&env, Path::new(DEBIAN_JAR))?;
         remove_stale_dirs();
-        let port = free_port()?;
+        // The free port is released before the JVM binds it, so another
+        // process may take it meanwhile: then try another (at most 3 times).
+        Self::start_with(java, classpath, free_port)
+    }
+
+    fn start_with(
+        java: PathBuf,
+        classpath: String,
+        mut pick_port: impl FnMut() -> Result<u16, ServerError>,
+    ) -> Result<Self, ServerError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match Self::start_on(java.clone(), classpath.clone(), &mut pick_port) {
+                Err((error, port_taken)) if port_taken && attempt < 3 => {
+                    tracing::warn!(%error, "ZooKeeper test server lost its port; trying another");
+                }
+                result => return result.map_err(|(error, _)| error),
+            }
+        }
+    }
+
+    /// One start; on failure, whether it failed because the port was taken.
+    fn start_on(
+        java: PathBuf,
+        classpath: String,
+        pick_port: &mut impl FnMut() -> Result<u16, ServerError>,
+    ) -> Result<Self, (ServerError, bool)> {
+        let not_taken = |e: ServerError| (e, false);
+        let port = pick_port().map_err(not_taken)?;
         let dir = std::env::temp_dir().join(format!(
             "confo-zk-{}-{}-{}",
             std::process::id(),
@@ -201,7 +230,8 @@ impl ZooKeeperServer {
         let io_err = |what: &str, e: io::Error| {
             ServerError::new(format!("cannot {what} for the ZooKeeper test server: {e}"))
         };
-        std::fs::create_dir_all(dir.join("data")).map_err(|e| io_err("create a directory", e))?;
+        std::fs::create_dir_all(dir.join("data"))
+            .map_err(|e| not_taken(io_err("create a directory", e)))?;
         let server = ZooKeeperServer {
             port,
             dir,
@@ -211,9 +241,15 @@ impl ZooKeeperServer {
         };
         // From here on, Drop cleans up whatever happens.
         std::fs::write(server.dir.join("zoo.cfg"), server.config())
-            .map_err(|e| io_err("write zoo.cfg", e))?;
-        server.launch()?;
-        Ok(server)
+            .map_err(|e| not_taken(io_err("write zoo.cfg", e)))?;
+        match server.launch() {
+            Ok(()) => Ok(server),
+            Err(e) => {
+                let log = server.log_tail(200);
+                let taken = log.contains("Address already in use") || log.contains("BindException");
+                Err((e, taken))
+            }
+        }
     }
 
     fn config(&self) -> String {
@@ -226,7 +262,7 @@ impl ZooKeeperServer {
              clientPort={}\n\
              clientPortAddress=127.0.0.1\n\
              maxClientCnxns=0\n\
-             4lw.commands.whitelist=ruok,srvr,stat\n\
+             4lw.commands.whitelist=ruok,srvr,stat,conf\n\
              admin.enableServer=false\n\
              autopurge.purgeInterval=0\n",
             self.dir.join("data").display(),
@@ -312,7 +348,13 @@ impl ZooKeeperServer {
                 }
             }
             match ruok(self.port) {
-                Ok(true) => return Ok(()),
+                // `imok`, and from our server: whoever took the port between
+                // `free_port` and the JVM's bind would answer too.
+                Ok(true) => match four_letter_word(self.port, b"conf") {
+                    Ok(conf) if conf.contains(&*self.dir_name()) => return Ok(()),
+                    Ok(_) => last = "another server answers on this port".into(),
+                    Err(e) => last = e.to_string(),
+                },
                 Ok(false) => last = "it answered `ruok` with something else than `imok`".into(),
                 Err(e) => last = e.to_string(),
             }
@@ -325,6 +367,14 @@ impl ZooKeeperServer {
         ));
         self.kill(true);
         Err(error)
+    }
+
+    /// The unique name of the temporary directory (it is in `dataDir`).
+    fn dir_name(&self) -> String {
+        self.dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
     fn failure(&self, what: &str) -> ServerError {
@@ -512,15 +562,20 @@ fn remove_stale_dirs() {
 
 /// Sends `ruok`; `Ok(true)` when the answer is `imok`.
 fn ruok(port: u16) -> io::Result<bool> {
+    Ok(four_letter_word(port, b"ruok")? == "imok")
+}
+
+/// Sends a four-letter command and returns the answer (at most 64 KiB).
+fn four_letter_word(port: u16, word: &[u8; 4]) -> io::Result<String> {
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     stream.set_write_timeout(Some(Duration::from_secs(2)))?;
-    stream.write_all(b"ruok")?;
+    stream.write_all(word)?;
     let mut answer = Vec::new();
-    // The server closes the connection after answering; 4 bytes is all we need.
-    stream.take(64).read_to_end(&mut answer)?;
-    Ok(answer == b"imok")
+    // The server closes the connection after answering.
+    stream.take(64 * 1024).read_to_end(&mut answer)?;
+    Ok(String::from_utf8_lossy(&answer).into_owned())
 }
 
 /// A port nobody listens on now: bind port 0, note the port, release it.
@@ -655,6 +710,31 @@ mod tests {
         let err =
             find_classpath(&env_of(&[(HOME_ENV, "/nonexistent-confo-test")]), nowhere).unwrap_err();
         says_how_to_install(&err);
+    }
+
+    fn java_and_classpath() -> (PathBuf, String) {
+        let env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
+        let java = find_java(&env).unwrap_or_else(|e| panic!("{e}"));
+        let classpath =
+            find_classpath(&env, Path::new(DEBIAN_JAR)).unwrap_or_else(|e| panic!("{e}"));
+        (java, classpath)
+    }
+
+    /// The port picked is taken by another ZooKeeper before the JVM binds
+    /// it: the other server's `imok` must not pass for ours, and a new port
+    /// is tried.
+    #[test]
+    fn a_port_taken_meanwhile_by_another_server_is_detected_and_replaced() {
+        let (java, classpath) = java_and_classpath();
+        let other = ZooKeeperServer::start().unwrap_or_else(|e| panic!("{e}"));
+        let mut ports = vec![free_port().unwrap(), other.port()];
+        let server = ZooKeeperServer::start_with(java, classpath, || {
+            ports.pop().ok_or_else(|| ServerError::new("no more ports"))
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(server.port(), other.port());
+        let conf = four_letter_word(server.port(), b"conf").unwrap();
+        assert!(conf.contains(&server.dir_name()), "{conf}");
     }
 
     #[test]
