@@ -452,19 +452,15 @@ async fn concurrent_creators_of_one_new_configuration_never_see_raw_zookeeper_er
 }
 
 #[tokio::test]
-async fn urls_work_through_load_backend_from_env_and_python_credentials() {
+async fn urls_work_through_load_backend_and_python_credentials() {
     let chroot = fresh_chroot().await;
     let confo = Confo::new();
     confo.load_backend("zk", url(&chroot)).await.unwrap();
     confo.activate_backend("zk").unwrap();
     confo.create_namespace("systemB").await.unwrap();
 
-    // SAFETY of the test: no other test of this binary reads CONFO_URL.
-    std::env::set_var(confo::backend::URL_ENV, url(&chroot));
-    let from_env = Confo::from_env().await.unwrap();
-    std::env::remove_var(confo::backend::URL_ENV);
     assert_eq!(
-        from_env.namespaces().await.unwrap().all_namespaces,
+        confo.namespaces().await.unwrap().all_namespaces,
         [Namespace::new("systemB").unwrap()]
     );
 
