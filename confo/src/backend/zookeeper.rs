@@ -381,12 +381,13 @@ async fn open_session(options: &ZooKeeperOptions, describe: &str, acls: &[Acl]) 
     };
     let client = match tokio::time::timeout(timeout, connector.connect(&hosts)).await {
         Ok(Ok(client)) => client,
-        Ok(Err(e)) => {
+        Ok(Err(e)) if e != ZkError::Timeout => {
             return Err(connection_error(format!(
                 "no ZooKeeper session with {hosts}: {e}; check that ZooKeeper runs there"
             )))
         }
-        Err(_) => {
+        // Our timeout, or the client's own (about the session timeout).
+        _ => {
             return Err(connection_error(format!(
                 "no ZooKeeper server at {hosts} answered within {:.1} s (connect timeout); \
                  check that ZooKeeper runs there and that the hosts and ports are right",
