@@ -59,6 +59,16 @@ pub enum NameRule {
         /// Its byte offset.
         index: usize,
     },
+    /// The name contains a character ZooKeeper refuses in a path: one
+    /// outside the Basic Multilingual Plane (emoji and the like, which Java
+    /// stores as surrogate pairs), a private-use character (U+E000 to
+    /// U+F8FF) or one of U+FFF0 to U+FFFF.
+    Unsupported {
+        /// The offending character.
+        ch: char,
+        /// Its byte offset.
+        index: usize,
+    },
     /// The name is `.`.
     Dot,
     /// The name is `..`.
@@ -83,6 +93,12 @@ impl fmt::Display for NameRule {
                 f,
                 "a name must not contain control characters (found {:?} at byte {index})",
                 ch
+            ),
+            NameRule::Unsupported { ch, index } => write!(
+                f,
+                "a name must not contain {ch:?} (U+{:04X}, at byte {index}): ZooKeeper refuses \
+                 characters above U+FFFF (such as emoji), private-use characters and U+FFF0 to U+FFFF",
+                u32::from(*ch)
             ),
             NameRule::Dot => f.write_str("a name must not be '.'"),
             NameRule::DotDot => f.write_str("a name must not be '..'"),
@@ -131,8 +147,18 @@ pub fn check(name: &str) -> Result<(), NameRule> {
         if ch.is_control() {
             return Err(NameRule::Control { ch, index });
         }
+        if zookeeper_refuses(ch) {
+            return Err(NameRule::Unsupported { ch, index });
+        }
     }
     Ok(())
+}
+
+/// The characters ZooKeeper's server refuses in a path besides control
+/// characters (`PathUtils.validatePath`, which looks at UTF-16 code units:
+/// anything above U+FFFF becomes a surrogate pair and is refused too).
+fn zookeeper_refuses(ch: char) -> bool {
+    matches!(u32::from(ch), 0xE000..=0xF8FF | 0xFFF0..=0xFFFF | 0x10000..)
 }
 
 #[cfg(test)]
@@ -169,6 +195,22 @@ mod tests {
                 index: 0
             })
         );
+        assert_eq!(
+            check("emoji\u{1F600}"),
+            Err(NameRule::Unsupported {
+                ch: '\u{1F600}',
+                index: 5
+            })
+        );
+        assert!(matches!(
+            check("\u{E000}"),
+            Err(NameRule::Unsupported { .. })
+        ));
+        assert!(matches!(
+            check("a\u{FFFF}"),
+            Err(NameRule::Unsupported { .. })
+        ));
+        assert_eq!(check("snow\u{2603}\u{FFEF}"), Ok(()));
         let long = "x".repeat(MAX_NAME_BYTES + 1);
         assert_eq!(check(&long), Err(NameRule::TooLong { len: 251 }));
         assert_eq!(check(&"x".repeat(MAX_NAME_BYTES)), Ok(()));

@@ -42,6 +42,8 @@ mod name;
 pub mod retry;
 pub mod snapshot;
 pub mod update;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{Error, FieldError, NameKind, Result};
 pub use live::{Freshness, Live, NamespaceChange, NamespaceWatch, Problem, Snapshot, Status};

@@ -17,7 +17,10 @@ pub const URL_ENV: &str = "CONFO_URL";
 /// - `file://DIR`: a [`FileBackend`] over `DIR` (relative to the current
 ///   directory unless it starts with `/`: `file://./confo`, `file:///etc/confo`);
 /// - `mem://`: a new, empty [`MemoryBackend`];
-/// - `zk://[user:password@]host:port[,host:port...][/chroot]`: ZooKeeper.
+/// - `zk://[user:password@]host:port[,host:port...][/chroot][?options]`: a
+///   [`ZooKeeper`](super::ZooKeeper) backend (feature `zookeeper`, on by
+///   default); see [`ZooKeeperOptions`](super::ZooKeeperOptions) for the
+///   details. It connects before returning, within the connect timeout.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -50,8 +53,11 @@ pub async fn open_url(url: &str) -> Result<Arc<dyn Backend>> {
             }
             Ok(Arc::new(MemoryBackend::new()))
         }
+        #[cfg(feature = "zookeeper")]
+        "zk" | "zookeeper" => Ok(Arc::new(super::ZooKeeper::connect(url).await?)),
+        #[cfg(not(feature = "zookeeper"))]
         "zk" | "zookeeper" => Err(invalid(
-            "the ZooKeeper backend is not compiled into this build of confo",
+            "the ZooKeeper backend is not compiled into this build of confo (enable the `zookeeper` feature)",
         )),
         _ => Err(invalid(
             "unknown scheme; use file://DIR, mem:// or zk://host:port",

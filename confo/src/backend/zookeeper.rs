@@ -1,0 +1,728 @@
+//! The ZooKeeper backend: the tree of the Python `confo` package.
+//!
+//! ```text
+//! [/chroot]/confo                    created on first connect when missing
+//! [/chroot]/confo/<namespace>        no data
+//! [/chroot]/confo/<namespace>/<name> one JSON object, UTF-8
+//! ```
+//!
+//! - A [`Version`] is the znode's data version (`stat.version`), so
+//!   compare-and-set is ZooKeeper's own `set_data(path, data, version)`.
+//!   After a configuration is deleted and created again its version starts
+//!   over at 0.
+//! - A configuration znode holding nothing, or only whitespace, reads as
+//!   `{}`: the Python package creates a configuration's znode empty before
+//!   it writes a value, so such nodes exist in shared trees. Anything else
+//!   that is not a JSON object is left as is, and decoding it fails with an
+//!   error naming the path.
+//! - [`Backend::read_many`] is one multi-read request, whatever the count.
+//! - With credentials the client authenticates with the `digest` scheme, and
+//!   every node confo creates (chroot, `/confo`, namespaces, configurations)
+//!   gets the ACL `auth` (all permissions for that identity only), plus
+//!   `world:anyone` read when [`ZooKeeperOptions::world_readable`] is set.
+//!   Without credentials nodes are open (`world:anyone` all).
+//! - A session that expired (or a client that was closed) is replaced by a
+//!   new connection on the next operation.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use zookeeper_client::{
+    Acl, Acls, AuthId, Client, CreateMode, Error as ZkError, MultiReadResult, MultiWriteError,
+    Permission, SessionState, Stat,
+};
+
+use super::{check_size, Backend, Expect, Version, Versioned, ZooKeeperOptions};
+use crate::error::{Error, Result};
+use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
+
+/// How many times a write retries when others create or delete the same
+/// nodes between its steps (each retry is caused by another client's
+/// success, so this bounds a livelock, not ordinary contention).
+const MAX_ATTEMPTS: usize = 16;
+
+/// Children deleted per multi-request when deleting a namespace: a request
+/// must stay under ZooKeeper's 1 MiB packet limit (names are <= 250 bytes).
+const DELETE_BATCH: usize = 1000;
+
+/// A [`Backend`] on a ZooKeeper ensemble.
+///
+/// Cheap to clone; clones share one session.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), confo::Error> {
+/// use confo::backend::{Backend, Expect, ZooKeeper};
+///
+/// let store = ZooKeeper::connect("zk://app:s3cret@127.0.0.1:2181").await?;
+/// let path = "systemA/database".parse()?;
+/// let version = store.write(&path, br#"{"port":5432}"#, Expect::Absent).await?;
+/// assert_eq!(store.read(&path).await?.version, version);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ZooKeeper {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    options: ZooKeeperOptions,
+    describe: String,
+    /// The current session; replaced when it ends.
+    client: Mutex<Client>,
+    /// Serializes reconnections.
+    reconnect: tokio::sync::Mutex<()>,
+    /// The ACL of every node confo creates (see [`acl_policy`]).
+    acls: Vec<Acl>,
+}
+
+impl fmt::Debug for ZooKeeper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ZooKeeper")
+            .field("backend", &self.inner.describe)
+            .field("user", &self.inner.options.user())
+            .field("world_readable", &self.inner.options.is_world_readable())
+            .finish()
+    }
+}
+
+impl ZooKeeper {
+    /// Connects to the ensemble a `zk://` URL names (see
+    /// [`ZooKeeperOptions`] for the format), within its connect timeout.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confo::Error> {
+    /// let store = confo::backend::ZooKeeper::connect("zk://127.0.0.1:2181/team-a").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect(url: &str) -> Result<Self> {
+        ZooKeeperOptions::from_url(url)?.connect().await
+    }
+
+    /// Options for a connect string (`host:port[,host:port...][/chroot]`),
+    /// to set credentials, timeouts and ACLs before
+    /// [`connect`](ZooKeeperOptions::connect).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confo::Error> {
+    /// let store = confo::backend::ZooKeeper::builder("10.0.0.1:2181,10.0.0.2:2181")
+    ///     .credentials("app", "s3cret")
+    ///     .world_readable(true)
+    ///     .connect()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn builder(connect_string: impl AsRef<str>) -> ZooKeeperOptions {
+        ZooKeeperOptions::new(connect_string)
+    }
+
+    pub(crate) async fn with_options(options: ZooKeeperOptions) -> Result<Self> {
+        let describe = options.describe();
+        options.validate().map_err(|reason| Error::InvalidUrl {
+            url: describe.clone(),
+            reason,
+        })?;
+        let acls = acl_policy(&options);
+        let client = open_session(&options, &describe, &acls).await?;
+        let zk = ZooKeeper {
+            inner: Arc::new(Inner {
+                options,
+                describe,
+                client: Mutex::new(client.clone()),
+                reconnect: tokio::sync::Mutex::new(()),
+                acls,
+            }),
+        };
+        zk.prepare(&client).await?;
+        Ok(zk)
+    }
+
+    /// The options this backend was opened with.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confo::Error> {
+    /// let store = confo::backend::ZooKeeper::connect("zk://127.0.0.1:2181").await?;
+    /// assert_eq!(store.options().user(), None);
+    /// # Ok(()) }
+    /// ```
+    pub fn options(&self) -> &ZooKeeperOptions {
+        &self.inner.options
+    }
+
+    /// The ACL for nodes confo creates.
+    fn acls(&self) -> Acls<'_> {
+        Acls::new(&self.inner.acls)
+    }
+
+    /// The session to use: the current one, or a new one when it ended.
+    async fn client(&self) -> Result<Client> {
+        let current = self.current_client();
+        if !is_terminal(current.state()) {
+            return Ok(current);
+        }
+        let _serial = self.inner.reconnect.lock().await;
+        let current = self.current_client();
+        if !is_terminal(current.state()) {
+            return Ok(current); // someone else reconnected meanwhile
+        }
+        tracing::info!(backend = %self.inner.describe, state = %current.state(), "ZooKeeper session ended; reconnecting");
+        let client =
+            open_session(&self.inner.options, &self.inner.describe, &self.inner.acls).await?;
+        self.prepare(&client).await?;
+        *self.inner.client.lock().unwrap_or_else(|e| e.into_inner()) = client.clone();
+        Ok(client)
+    }
+
+    fn current_client(&self) -> Client {
+        self.inner
+            .client
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Bounds one request: a request waits for a reconnection at most this
+    /// long before failing as a connection error.
+    fn op_timeout(&self) -> Duration {
+        self.inner.options.get_session_timeout() * 2 + self.inner.options.get_connect_timeout()
+    }
+
+    async fn within<T>(&self, fut: impl Future<Output = Result<T, ZkError>>) -> Result<T, ZkError> {
+        tokio::time::timeout(self.op_timeout(), fut)
+            .await
+            .unwrap_or(Err(ZkError::Timeout))
+    }
+
+    /// Creates `/confo` when missing (the chroot was made by `open_session`).
+    async fn prepare(&self, client: &Client) -> Result<()> {
+        self.ensure_node(client, ROOT).await
+    }
+
+    /// Creates an empty node unless it exists; its parent must exist.
+    async fn ensure_node(&self, client: &Client, znode: &str) -> Result<()> {
+        match self.within(client.check_stat(znode)).await {
+            Ok(Some(_)) => return Ok(()),
+            Ok(None) => {}
+            Err(e) => return Err(self.error("check", znode, e)),
+        }
+        let create = CreateMode::Persistent.with_acls(self.acls());
+        match self.within(client.create(znode, b"", &create)).await {
+            Ok(_) | Err(ZkError::NodeExists) => Ok(()),
+            Err(e) => Err(self.error("create", znode, e)),
+        }
+    }
+
+    /// Creates a namespace node (and `/confo` if someone removed it);
+    /// `Ok(false)` when it existed.
+    async fn make_namespace(&self, client: &Client, namespace: &Namespace) -> Result<bool> {
+        let znode = namespace_znode(namespace);
+        let create = CreateMode::Persistent.with_acls(self.acls());
+        for _ in 0..MAX_ATTEMPTS {
+            match self.within(client.create(&znode, b"", &create)).await {
+                Ok(_) => return Ok(true),
+                Err(ZkError::NodeExists) => return Ok(false),
+                Err(ZkError::NoNode) => self.ensure_node(client, ROOT).await?,
+                Err(e) => return Err(self.error("create", &znode, e)),
+            }
+        }
+        Err(self.gave_up("create", &znode))
+    }
+
+    /// Maps a ZooKeeper error that has no more specific meaning here.
+    fn error(&self, op: &'static str, znode: &str, e: ZkError) -> Error {
+        let backend = self.inner.describe.clone();
+        match e {
+            ZkError::NoAuth => Error::NotAuthorized {
+                backend,
+                op,
+                path: znode.to_owned(),
+            },
+            ZkError::ConnectionLoss
+            | ZkError::SessionExpired
+            | ZkError::SessionMoved
+            | ZkError::ClientClosed
+            | ZkError::NoHosts
+            | ZkError::Timeout => Error::Connection {
+                backend,
+                message: if matches!(op, "write" | "create" | "delete") {
+                    format!(
+                        "{op} {znode} failed: {e}; the change may or may not have been applied: \
+                         read it again once ZooKeeper is reachable"
+                    )
+                } else {
+                    format!("{op} {znode} failed: {e}; try again once ZooKeeper is reachable")
+                },
+            },
+            ZkError::AuthFailed => Error::Connection {
+                backend,
+                message: "ZooKeeper refused the credentials (authentication failed); check the user and password".into(),
+            },
+            other => Error::Backend {
+                backend,
+                op,
+                path: znode.to_owned(),
+                message: other.to_string(),
+            },
+        }
+    }
+
+    fn gave_up(&self, op: &'static str, znode: &str) -> Error {
+        Error::Backend {
+            backend: self.inner.describe.clone(),
+            op,
+            path: znode.to_owned(),
+            message: format!(
+                "gave up after {MAX_ATTEMPTS} attempts: other clients kept creating and deleting it meanwhile"
+            ),
+        }
+    }
+
+    fn not_found(&self, path: &ConfigPath) -> Error {
+        Error::NotFound {
+            backend: self.inner.describe.clone(),
+            path: path.to_string(),
+        }
+    }
+
+    fn conflict(&self, path: &ConfigPath, expect: Expect, current: Option<Version>) -> Error {
+        Error::VersionConflict {
+            backend: self.inner.describe.clone(),
+            path: path.to_string(),
+            expected: expect.to_string(),
+            current,
+        }
+    }
+
+    async fn namespace_missing(&self, client: &Client, namespace: &Namespace) -> Error {
+        let known = match self.within(client.list_children(ROOT)).await {
+            Ok(mut children) => {
+                children.sort();
+                children.join(", ")
+            }
+            Err(_) => String::new(),
+        };
+        Error::NamespaceNotFound {
+            backend: self.inner.describe.clone(),
+            namespace: namespace.to_string(),
+            known,
+        }
+    }
+
+    /// The version stored now, `None` when the node does not exist.
+    async fn current_version(&self, client: &Client, znode: &str) -> Result<Option<Version>> {
+        self.within(client.check_stat(znode))
+            .await
+            .map(|stat| stat.map(|s| version_of(&s)))
+            .map_err(|e| self.error("check", znode, e))
+    }
+
+    /// Builds the conflict error for `expect` with the version stored now.
+    async fn conflict_now(
+        &self,
+        client: &Client,
+        path: &ConfigPath,
+        expect: Expect,
+    ) -> Result<Error> {
+        let current = self.current_version(client, &path.znode()).await?;
+        Ok(self.conflict(path, expect, current))
+    }
+
+    /// Creates the configuration node; `Ok(None)` when it already exists.
+    async fn create_config(
+        &self,
+        client: &Client,
+        path: &ConfigPath,
+        bytes: &[u8],
+    ) -> Result<Option<Version>> {
+        let znode = path.znode();
+        let create = CreateMode::Persistent.with_acls(self.acls());
+        for _ in 0..MAX_ATTEMPTS {
+            match self.within(client.create(&znode, bytes, &create)).await {
+                Ok((stat, _)) => return Ok(Some(version_of(&stat))),
+                Err(ZkError::NodeExists) => return Ok(None),
+                Err(ZkError::NoNode) => {
+                    // The namespace is missing: create it (racing creators
+                    // are fine) and try again.
+                    self.make_namespace(client, path.namespace()).await?;
+                }
+                Err(e) => return Err(self.error("create", &znode, e)),
+            }
+        }
+        Err(self.gave_up("create", &znode))
+    }
+
+    async fn list_children_of(
+        &self,
+        client: &Client,
+        znode: &str,
+    ) -> Result<Option<Vec<String>>, Error> {
+        match self.within(client.list_children(znode)).await {
+            Ok(children) => Ok(Some(children)),
+            Err(ZkError::NoNode) => Ok(None),
+            Err(e) => Err(self.error("list", znode, e)),
+        }
+    }
+}
+
+/// Connects (bounded by the connect timeout), authenticates, creates the
+/// chroot when missing and returns a client rooted at it.
+async fn open_session(options: &ZooKeeperOptions, describe: &str, acls: &[Acl]) -> Result<Client> {
+    let hosts = options.connect_string();
+    let timeout = options.get_connect_timeout();
+    let mut connector = Client::connector().with_session_timeout(options.get_session_timeout());
+    if let Some(digest) = options.digest() {
+        connector = connector.with_auth("digest", &digest);
+    }
+    let connection_error = |message: String| Error::Connection {
+        backend: describe.to_owned(),
+        message,
+    };
+    let client = match tokio::time::timeout(timeout, connector.connect(&hosts)).await {
+        Ok(Ok(client)) => client,
+        Ok(Err(e)) if e != ZkError::Timeout => {
+            return Err(connection_error(format!(
+                "no ZooKeeper session with {hosts}: {e}; check that ZooKeeper runs there"
+            )))
+        }
+        // Our timeout, or the client's own (about the session timeout).
+        _ => {
+            return Err(connection_error(format!(
+                "no ZooKeeper server at {hosts} answered within {:.1} s (connect timeout); \
+                 check that ZooKeeper runs there and that the hosts and ports are right",
+                timeout.as_secs_f64()
+            )))
+        }
+    };
+    let Some(chroot) = options.chroot_path() else {
+        return Ok(client);
+    };
+    let op_timeout = options.get_session_timeout() * 2 + timeout;
+    let exists = tokio::time::timeout(op_timeout, client.check_stat(chroot))
+        .await
+        .unwrap_or(Err(ZkError::Timeout));
+    let made = match exists {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => tokio::time::timeout(
+            op_timeout,
+            client.mkdir(chroot, &CreateMode::Persistent.with_acls(Acls::new(acls))),
+        )
+        .await
+        .unwrap_or(Err(ZkError::Timeout)),
+        Err(e) => Err(e),
+    };
+    match made {
+        Ok(()) => {}
+        Err(ZkError::NoAuth) => {
+            return Err(Error::NotAuthorized {
+                backend: describe.to_owned(),
+                op: "create the chroot",
+                path: chroot.to_owned(),
+            })
+        }
+        Err(e) => {
+            return Err(connection_error(format!(
+                "cannot create the chroot {chroot}: {e}"
+            )))
+        }
+    }
+    client.chroot(chroot).map_err(|_| Error::InvalidUrl {
+        url: describe.to_owned(),
+        reason: format!("ZooKeeper refuses the chroot {chroot:?}"),
+    })
+}
+
+/// The ACL of what confo creates: open without credentials; with them, all
+/// permissions for that identity only, plus read for anyone when
+/// `world_readable`.
+fn acl_policy(options: &ZooKeeperOptions) -> Vec<Acl> {
+    if options.user().is_none() {
+        return vec![Acl::new(Permission::ALL, AuthId::anyone())];
+    }
+    let mut acls = vec![Acl::new(Permission::ALL, AuthId::authed())];
+    if options.is_world_readable() {
+        acls.push(Acl::new(Permission::READ, AuthId::anyone()));
+    }
+    acls
+}
+
+fn is_terminal(state: SessionState) -> bool {
+    matches!(
+        state,
+        SessionState::Expired | SessionState::Closed | SessionState::AuthFailed
+    )
+}
+
+fn namespace_znode(namespace: &Namespace) -> String {
+    format!("{ROOT}/{namespace}")
+}
+
+/// `stat.version` (never negative) as an opaque [`Version`].
+fn version_of(stat: &Stat) -> Version {
+    Version::from_raw(u64::from(stat.version as u32))
+}
+
+/// The `stat.version` a [`Version`] stands for; `None` for one no znode can have.
+fn zk_version(version: Version) -> Option<i32> {
+    i32::try_from(version.raw()).ok()
+}
+
+/// Bytes as confo reads them: an empty or all-whitespace node is `{}`.
+fn normalize(data: Vec<u8>) -> Arc<[u8]> {
+    if data.iter().all(u8::is_ascii_whitespace) {
+        Arc::from(&b"{}"[..])
+    } else {
+        Arc::from(data)
+    }
+}
+
+fn valid_names<T>(children: Vec<String>, backend: &str, parse: impl Fn(&str) -> Result<T>) -> Vec<T>
+where
+    T: Ord,
+{
+    let mut out: Vec<T> = children
+        .iter()
+        .filter_map(|child| match parse(child) {
+            Ok(name) => Some(name),
+            Err(e) => {
+                tracing::warn!(backend, error = %e, "skipping a znode whose name confo cannot use");
+                None
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[async_trait]
+impl Backend for ZooKeeper {
+    fn describe(&self) -> &str {
+        &self.inner.describe
+    }
+
+    async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
+        let client = self.client().await?;
+        let children = self
+            .list_children_of(&client, ROOT)
+            .await?
+            .unwrap_or_default();
+        Ok(valid_names(children, &self.inner.describe, |c| {
+            Namespace::new(c)
+        }))
+    }
+
+    async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>> {
+        let client = self.client().await?;
+        let znode = namespace_znode(namespace);
+        match self.list_children_of(&client, &znode).await? {
+            Some(children) => Ok(valid_names(children, &self.inner.describe, |c| {
+                ConfigName::new(c)
+            })),
+            None => Err(self.namespace_missing(&client, namespace).await),
+        }
+    }
+
+    async fn read(&self, path: &ConfigPath) -> Result<Versioned> {
+        let client = self.client().await?;
+        let znode = path.znode();
+        match self.within(client.get_data(&znode)).await {
+            Ok((data, stat)) => Ok(Versioned {
+                bytes: normalize(data),
+                version: version_of(&stat),
+            }),
+            Err(ZkError::NoNode) => Err(self.not_found(path)),
+            Err(e) => Err(self.error("read", &znode, e)),
+        }
+    }
+
+    /// One multi-read request for all `paths`.
+    async fn read_many(&self, paths: &[ConfigPath]) -> Result<Vec<Option<Versioned>>> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        let znodes: Vec<String> = paths.iter().map(ConfigPath::znode).collect();
+        let mut reader = client.new_multi_reader();
+        for znode in &znodes {
+            reader
+                .add_get_data(znode)
+                .map_err(|e| self.error("read", znode, e))?;
+        }
+        let results = self
+            .within(reader.commit())
+            .await
+            .map_err(|e| self.error("read", &format!("{ROOT} ({} nodes)", znodes.len()), e))?;
+        if results.len() != znodes.len() {
+            return Err(Error::Backend {
+                backend: self.inner.describe.clone(),
+                op: "read",
+                path: format!("{ROOT} ({} nodes)", znodes.len()),
+                message: format!(
+                    "ZooKeeper answered {} results for {} reads",
+                    results.len(),
+                    znodes.len()
+                ),
+            });
+        }
+        results
+            .into_iter()
+            .zip(&znodes)
+            .map(|(result, znode)| match result {
+                MultiReadResult::Data { data, stat } => Ok(Some(Versioned {
+                    bytes: normalize(data),
+                    version: version_of(&stat),
+                })),
+                MultiReadResult::Error {
+                    err: ZkError::NoNode,
+                } => Ok(None),
+                MultiReadResult::Error { err } => Err(self.error("read", znode, err)),
+                other => Err(Error::Backend {
+                    backend: self.inner.describe.clone(),
+                    op: "read",
+                    path: znode.clone(),
+                    message: format!("unexpected multi-read answer {other:?}"),
+                }),
+            })
+            .collect()
+    }
+
+    async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
+        check_size(self, path, bytes)?;
+        let client = self.client().await?;
+        let znode = path.znode();
+        for _ in 0..MAX_ATTEMPTS {
+            match expect {
+                Expect::Absent => match self.create_config(&client, path, bytes).await? {
+                    Some(version) => return Ok(version),
+                    None => {
+                        let current = self.current_version(&client, &znode).await?;
+                        if current.is_some() {
+                            return Err(self.conflict(path, expect, current));
+                        }
+                        // Deleted again meanwhile: try to create once more.
+                    }
+                },
+                Expect::Any => match self.within(client.set_data(&znode, bytes, None)).await {
+                    Ok(stat) => return Ok(version_of(&stat)),
+                    Err(ZkError::NoNode) => {
+                        if let Some(version) = self.create_config(&client, path, bytes).await? {
+                            return Ok(version);
+                        }
+                        // Created by someone else meanwhile: overwrite it.
+                    }
+                    Err(e) => return Err(self.error("write", &znode, e)),
+                },
+                Expect::Version(expected) => {
+                    let Some(raw) = zk_version(expected) else {
+                        return Err(self.conflict_now(&client, path, expect).await?);
+                    };
+                    return match self.within(client.set_data(&znode, bytes, Some(raw))).await {
+                        Ok(stat) => Ok(version_of(&stat)),
+                        Err(ZkError::BadVersion) => {
+                            Err(self.conflict_now(&client, path, expect).await?)
+                        }
+                        Err(ZkError::NoNode) => Err(self.conflict(path, expect, None)),
+                        Err(e) => Err(self.error("write", &znode, e)),
+                    };
+                }
+            }
+        }
+        Err(self.gave_up("write", &znode))
+    }
+
+    async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {
+        let client = self.client().await?;
+        self.make_namespace(&client, namespace).await
+    }
+
+    async fn delete(&self, path: &ConfigPath, expect: Expect) -> Result<()> {
+        let client = self.client().await?;
+        let znode = path.znode();
+        let version = match expect {
+            Expect::Any => None,
+            Expect::Version(v) => match zk_version(v) {
+                Some(raw) => Some(raw),
+                None => {
+                    return match self.current_version(&client, &znode).await? {
+                        None => Err(self.not_found(path)),
+                        current => Err(self.conflict(path, expect, current)),
+                    }
+                }
+            },
+            Expect::Absent => {
+                return match self.current_version(&client, &znode).await? {
+                    None => Err(self.not_found(path)),
+                    current => Err(self.conflict(path, expect, current)),
+                }
+            }
+        };
+        match self.within(client.delete(&znode, version)).await {
+            Ok(()) => Ok(()),
+            Err(ZkError::NoNode) => Err(self.not_found(path)),
+            Err(ZkError::BadVersion) => Err(self.conflict_now(&client, path, expect).await?),
+            Err(e) => Err(self.error("delete", &znode, e)),
+        }
+    }
+
+    async fn delete_namespace(&self, namespace: &Namespace, recursive: bool) -> Result<()> {
+        let client = self.client().await?;
+        let znode = namespace_znode(namespace);
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(children) = self.list_children_of(&client, &znode).await? else {
+                return Err(self.namespace_missing(&client, namespace).await);
+            };
+            if !recursive && !children.is_empty() {
+                return Err(Error::NamespaceNotEmpty {
+                    backend: self.inner.describe.clone(),
+                    namespace: namespace.to_string(),
+                    count: children.len(),
+                });
+            }
+            // Children in batches, the last batch with the namespace itself,
+            // each batch one atomic multi-request.
+            let child_znodes: Vec<String> =
+                children.iter().map(|c| format!("{znode}/{c}")).collect();
+            let mut batches: Vec<&[String]> = child_znodes.chunks(DELETE_BATCH).collect();
+            if batches.is_empty() {
+                batches.push(&[]);
+            }
+            let last = batches.len() - 1;
+            let mut raced = false;
+            for (i, batch) in batches.into_iter().enumerate() {
+                let mut writer = client.new_multi_writer();
+                for child in batch {
+                    writer
+                        .add_delete(child, None)
+                        .map_err(|e| self.error("delete", child, e))?;
+                }
+                if i == last {
+                    writer
+                        .add_delete(&znode, None)
+                        .map_err(|e| self.error("delete", &znode, e))?;
+                }
+                let result = tokio::time::timeout(self.op_timeout(), writer.commit())
+                    .await
+                    .unwrap_or(Err(MultiWriteError::RequestFailed {
+                        source: ZkError::Timeout,
+                    }));
+                match result {
+                    Ok(_) => {}
+                    // A configuration was added or removed meanwhile: list again.
+                    Err(MultiWriteError::OperationFailed {
+                        source: ZkError::NoNode | ZkError::NotEmpty,
+                        ..
+                    }) => {
+                        raced = true;
+                        break;
+                    }
+                    Err(e) => return Err(self.error("delete", &znode, e.into())),
+                }
+            }
+            if !raced {
+                return Ok(());
+            }
+        }
+        Err(self.gave_up("delete", &znode))
+    }
+}

@@ -1,0 +1,598 @@
+//! The ZooKeeper backend against a real server: the Python package's layout,
+//! authentication and ACLs, and every kind of bad input or bad luck.
+//!
+//! One server for the binary (`confo::testing::ZooKeeperServer`); each test
+//! works in its own chroot. Tests that stop the server start their own.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use confo::backend::{read_namespace, Backend, Credentials, Expect, ZooKeeper, MAX_VALUE_BYTES};
+use confo::testing::ZooKeeperServer;
+use confo::{ConfigPath, Confo, Error, Namespace};
+use serde_json::json;
+use zookeeper_client::{Acls, Client, CreateMode, Permission};
+
+fn server() -> &'static ZooKeeperServer {
+    static SERVER: OnceLock<ZooKeeperServer> = OnceLock::new();
+    SERVER.get_or_init(|| ZooKeeperServer::start().unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// A chroot no other test uses: `/z-<pid>-<n>`.
+async fn fresh_chroot() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    tokio::task::spawn_blocking(server).await.unwrap();
+    format!(
+        "/z-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn url(chroot: &str) -> String {
+    format!("{}{chroot}", server().url())
+}
+
+fn auth_url(user: &str, password: &str, chroot: &str) -> String {
+    format!(
+        "zk://{user}:{password}@{}{chroot}",
+        server().connect_string()
+    )
+}
+
+fn p(s: &str) -> ConfigPath {
+    s.parse().unwrap()
+}
+
+/// A raw client (what the Python package or an operator sees), at `chroot`,
+/// optionally authenticated.
+async fn raw(chroot: &str, digest: Option<&str>) -> Client {
+    let mut connector = Client::connector().with_session_timeout(Duration::from_secs(10));
+    if let Some(digest) = digest {
+        connector = connector.with_auth("digest", digest.as_bytes());
+    }
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        connector.connect(&format!("{}{chroot}", server().connect_string())),
+    )
+    .await
+    .expect("raw connect within 20 s")
+    .expect("raw connect")
+}
+
+fn open() -> zookeeper_client::CreateOptions<'static> {
+    CreateMode::Persistent.with_acls(Acls::anyone_all())
+}
+
+/// Requests the server has received so far (its `srvr` report).
+fn packets_received(server: &ZooKeeperServer) -> u64 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(b"srvr").unwrap();
+    let mut report = String::new();
+    stream.read_to_string(&mut report).unwrap();
+    report
+        .lines()
+        .find_map(|l| l.strip_prefix("Received: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Received: line in {report}"))
+}
+
+#[tokio::test]
+async fn confo_writes_the_python_layout_and_reads_what_python_wrote() {
+    let chroot = fresh_chroot().await;
+    let confo = Confo::from_url(&url(&chroot)).await.unwrap();
+    confo.create_namespace("systemA").await.unwrap();
+    confo.use_namespace("systemA").await.unwrap();
+    confo
+        .set("database", json!({"host": "db", "port": 5432}))
+        .unwrap();
+    confo.persist().await.unwrap();
+
+    let zk = raw(&chroot, None).await;
+    let (data, _) = zk.get_data("/confo/systemA/database").await.unwrap();
+    let stored: serde_json::Value = serde_json::from_slice(&data).unwrap();
+    assert_eq!(stored, json!({"host": "db", "port": 5432}));
+    let (namespace_data, _) = zk.get_data("/confo/systemA").await.unwrap();
+    assert!(namespace_data.is_empty(), "namespaces hold no data");
+
+    // Written the way the Python package writes: strings for numbers too.
+    zk.create(
+        "/confo/systemA/email",
+        br#"{"smtp_port": "25", "sender": "ops@example.com"}"#,
+        &open(),
+    )
+    .await
+    .unwrap();
+    confo.reload().await.unwrap();
+    assert_eq!(confo.get_field("email", "smtp_port").unwrap(), json!("25"));
+    assert_eq!(confo.count().unwrap(), 2);
+}
+
+#[tokio::test]
+async fn empty_or_whitespace_configuration_nodes_read_as_empty_objects() {
+    let chroot = fresh_chroot().await;
+    let store = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    let zk = raw(&chroot, None).await;
+    zk.create("/confo/py", b"", &open()).await.unwrap();
+    zk.create("/confo/py/empty", b"", &open()).await.unwrap();
+    zk.create("/confo/py/blank", b" \n\t ", &open())
+        .await
+        .unwrap();
+
+    for name in ["py/empty", "py/blank"] {
+        let read = store.read(&p(name)).await.unwrap();
+        assert_eq!(&*read.bytes, b"{}", "{name}");
+        // And it can be written back with compare-and-set.
+        store
+            .write(&p(name), br#"{"set":true}"#, Expect::Version(read.version))
+            .await
+            .unwrap();
+    }
+    let confo = Confo::from_url(&url(&chroot)).await.unwrap();
+    confo.use_namespace("py").await.unwrap();
+    assert_eq!(confo.get("empty").unwrap(), json!({"set": true}));
+}
+
+#[tokio::test]
+async fn a_node_that_is_not_a_json_object_is_an_error_naming_its_path() {
+    let chroot = fresh_chroot().await;
+    let zk = raw(&chroot, None).await;
+    let confo = Confo::from_url(&url(&chroot)).await.unwrap();
+    zk.create("/confo/bad", b"", &open()).await.unwrap();
+    zk.create("/confo/bad/broken", b"host=db\n", &open())
+        .await
+        .unwrap();
+
+    let err = confo.use_namespace("bad").await.unwrap_err();
+    assert!(matches!(err, Error::InvalidJson { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("bad/broken"), "{msg}");
+    assert!(msg.contains(&chroot), "the backend is named: {msg}");
+
+    zk.set_data("/confo/bad/broken", b"[1, 2]", None)
+        .await
+        .unwrap();
+    let err = confo.use_namespace("bad").await.unwrap_err();
+    assert!(
+        matches!(err, Error::NotAnObject { found: "array", .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("bad/broken"), "{err}");
+}
+
+#[tokio::test]
+async fn a_value_over_the_limit_is_refused_before_sending() {
+    let chroot = fresh_chroot().await;
+    let store = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    let too_big = vec![b' '; MAX_VALUE_BYTES + 1];
+    let err = store
+        .write(&p("big/x"), &too_big, Expect::Any)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::ValueTooLarge { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains(&MAX_VALUE_BYTES.to_string()),
+        "{err}"
+    );
+    // Nothing was sent: not even the namespace exists.
+    assert!(store.list_namespaces().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unreachable_server_fails_within_the_connect_timeout_naming_the_hosts() {
+    // A closed port: connections are refused.
+    let closed = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    // A port that accepts connections and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+
+    for port in [closed, silent_port] {
+        let started = Instant::now();
+        let err = ZooKeeper::builder(format!("127.0.0.1:{port}"))
+            .connect_timeout(Duration::from_secs(2))
+            .connect()
+            .await
+            .unwrap_err();
+        let elapsed = started.elapsed();
+        assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+        assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains(&format!("127.0.0.1:{port}")),
+            "{err}"
+        );
+    }
+
+    // Through a URL, with the timeout in the URL and a password that must not show.
+    let started = Instant::now();
+    let err = Confo::from_url(&format!(
+        "zk://app:hunter2@127.0.0.1:{closed},127.0.0.2:{closed}?connect_timeout=1s"
+    ))
+    .await
+    .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(4));
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!("127.0.0.1:{closed},127.0.0.2:{closed}")),
+        "{msg}"
+    );
+    assert!(!msg.contains("hunter2"), "{msg}");
+    drop(silent);
+}
+
+#[tokio::test]
+async fn a_client_without_credentials_cannot_read_a_protected_configuration() {
+    let chroot = fresh_chroot().await;
+    let owner = ZooKeeper::connect(&auth_url("app", "s3cret", &chroot))
+        .await
+        .unwrap();
+    owner
+        .write(
+            &p("systemA/database"),
+            br#"{"password":"db-pass"}"#,
+            Expect::Absent,
+        )
+        .await
+        .unwrap();
+
+    // The ACL names the identity, not the world.
+    let zk = raw(&chroot, Some("app:s3cret")).await;
+    let (acls, _) = zk.get_acl("/confo/systemA/database").await.unwrap();
+    assert_eq!(acls.len(), 1, "{acls:?}");
+    assert_eq!(acls[0].scheme(), "digest");
+    assert!(acls[0].id().starts_with("app:"), "{acls:?}");
+    assert_eq!(acls[0].permission(), Permission::ALL);
+
+    let stranger = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    let err = stranger.read(&p("systemA/database")).await.unwrap_err();
+    match &err {
+        Error::NotAuthorized { op, path, .. } => {
+            assert_eq!(*op, "read");
+            assert_eq!(path, "/confo/systemA/database");
+        }
+        other => panic!("expected NotAuthorized, got {other:?}"),
+    }
+    assert!(err.to_string().contains("/confo/systemA/database"), "{err}");
+    // Neither batch reads nor listings get around it.
+    let err = stranger
+        .read_many(&[p("systemA/database")])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotAuthorized { .. }), "{err:?}");
+    let err = stranger
+        .list_configs(&Namespace::new("systemA").unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotAuthorized { .. }), "{err:?}");
+    let err = stranger
+        .write(&p("systemA/database"), b"{}", Expect::Any)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotAuthorized { .. }), "{err:?}");
+    // The owner still reads its value, unchanged.
+    let read = owner.read(&p("systemA/database")).await.unwrap();
+    assert_eq!(&*read.bytes, br#"{"password":"db-pass"}"#);
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_not_authorized_and_never_shown() {
+    let chroot = fresh_chroot().await;
+    let owner = ZooKeeper::connect(&auth_url("app", "right-pass", &chroot))
+        .await
+        .unwrap();
+    owner
+        .write(&p("systemA/database"), b"{}", Expect::Absent)
+        .await
+        .unwrap();
+
+    // Digest authentication itself never fails: the wrong password is a
+    // different identity, refused by the ACL.
+    let intruder = ZooKeeper::connect(&auth_url("app", "wrong-pass", &chroot))
+        .await
+        .unwrap();
+    let err = intruder.read(&p("systemA/database")).await.unwrap_err();
+    assert!(matches!(err, Error::NotAuthorized { .. }), "{err:?}");
+    let msg = err.to_string();
+    assert!(msg.contains("/confo/systemA/database"), "{msg}");
+    assert!(
+        !msg.contains("wrong-pass") && !msg.contains("right-pass"),
+        "{msg}"
+    );
+    let debug = format!("{intruder:?} {err:?} {:?}", intruder.options());
+    assert!(!debug.contains("wrong-pass"), "{debug}");
+}
+
+#[tokio::test]
+async fn world_readable_lets_anyone_read_but_only_the_owner_write() {
+    let chroot = fresh_chroot().await;
+    let owner = ZooKeeper::builder(format!("{}{chroot}", server().connect_string()))
+        .credentials("app", "s3cret")
+        .world_readable(true)
+        .connect()
+        .await
+        .unwrap();
+    let v = owner
+        .write(
+            &p("public/feature-flags"),
+            br#"{"beta":true}"#,
+            Expect::Absent,
+        )
+        .await
+        .unwrap();
+
+    let zk = raw(&chroot, None).await;
+    let (acls, _) = zk.get_acl("/confo/public/feature-flags").await.unwrap();
+    assert!(
+        acls.iter()
+            .any(|a| a.scheme() == "world" && a.permission() == Permission::READ),
+        "{acls:?}"
+    );
+
+    let reader = Confo::from_url(&url(&chroot)).await.unwrap();
+    reader.use_namespace("public").await.unwrap();
+    assert_eq!(
+        reader.get_field("feature-flags", "beta").unwrap(),
+        json!(true)
+    );
+
+    let stranger = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    let err = stranger
+        .write(
+            &p("public/feature-flags"),
+            br#"{"beta":false}"#,
+            Expect::Version(v),
+        )
+        .await
+        .unwrap_err();
+    match &err {
+        Error::NotAuthorized { op, path, .. } => {
+            assert_eq!(*op, "write");
+            assert!(path.ends_with("public/feature-flags"), "{path}");
+        }
+        other => panic!("expected NotAuthorized, got {other:?}"),
+    }
+    let err = stranger
+        .write(&p("public/new"), b"{}", Expect::Absent)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotAuthorized { .. }), "{err:?}");
+    let read = owner.read(&p("public/feature-flags")).await.unwrap();
+    assert_eq!((&*read.bytes, read.version), (&br#"{"beta":true}"#[..], v));
+}
+
+#[tokio::test]
+async fn a_configuration_deleted_between_listing_and_reading_is_skipped() {
+    let chroot = fresh_chroot().await;
+    let store = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    for name in ["a", "b", "c"] {
+        store
+            .write(&p(&format!("ns/{name}")), b"{}", Expect::Absent)
+            .await
+            .unwrap();
+    }
+    let ns = Namespace::new("ns").unwrap();
+    let listed = store.list_configs(&ns).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    raw(&chroot, None)
+        .await
+        .delete("/confo/ns/b", None)
+        .await
+        .unwrap();
+
+    let paths: Vec<ConfigPath> = listed
+        .iter()
+        .map(|n| ConfigPath::new(ns.clone(), n.clone()))
+        .collect();
+    let read = store.read_many(&paths).await.unwrap();
+    assert!(read[0].is_some() && read[1].is_none() && read[2].is_some());
+    assert!(store.read(&p("ns/b")).await.unwrap_err().is_not_found());
+    let all = read_namespace(&store, &ns).await.unwrap();
+    assert_eq!(all.len(), 2);
+}
+
+#[tokio::test]
+async fn read_many_is_one_request_whatever_the_count() {
+    let chroot = fresh_chroot().await;
+    let store = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    let paths: Vec<ConfigPath> = (0..40).map(|i| p(&format!("batch/c{i:02}"))).collect();
+    for path in &paths {
+        store.write(path, b"{}", Expect::Absent).await.unwrap();
+    }
+    let server = server();
+    // Other tests share the server, so measure the smallest of a few tries.
+    let mut fewest = u64::MAX;
+    for _ in 0..5 {
+        let before = packets_received(server);
+        let read = store.read_many(&paths).await.unwrap();
+        let after = packets_received(server);
+        assert_eq!(read.iter().flatten().count(), 40);
+        fewest = fewest.min(after - before);
+    }
+    // One multi-read plus the `srvr` probe itself.
+    assert!(fewest <= 2, "read_many of 40 took {fewest} requests");
+}
+
+#[tokio::test]
+async fn concurrent_creators_of_one_new_configuration_never_see_raw_zookeeper_errors() {
+    let chroot = fresh_chroot().await;
+    let a = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    let b = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    for i in 0..20 {
+        // A new namespace each round: both also race to create it.
+        let path = p(&format!("race{i}/cfg"));
+        let (ra, rb) = tokio::join!(
+            a.write(&path, br#"{"by":"a"}"#, Expect::Absent),
+            b.write(&path, br#"{"by":"b"}"#, Expect::Absent)
+        );
+        match (&ra, &rb) {
+            (Ok(_), Err(e)) | (Err(e), Ok(_)) => {
+                assert!(e.is_conflict(), "round {i}: {e:?}")
+            }
+            other => panic!("round {i}: exactly one creator must win, got {other:?}"),
+        }
+
+        let path = p(&format!("any{i}/cfg"));
+        let (ra, rb) = tokio::join!(
+            a.write(&path, br#"{"by":"a"}"#, Expect::Any),
+            b.write(&path, br#"{"by":"b"}"#, Expect::Any)
+        );
+        let (va, vb) = (ra.unwrap(), rb.unwrap());
+        assert_ne!(va, vb, "round {i}: two writes, two versions");
+        let stored = a.read(&path).await.unwrap();
+        assert!(stored.version == va || stored.version == vb);
+    }
+}
+
+#[tokio::test]
+async fn urls_work_through_load_backend_and_python_credentials() {
+    let chroot = fresh_chroot().await;
+    let confo = Confo::new();
+    confo.load_backend("zk", url(&chroot)).await.unwrap();
+    confo.activate_backend("zk").unwrap();
+    confo.create_namespace("systemB").await.unwrap();
+
+    assert_eq!(
+        confo.namespaces().await.unwrap().all_namespaces,
+        [Namespace::new("systemB").unwrap()]
+    );
+
+    let python_map = json!({
+        "zookeeper_host": "127.0.0.1",
+        "zookeeper_port": server().port().to_string(),
+        "zookeeper_user": "py",
+        "zookeeper_passwd": "p@ss:w/rd",
+    });
+    let creds: Credentials = serde_json::from_value(python_map).unwrap();
+    assert!(!format!("{creds:?}").contains("p@ss"));
+    let store = creds
+        .clone()
+        .into_options()
+        .chroot(chroot.clone())
+        .connect()
+        .await
+        .unwrap();
+    store
+        .write(&p("systemB/secret"), b"{}", Expect::Absent)
+        .await
+        .unwrap();
+    // The URL form authenticates as the same identity.
+    let again = ZooKeeper::connect(&format!("{}{chroot}", creds.into_url()))
+        .await
+        .unwrap();
+    again.read(&p("systemB/secret")).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_backend_survives_a_server_restart() {
+    let server = tokio::task::spawn_blocking(ZooKeeperServer::start)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let store = ZooKeeper::builder(server.connect_string())
+        .session_timeout(Duration::from_secs(4))
+        .connect_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap();
+    let v1 = store
+        .write(&p("ns/kept"), br#"{"n":1}"#, Expect::Absent)
+        .await
+        .unwrap();
+
+    let server = tokio::task::spawn_blocking(move || {
+        server.stop();
+        server
+    })
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let err = store.read(&p("ns/kept")).await.unwrap_err();
+    assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(err.to_string().contains(&server.connect_string()), "{err}");
+
+    let server = tokio::task::spawn_blocking(move || {
+        server.restart().unwrap_or_else(|e| panic!("{e}"));
+        server
+    })
+    .await
+    .unwrap();
+    // Reconnects on its own (same session, or a new one once it expired).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let read = loop {
+        match store.read(&p("ns/kept")).await {
+            Ok(read) => break read,
+            Err(e) if Instant::now() < deadline => {
+                assert!(matches!(e, Error::Connection { .. }), "{e:?}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("no recovery within 30 s: {e}"),
+        }
+    };
+    assert_eq!(read.version, v1);
+    store
+        .write(&p("ns/kept"), br#"{"n":2}"#, Expect::Version(v1))
+        .await
+        .unwrap();
+    drop(server);
+}
+
+#[tokio::test]
+async fn the_backend_opens_a_new_session_when_its_session_expired() {
+    let server = tokio::task::spawn_blocking(ZooKeeperServer::start)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The server grants 2 to 20 ticks of 200 ms: a 2 s session.
+    let store = ZooKeeper::builder(server.connect_string())
+        .session_timeout(Duration::from_secs(2))
+        .connect_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap();
+    store
+        .write(&p("ns/kept"), br#"{"n":1}"#, Expect::Absent)
+        .await
+        .unwrap();
+
+    // Down for longer than the session: the client gives the session up.
+    let server = tokio::task::spawn_blocking(move || {
+        server.stop();
+        server
+    })
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let server = tokio::task::spawn_blocking(move || {
+        server.restart().unwrap_or_else(|e| panic!("{e}"));
+        server
+    })
+    .await
+    .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let read = loop {
+        match store.read(&p("ns/kept")).await {
+            Ok(read) => break read,
+            Err(e) if Instant::now() < deadline => {
+                assert!(matches!(e, Error::Connection { .. }), "{e:?}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("no new session within 30 s: {e}"),
+        }
+    };
+    assert_eq!(&*read.bytes, br#"{"n":1}"#);
+    drop(server);
+}
