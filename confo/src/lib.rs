@@ -34,11 +34,22 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod blocking;
 pub mod error;
+mod field;
 pub mod json;
 mod manager;
 mod name;
+pub mod overrides;
+mod secret;
+mod typed;
 
+/// `#[derive(Confo)]`: see [`Config`]. (A derive macro and the [`Confo`]
+/// struct live in different namespaces, so `use confo::Confo` brings both.)
+pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result};
+pub use field::Field;
 pub use manager::{Backends, Confo, IntoBackend, Namespaces};
 pub use name::{ConfigName, ConfigPath, NameRule, Namespace, MAX_NAME_BYTES, ROOT};
+pub use secret::Secret;
+pub use typed::{AsBackend, Config, ConfigPathConst, Loaded, SAVE_FIELD_ATTEMPTS};
