@@ -18,7 +18,7 @@ pub(crate) fn check(input: &Input, errors: &mut Errors) -> Names {
         errors.spanned(
             input.generics,
             "a configuration struct cannot be generic: it names one stored configuration; \
-             use a concrete type (a field may be generic over nothing)",
+             declare it with concrete field types",
         );
     }
 
@@ -51,12 +51,20 @@ pub(crate) fn check(input: &Input, errors: &mut Errors) -> Names {
     Names { namespace, name }
 }
 
+/// The name quoted, cut after 40 characters so a long one stays readable.
+fn preview(value: &str) -> String {
+    match value.char_indices().nth(40) {
+        Some((cut, _)) => format!("{:?}…", &value[..cut]),
+        None => format!("{value:?}"),
+    }
+}
+
 fn check_lit(lit: &LitStr, what: &str, errors: &mut Errors) {
     let value = lit.value();
     if let Err(rule) = confo_names::check(&value) {
         errors.push(syn::Error::new(
             lit.span(),
-            format!("invalid {what} {value:?}: {rule}"),
+            format!("invalid {what} {}: {rule}", preview(&value)),
         ));
     }
 }
