@@ -107,7 +107,7 @@ pub trait Config: DeserializeOwned + Send + Sync + 'static {
     /// struct Database { port: u16 }
     ///
     /// let confo = Confo::from_url("mem://").await?;
-    /// confo.backend()?.write(&"systemA/database".parse()?, br#"{"port":5432}"#, Default::default()).await?;
+    /// confo.backend()?.write(&"systemA/database".parse()?, br#"{"port":5432}"#, confo::backend::Expect::Any).await?;
     /// let db = Database::load(&confo).await?;
     /// assert_eq!(db.port, 5432);
     /// # Ok::<(), confo::Error>(()) }).unwrap();
@@ -126,7 +126,7 @@ pub trait Config: DeserializeOwned + Send + Sync + 'static {
     /// struct Email { port: u16 }
     ///
     /// let confo = Confo::from_url("mem://").await?;
-    /// confo.backend()?.write(&"systemB/email".parse()?, br#"{"port":"25"}"#, Default::default()).await?;
+    /// confo.backend()?.write(&"systemB/email".parse()?, br#"{"port":"25"}"#, confo::backend::Expect::Any).await?;
     /// assert_eq!(Email::load_in(&confo, "systemB").await?.port, 25);
     /// # Ok::<(), confo::Error>(()) }).unwrap();
     /// ```
@@ -562,7 +562,7 @@ impl Confo {
     ///
     /// let confo = Confo::from_url("mem://").await?;
     /// let path = "systemA/database".parse()?;
-    /// confo.backend()?.write(&path, br#"{"port":"5432","password":"pw"}"#, Default::default()).await?;
+    /// confo.backend()?.write(&path, br#"{"port":"5432","password":"pw"}"#, confo::backend::Expect::Any).await?;
     /// let db: Database = confo.load().await?;
     /// assert_eq!(db.port, 5432);
     /// assert_eq!(format!("{db:?}"), "Database { port: 5432, password: *** }");
@@ -581,9 +581,9 @@ impl Confo {
     /// struct Email { port: u16 }
     ///
     /// let confo = confo::Confo::from_url("mem://").await?;
-    /// let err = confo.load::<Email>().await.unwrap_err();
+    /// let err = confo.load::<Email>().await.err().unwrap();
     /// assert!(err.to_string().contains("load_in"));
-    /// confo.backend()?.write(&"systemB/email".parse()?, br#"{"port":25}"#, Default::default()).await?;
+    /// confo.backend()?.write(&"systemB/email".parse()?, br#"{"port":25}"#, confo::backend::Expect::Any).await?;
     /// assert_eq!(confo.load_in::<Email>("systemB").await?.port, 25);
     /// # Ok::<(), confo::Error>(()) }).unwrap();
     /// ```
@@ -618,7 +618,7 @@ impl Confo {
     /// struct Email { port: u16 }
     ///
     /// let confo = confo::Confo::from_url("mem://").await?;
-    /// confo.backend()?.write(&"b/email".parse()?, br#"{"port":25}"#, Default::default()).await?;
+    /// confo.backend()?.write(&"b/email".parse()?, br#"{"port":25}"#, confo::backend::Expect::Any).await?;
     /// assert_eq!(confo.load_versioned_in::<Email>("b").await?.port, 25);
     /// # Ok::<(), confo::Error>(()) }).unwrap();
     /// ```
@@ -773,7 +773,7 @@ impl Confo {
     /// struct Database { port: u16, replica: Option<String> }
     ///
     /// let confo = Confo::from_url("mem://").await?;
-    /// confo.backend()?.write(&"systemA/database".parse()?, br#"{"port":"5432"}"#, Default::default()).await?;
+    /// confo.backend()?.write(&"systemA/database".parse()?, br#"{"port":"5432"}"#, confo::backend::Expect::Any).await?;
     /// let port: u16 = confo.load_field(Database::fields().port).await?;
     /// assert_eq!(port, 5432);
     /// assert_eq!(confo.load_field(Database::fields().replica).await?, None);

@@ -23,6 +23,8 @@ use serde::de::{
     self, value::BorrowedStrDeserializer, DeserializeOwned, DeserializeSeed, EnumAccess, Expected,
     IntoDeserializer, MapAccess, SeqAccess, Unexpected, VariantAccess, Visitor,
 };
+#[cfg(test)]
+use serde_json::Map;
 use serde_json::Value;
 use serde_path_to_error::Segment;
 
@@ -270,7 +272,16 @@ fn repair(work: &mut Value, segments: &[Segment], err: &DeError) -> bool {
                 _ => false,
             }
         }
-        DeError::Mismatch(_) | DeError::Custom(_) => match locate(work, segments) {
+        DeError::Mismatch(msg) | DeError::Custom(msg) => match locate(work, segments) {
+            // An object or array is replaced only when it is itself of the
+            // wrong kind. Otherwise the error came from inside a value serde
+            // buffered (flatten, untagged): replacing the whole of it would
+            // invent errors about its parts, so the pass stops there.
+            Some(Value::Object(_) | Value::Array(_))
+                if !(msg.ends_with("found an object") || msg.ends_with("found an array")) =>
+            {
+                false
+            }
             Some(target) if !is_placeholder(target) => {
                 *target = placeholder();
                 true
@@ -766,5 +777,105 @@ impl<'de> de::Deserializer<'de> for Missing {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct newtype_struct seq tuple
         tuple_struct map struct enum identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    fn fields<T: DeserializeOwned + fmt::Debug>(value: Value) -> Vec<String> {
+        decode::<T>(&value, "cfg")
+            .unwrap_err()
+            .into_iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn unknown_fields_are_all_listed_with_deny_unknown_fields() {
+        #[derive(Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Strict {
+            port: u16,
+        }
+        let errors = fields::<Strict>(json!({"port": "x", "prot": 1, "hots": 2}));
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert!(errors.contains(&"cfg.port: expected u16, found a string".to_owned()));
+        assert!(errors
+            .iter()
+            .any(|e| e.starts_with("cfg.prot: unknown field")));
+        assert!(errors
+            .iter()
+            .any(|e| e.starts_with("cfg.hots: unknown field")));
+    }
+
+    #[test]
+    fn a_custom_deserializer_that_keeps_failing_stops_the_pass() {
+        #[derive(Debug)]
+        struct Never;
+        impl<'de> Deserialize<'de> for Never {
+            fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                de::IgnoredAny::deserialize(d)?;
+                Err(de::Error::custom("never valid"))
+            }
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Cfg {
+            a: Never,
+            b: u8,
+        }
+        // `a` fails again on its placeholder: reported once, and the pass ends.
+        assert_eq!(
+            fields::<Cfg>(json!({"a": 1, "b": "x"})),
+            ["cfg.a: never valid"]
+        );
+    }
+
+    #[test]
+    fn flatten_falls_back_to_the_first_error_inside() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Inner {
+            x: u8,
+            y: u8,
+        }
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Cfg {
+            #[serde(flatten)]
+            inner: Inner,
+            extra: BTreeMap<String, u8>,
+        }
+        let errors = fields::<Cfg>(json!({"x": "a", "y": "b", "extra": {}}));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+    }
+
+    #[test]
+    fn messages_never_quote_values() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Cfg {
+            a: u8,
+            b: bool,
+            c: Vec<u8>,
+            d: char,
+        }
+        let errors =
+            fields::<Cfg>(json!({"a": "secret1", "b": "secret2", "c": "secret3", "d": "secret4"}));
+        assert_eq!(errors.len(), 4, "{errors:?}");
+        assert!(errors.iter().all(|e| !e.contains("secret")), "{errors:?}");
+    }
+
+    #[test]
+    fn a_limit_bounds_the_pass() {
+        let many: Map<String, Value> = (0..150).map(|i| (format!("k{i:03}"), json!("x"))).collect();
+        let errors = decode::<BTreeMap<String, u8>>(&Value::Object(many), "cfg").unwrap_err();
+        assert_eq!(errors.len(), MAX_ERRORS);
     }
 }
