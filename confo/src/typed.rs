@@ -92,9 +92,11 @@ pub trait Config: DeserializeOwned + Send + Sync + 'static {
     const NAMESPACE: Option<&'static str>;
     /// The configuration name.
     const NAME: &'static str;
-    /// The JSON keys the type reads (renames and aliases applied).
+    /// The JSON keys the type reads (renames and aliases applied): `save`
+    /// keeps stored keys not in this list, and overrides may name these
+    /// keys when they are not stored. The derive fills it in.
     #[doc(hidden)]
-    const KEYS: &'static [&'static str];
+    const KEYS: &'static [&'static str] = &[];
 
     /// Loads the configuration: same as [`Confo::load`].
     ///
