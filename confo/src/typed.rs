@@ -785,7 +785,36 @@ impl Confo {
         &self,
         field: Field<C, V>,
     ) -> Result<V> {
-        let path = self.typed_path::<C>(None)?;
+        self.load_field_at(field, None).await
+    }
+
+    /// [`Confo::load_field`] in the namespace given (for types that declare none).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// #[derive(confo::Confo, serde::Deserialize, serde::Serialize)]
+    /// struct Email { port: u16 }
+    ///
+    /// let confo = confo::Confo::from_url("mem://").await?;
+    /// confo.save_in(&Email { port: 25 }, "systemB").await?;
+    /// confo.save_field_in(Email::fields().port, 587, "systemB").await?;
+    /// assert_eq!(confo.load_field_in(Email::fields().port, "systemB").await?, 587);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub async fn load_field_in<C: Config, V: DeserializeOwned>(
+        &self,
+        field: Field<C, V>,
+        namespace: &str,
+    ) -> Result<V> {
+        self.load_field_at(field, Some(namespace)).await
+    }
+
+    async fn load_field_at<C: Config, V: DeserializeOwned>(
+        &self,
+        field: Field<C, V>,
+        namespace: Option<&str>,
+    ) -> Result<V> {
+        let path = self.typed_path::<C>(namespace)?;
         let backend = self.backend()?;
         let read = backend.read(&path).await?;
         let overrides = self.typed().overrides();
@@ -832,7 +861,27 @@ impl Confo {
         field: Field<C, V>,
         value: V,
     ) -> Result<Version> {
-        let path = self.typed_path::<C>(None)?;
+        self.save_field_at(field, value, None).await
+    }
+
+    /// [`Confo::save_field`] in the namespace given (for types that declare
+    /// none); see [`Confo::load_field_in`].
+    pub async fn save_field_in<C: Config, V: Serialize>(
+        &self,
+        field: Field<C, V>,
+        value: V,
+        namespace: &str,
+    ) -> Result<Version> {
+        self.save_field_at(field, value, Some(namespace)).await
+    }
+
+    async fn save_field_at<C: Config, V: Serialize>(
+        &self,
+        field: Field<C, V>,
+        value: V,
+        namespace: Option<&str>,
+    ) -> Result<Version> {
+        let path = self.typed_path::<C>(namespace)?;
         let backend = self.backend()?;
         let json_value = serde_json::to_value(&value).map_err(|e| Error::Encode {
             what: field.path(),
