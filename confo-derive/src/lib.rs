@@ -4,11 +4,11 @@
 //! and documents the contract (`confo::Config`). The macro works in three
 //! steps, one file each, like serde_derive and thiserror:
 //!
-//! 1. [`ast`] and [`attr`] parse the input and its `#[confo]`/`#[serde]`
+//! 1. `ast.rs` and `attr.rs` parse the input and its `#[confo]`/`#[serde]`
 //!    attributes into a small AST;
-//! 2. [`valid`] checks it (naming rules come from [`confo_names::check`],
+//! 2. `valid.rs` checks it (naming rules come from [`confo_names::check`],
 //!    the same function the runtime calls);
-//! 3. [`expand`] generates the code.
+//! 3. `expand.rs` generates the code.
 //!
 //! Every problem becomes a `syn::Error` spanned on the offending token; all
 //! of them are collected and reported together. The macro never panics.

@@ -3,7 +3,7 @@
 //! [`blocking::Confo`](Confo) owns a small single-threaded tokio runtime and
 //! runs the async loaders on it. Do not use it from inside an async runtime
 //! (it returns an error there rather than deadlock or panic); use
-//! [`crate::Confo`] instead. Drop it outside of async code too.
+//! [`crate::Confo`](struct@crate::Confo) instead. Drop it outside of async code too.
 //!
 //! ```
 //! use confo::blocking;
@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::field::Field;
 use crate::typed::{AsBackend, Config, Loaded};
 
-/// A [`crate::Confo`] with a runtime of its own and blocking methods.
+/// A [`crate::Confo`](struct@crate::Confo) with a runtime of its own and blocking methods.
 #[derive(Debug, Clone)]
 pub struct Confo {
     inner: crate::Confo,

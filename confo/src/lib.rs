@@ -9,7 +9,7 @@
 //! ```
 //!
 //! the layout of the Python `confo` package, so Python and Rust services can
-//! share one tree. [`Confo`] is the manager: it holds backends (ZooKeeper,
+//! share one tree. [`Confo`](struct@Confo) is the manager: it holds backends (ZooKeeper,
 //! files, memory, all behind the [`backend::Backend`] trait), the active one,
 //! and the namespace in use.
 //!
@@ -88,7 +88,7 @@ pub mod overrides;
 mod secret;
 mod typed;
 
-/// `#[derive(Confo)]`: see [`Config`]. (A derive macro and the [`Confo`]
+/// `#[derive(Confo)]`: see [`Config`]. (A derive macro and the [`Confo`](struct@Confo)
 /// struct live in different namespaces, so `use confo::Confo` brings both.)
 pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result};

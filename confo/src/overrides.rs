@@ -13,7 +13,7 @@
 //! - Precedence: an override beats the stored value. Several overrides of
 //!   the same field: the one given last wins. An override of a nested field
 //!   is applied after one of the object holding it.
-//! - Overrides apply to typed reads through a [`crate::Confo`]
+//! - Overrides apply to typed reads through a [`crate::Confo`](struct@crate::Confo)
 //!   (`load`, `load_in`, `load_versioned`, `load_field`), not to
 //!   `load_from(backend)` nor to the Python-style `get`/`set` API, and they
 //!   are never written back: `save` restores the stored value of an
