@@ -52,6 +52,10 @@ pub(crate) mod decode;
 
 /// How many times [`Confo::save_field`] re-reads and retries after a
 /// concurrent write before it gives up with [`Error::VersionConflict`].
+///
+/// ```
+/// assert!(confo::SAVE_FIELD_ATTEMPTS > 1);
+/// ```
 pub const SAVE_FIELD_ATTEMPTS: usize = 5;
 
 /// A Rust type tied to one stored configuration. Implement it with
@@ -234,7 +238,7 @@ pub trait Config: DeserializeOwned + Send + Sync + 'static {
 /// assert_eq!(MemoryBackend::new().as_backend().describe(), "mem://");
 /// ```
 pub trait AsBackend: Send + Sync {
-    /// The backend.
+    /// The backend (see the trait's example).
     fn as_backend(&self) -> &dyn Backend;
 }
 
@@ -306,22 +310,68 @@ pub struct Loaded<T> {
 
 impl<T> Loaded<T> {
     /// The version the value was read (or last saved) at.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # #[derive(confo::Confo, serde::Deserialize, serde::Serialize)]
+    /// # #[confo(namespace = "systemA")] struct Database { port: u16 }
+    /// # let confo = confo::Confo::from_url("mem://").await?;
+    /// # confo.save(&Database { port: 1 }).await?;
+    /// let db = confo.load_versioned::<Database>().await?;
+    /// println!("read at version {}", db.version());
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
     pub fn version(&self) -> Version {
         self.version
     }
 
     /// Where it was read from.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # #[derive(confo::Confo, serde::Deserialize, serde::Serialize)]
+    /// # #[confo(namespace = "systemA")] struct Database { port: u16 }
+    /// # let confo = confo::Confo::from_url("mem://").await?;
+    /// # confo.save(&Database { port: 1 }).await?;
+    /// let db = confo.load_versioned::<Database>().await?;
+    /// assert_eq!(db.path().to_string(), "systemA/database");
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
     pub fn path(&self) -> &ConfigPath {
         &self.path
     }
 
     /// The value, without its version.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # #[derive(confo::Confo, serde::Deserialize, serde::Serialize)]
+    /// # #[confo(namespace = "systemA")] struct Database { port: u16 }
+    /// # let confo = confo::Confo::from_url("mem://").await?;
+    /// # confo.save(&Database { port: 1 }).await?;
+    /// let db: Database = confo.load_versioned::<Database>().await?.into_inner();
+    /// assert_eq!(db.port, 1);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
     pub fn into_inner(self) -> T {
         self.value
     }
 
     /// Writes the value back if nobody changed it since it was read;
     /// [`Error::VersionConflict`] otherwise. Moves the version on.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// # #[derive(confo::Confo, serde::Deserialize, serde::Serialize)]
+    /// # #[confo(namespace = "systemA")] struct Database { port: u16 }
+    /// # let confo = confo::Confo::from_url("mem://").await?;
+    /// # confo.save(&Database { port: 1 }).await?;
+    /// let mut db = confo.load_versioned::<Database>().await?;
+    /// db.port = 2;
+    /// let v = db.save(&confo).await?;
+    /// assert_eq!(db.version(), v);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
     pub async fn save(&mut self, confo: &Confo) -> Result<Version>
     where
         T: Config + Serialize,
