@@ -198,6 +198,28 @@ pub enum Error {
         message: String,
     },
 
+    /// A typed configuration declares no namespace and none was given.
+    #[error("{type_name} (configuration {name:?}) declares no namespace and none is in use: pass one with `load_in::<{type_name}>(\"<namespace>\")`, call `use_namespace`, or add `#[confo(namespace = \"...\")]`")]
+    MissingNamespace {
+        /// The Rust type.
+        type_name: &'static str,
+        /// Its configuration name.
+        name: &'static str,
+    },
+
+    /// An override (an environment variable) could not be applied.
+    #[error("cannot apply {origin} to {path} in {backend}: {message}")]
+    Override {
+        /// Backend description.
+        backend: String,
+        /// `namespace/name`.
+        path: String,
+        /// Where the override came from: "environment variable APP__A__B__C".
+        origin: String,
+        /// What is wrong (never the value).
+        message: String,
+    },
+
     /// The manager has no active backend.
     #[error("no active backend: call `load_backend(name, backend)` then `activate_backend(name)`, or build with `Confo::from_url`")]
     NoActiveBackend,

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! the layout of the Python `confo` package, so Python and Rust services can
-//! share one tree. [`Confo`] is the manager: it holds backends (ZooKeeper,
+//! share one tree. [`Confo`](struct@Confo) is the manager: it holds backends (ZooKeeper,
 //! files, memory, all behind the [`backend::Backend`] trait), the active one,
 //! and the namespace in use.
 //!
@@ -30,24 +30,79 @@
 //!
 //! Names are validated ([`Namespace`], [`ConfigName`], [`ConfigPath`]);
 //! every failure is a [`Error`] that says what, where and what to do.
+//!
+//! ## Typed configurations
+//!
+//! Declare a configuration as a struct; `#[derive(Confo)]` ties it to one
+//! stored configuration (names checked at compile time) and implements
+//! [`Config`]:
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use confo::{Config, Confo, Secret};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Confo, Deserialize, Serialize, Debug)]
+//! #[confo(namespace = "systemA", name = "database")]
+//! struct Database {
+//!     host: String,
+//!     port: u16,
+//!     password: Secret<String>,
+//! }
+//!
+//! let confo = Confo::from_url("mem://").await?;
+//! # confo.backend()?.write(&"systemA/database".parse()?,
+//! #     br#"{"host":"db","port":"5432","password":"hunter2"}"#, confo::backend::Expect::Any).await?;
+//! let mut db: Database = confo.load().await?;     // or Database::load(&confo)
+//! assert_eq!(db.port, 5432);                      // "5432" stored by Python decodes
+//! println!("{db:?}");                             // password: ***
+//!
+//! db.port = 5433;
+//! db.save(&confo).await?;                         // compare-and-set against the load
+//!
+//! // One field, typed: a typo or a wrong type does not compile.
+//! confo.save_field(Database::fields().port, 5434).await?;
+//! let port: u16 = confo.load_field(Database::fields().port).await?;
+//! assert_eq!(port, 5434);
+//! # Ok::<(), confo::Error>(()) }).unwrap();
+//! ```
+//!
+//! - A decoding error lists every failing field at once, with its path
+//!   (`database.port`), what was expected and what kind of JSON was found,
+//!   never the value ([`Error::Decode`]).
+//! - [`Loaded`] keeps the version with the value for explicit compare-and-set.
+//! - [`Confo::with_env_overrides`] lets one machine override single fields
+//!   (`APP__SYSTEMA__DATABASE__PORT=5433`); see [`overrides`].
+//! - [`blocking`] has the same loaders for synchronous programs.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod blocking;
 pub mod error;
+mod field;
 pub mod json;
 pub mod live;
 mod manager;
 mod name;
+pub mod overrides;
 pub mod retry;
+mod secret;
 pub mod snapshot;
-pub mod update;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod typed;
+pub mod update;
 
+/// `#[derive(Confo)]`: see [`Config`]. (A derive macro and the [`Confo`](struct@Confo)
+/// struct live in different namespaces, so `use confo::Confo` brings both.)
+pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result};
+pub use field::Field;
 pub use live::{Freshness, Live, NamespaceChange, NamespaceWatch, Problem, Snapshot, Status};
 pub use manager::{Backends, Confo, IntoBackend, Namespaces};
 pub use name::{ConfigName, ConfigPath, NameRule, Namespace, MAX_NAME_BYTES, ROOT};
 pub use retry::RetryPolicy;
+pub use secret::Secret;
+pub use typed::{AsBackend, Config, ConfigPathConst, Loaded, SAVE_FIELD_ATTEMPTS};
 pub use update::UpdatePolicy;

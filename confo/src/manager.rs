@@ -114,6 +114,8 @@ struct State {
 #[derive(Debug, Clone, Default)]
 pub struct Confo {
     state: Arc<RwLock<State>>,
+    /// Remembered versions and overrides of the typed layer (`typed.rs`).
+    typed: Arc<crate::typed::TypedState>,
 }
 
 impl Confo {
@@ -153,6 +155,10 @@ impl Confo {
             st.active = Some("default".into());
         }
         confo
+    }
+
+    pub(crate) fn typed(&self) -> &crate::typed::TypedState {
+        &self.typed
     }
 
     fn read_state(&self) -> RwLockReadGuard<'_, State> {

@@ -1,0 +1,11 @@
+use confo::Confo;
+use serde::Deserialize;
+
+#[derive(Confo, Deserialize)]
+#[confo(namespace = "systemA", name = "database")]
+#[confo(name = "db")]
+struct Database {
+    port: u16,
+}
+
+fn main() {}

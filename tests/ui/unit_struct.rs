@@ -1,0 +1,8 @@
+use confo::Confo;
+use serde::Deserialize;
+
+#[derive(Confo, Deserialize)]
+#[confo(namespace = "systemA")]
+struct Nothing;
+
+fn main() {}
