@@ -38,7 +38,8 @@ pub mod error;
 pub mod json;
 mod manager;
 mod name;
+pub mod tree;
 
-pub use error::{Error, FieldError, NameKind, Result};
+pub use error::{Error, FieldError, NameKind, Result, TreeProblem};
 pub use manager::{Backends, Confo, IntoBackend, Namespaces};
 pub use name::{ConfigName, ConfigPath, NameRule, Namespace, MAX_NAME_BYTES, ROOT};
