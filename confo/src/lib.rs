@@ -40,6 +40,9 @@ mod manager;
 mod name;
 pub mod tree;
 
+#[cfg(feature = "cli")]
+pub mod cli;
+
 pub use error::{Error, FieldError, NameKind, Result, TreeProblem};
 pub use manager::{Backends, Confo, IntoBackend, Namespaces};
 pub use name::{ConfigName, ConfigPath, NameRule, Namespace, MAX_NAME_BYTES, ROOT};
