@@ -49,11 +49,10 @@ use crate::error::{Error, Result, TreeProblem};
 use crate::json;
 use crate::name::{ConfigName, ConfigPath, Namespace};
 
-/// How many writes [`ImportPlan::apply`] sends as one batch.
+/// How many steps [`ImportPlan::apply`] sends as one batch.
 ///
-/// Progress is reported after each batch. Backends write one configuration
-/// at a time today; a batch write in the [`Backend`] trait will take the
-/// whole batch in one round trip.
+/// Backends write one configuration at a time today; a batch write in the
+/// [`Backend`] trait will take a whole batch in one round trip.
 pub const IMPORT_BATCH: usize = 64;
 
 /// The file extension of a configuration on disk.
@@ -654,13 +653,13 @@ impl ImportPlan {
     }
 
     /// Makes the changes, [`IMPORT_BATCH`] steps at a time, calling
-    /// `progress(done, total)` after each batch. Returns how many
+    /// `progress(done, total)` as steps complete. Returns how many
     /// configurations were written.
     ///
     /// Every write is compare-and-set against what was read while planning:
     /// a configuration created or changed by someone else since then stops
     /// the import with [`Error::VersionConflict`]. The steps already done
-    /// stay done; plan again and apply to finish.
+    /// (the last `done` reported) stay done; plan again and apply to finish.
     pub async fn apply<F>(&self, backend: &dyn Backend, mut progress: F) -> Result<usize>
     where
         F: FnMut(usize, usize) + Send,
@@ -669,17 +668,24 @@ impl ImportPlan {
         let mut done = 0;
         let mut written = 0;
         for batch in self.ops.chunks(IMPORT_BATCH) {
-            written += apply_batch(backend, batch).await?;
-            done += batch.len();
-            progress(done, total);
+            written += apply_batch(backend, batch, &mut |n| {
+                done += n;
+                progress(done, total);
+            })
+            .await?;
         }
         Ok(written)
     }
 }
 
-/// Applies one batch. The place a batch write (ZooKeeper multi) plugs in
-/// once the [`Backend`] trait has one.
-async fn apply_batch(backend: &dyn Backend, batch: &[Op]) -> Result<usize> {
+/// Applies one batch, reporting each step done. The place a batch write
+/// (ZooKeeper multi) plugs in once the [`Backend`] trait has one: it will
+/// report the whole batch at once.
+async fn apply_batch(
+    backend: &dyn Backend,
+    batch: &[Op],
+    done: &mut (dyn FnMut(usize) + Send),
+) -> Result<usize> {
     let mut written = 0;
     for op in batch {
         match op {
@@ -695,6 +701,7 @@ async fn apply_batch(backend: &dyn Backend, batch: &[Op]) -> Result<usize> {
                 written += 1;
             }
         }
+        done(1);
     }
     Ok(written)
 }

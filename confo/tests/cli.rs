@@ -127,6 +127,7 @@ macro_rules! cli_suite {
             put_if_absent_only_creates,
             set_changes_one_field_and_keeps_the_others,
             set_needs_an_existing_config_and_a_json_value,
+            concurrent_sets_lose_nothing,
             rm_deletes_one_configuration,
             rm_r_needs_yes_for_a_non_empty_namespace,
             rm_if_version_is_compare_and_set,
@@ -137,6 +138,7 @@ macro_rules! cli_suite {
             import_with_one_bad_file_changes_nothing,
             import_dry_run_prints_changes_and_writes_nothing,
             import_adds_and_updates_but_never_deletes,
+            import_of_many_configurations_writes_them_all,
             diff_marks_each_kind_of_difference,
             watch_prints_each_new_version_as_a_json_line,
             watch_stops_at_its_timeout,
@@ -333,6 +335,13 @@ pub fn put_refuses_input_that_is_not_a_json_object_and_writes_nothing(s: &Store)
             .stderr(predicate::str::contains(says))
             .stderr(predicate::str::contains("nothing was written"));
     }
+    let big = format!(r#"{{"blob": "{}"}}"#, "x".repeat(1024 * 1024));
+    s.confo()
+        .args(["put", "systemA/database", "-"])
+        .write_stdin(big)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("over the limit"));
     s.confo()
         .args(["put", "systemA/database", "no-such-file.json"])
         .assert()
@@ -422,6 +431,32 @@ pub fn set_changes_one_field_and_keeps_the_others(s: &Store) {
     assert_eq!(
         s.get("systemA/database"),
         json!({"host": "db", "port": 5433, "tags": ["a", {"b": null}]})
+    );
+}
+
+pub fn concurrent_sets_lose_nothing(s: &Store) {
+    s.put("systemA/database", json!({"host": "db"}));
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            std::process::Command::new(BIN)
+                .env("CONFO_URL", &s.url)
+                .args(["set", "systemA/database", &format!("f{i}"), &i.to_string()])
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn confo set")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        s.get("systemA/database"),
+        json!({"host": "db", "f0": 0, "f1": 1, "f2": 2, "f3": 3, "f4": 4, "f5": 5})
     );
 }
 
@@ -725,6 +760,33 @@ pub fn import_adds_and_updates_but_never_deletes(s: &Store) {
         json!({"systemA": ["database", "only_here"], "systemB": ["email"]})
     );
     assert_eq!(s.get("systemA/database"), json!({"port": 2}));
+}
+
+pub fn import_of_many_configurations_writes_them_all(s: &Store) {
+    // More than one batch (IMPORT_BATCH = 64), across several namespaces.
+    for i in 0..150 {
+        s.file_with(
+            &format!("tree/ns{}/c{i:03}.json", i % 3),
+            &format!(r#"{{"i": {i}}}"#),
+        );
+    }
+    s.confo()
+        .arg("import")
+        .arg(s.scratch("tree"))
+        .assert()
+        .success()
+        .stderr(predicate::str::starts_with(
+            "imported 150 configurations (150 new, 0 changed)",
+        ));
+    let tree = s.tree();
+    assert_eq!(tree["ns0"].as_array().map(Vec::len), Some(50));
+    assert_eq!(s.get("ns2/c149"), json!({"i": 149}));
+    s.confo()
+        .arg("diff")
+        .arg(s.scratch("tree"))
+        .assert()
+        .success()
+        .stdout("");
 }
 
 pub fn diff_marks_each_kind_of_difference(s: &Store) {

@@ -123,7 +123,7 @@ pub(crate) struct PutArgs {
     pub input: String,
 
     /// Write only if the stored version is V (compare-and-set); see `get --show-version`
-    #[arg(long, value_name = "V", conflicts_with = "if_absent")]
+    #[arg(long, value_name = "V", conflicts_with = "if_absent", value_parser = parse_version)]
     pub if_version: Option<Version>,
 
     /// Write only if the configuration does not exist yet
@@ -159,7 +159,7 @@ pub(crate) struct RmArgs {
     pub yes: bool,
 
     /// Delete only if the stored version is V (compare-and-set)
-    #[arg(long, value_name = "V", conflicts_with = "recursive")]
+    #[arg(long, value_name = "V", conflicts_with = "recursive", value_parser = parse_version)]
     pub if_version: Option<Version>,
 }
 
@@ -211,6 +211,14 @@ pub(crate) struct WatchArgs {
 fn parse_json_value(s: &str) -> Result<Value, String> {
     serde_json::from_str(s).map_err(|e| {
         format!("not valid JSON ({e}); a string needs JSON quotes inside the shell's: '\"{s}\"'")
+    })
+}
+
+/// A version as `get --show-version` prints it.
+fn parse_version(s: &str) -> Result<Version, String> {
+    s.parse().map_err(|_| {
+        "a version is the unsigned number printed by `confo get --show-version` or `confo get --json`"
+            .to_owned()
     })
 }
 

@@ -115,3 +115,84 @@ impl From<io::Error> for Failure {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::Version;
+
+    fn b() -> String {
+        "zk://h:1".into()
+    }
+
+    #[test]
+    fn every_error_kind_has_its_documented_code() {
+        let cases = [
+            (
+                Error::NotFound {
+                    backend: b(),
+                    path: "a/b".into(),
+                },
+                3,
+            ),
+            (
+                Error::NamespaceNotFound {
+                    backend: b(),
+                    namespace: "a".into(),
+                    known: String::new(),
+                },
+                3,
+            ),
+            (
+                Error::FieldNotFound {
+                    backend: b(),
+                    path: "a/b".into(),
+                    field: "f".into(),
+                },
+                3,
+            ),
+            (
+                Error::VersionConflict {
+                    backend: b(),
+                    path: "a/b".into(),
+                    expected: "version 1".into(),
+                    current: Some(Version::from_raw(2)),
+                },
+                4,
+            ),
+            (
+                Error::NotAuthorized {
+                    backend: b(),
+                    op: "read",
+                    path: "a/b".into(),
+                },
+                5,
+            ),
+            (
+                Error::InvalidUrl {
+                    url: "x".into(),
+                    reason: "y".into(),
+                },
+                2,
+            ),
+            (crate::Namespace::new("..").unwrap_err(), 2),
+            (
+                Error::Connection {
+                    backend: b(),
+                    message: "refused".into(),
+                },
+                1,
+            ),
+            (Error::NoNamespace, 1),
+        ];
+        for (err, code) in cases {
+            assert_eq!(Exit::of(&err).code(), code, "{err}");
+        }
+    }
+
+    #[test]
+    fn a_closed_stdout_is_not_an_error() {
+        let failure = Failure::from(io::Error::from(io::ErrorKind::BrokenPipe));
+        assert!(matches!(failure, Failure::BrokenPipe));
+    }
+}

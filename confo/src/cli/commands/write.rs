@@ -1,6 +1,6 @@
 //! `confo put`, `confo set`, `confo rm`.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::time::Duration;
 
 use serde_json::json;
@@ -17,6 +17,10 @@ const SET_ATTEMPTS: u32 = 10;
 
 pub(crate) async fn put(ctx: &Ctx, args: PutArgs) -> Result<(), Failure> {
     let (source, bytes) = if args.input == "-" {
+        if std::io::stdin().is_terminal() {
+            ctx.out
+                .note("reading a JSON object from stdin; end it with Ctrl-D");
+        }
         let mut bytes = Vec::new();
         std::io::stdin()
             .read_to_end(&mut bytes)
