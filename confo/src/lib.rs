@@ -30,6 +30,11 @@
 //!
 //! Names are validated ([`Namespace`], [`ConfigName`], [`ConfigPath`]);
 //! every failure is a [`Error`] that says what, where and what to do.
+//!
+//! Whole trees move between a store and a directory with [`tree`]
+//! (export, import with a dry run, diff). The `confo` command (feature
+//! `cli`, on by default; `cargo install --path confo`) does all of this
+//! from the shell: see [`cli`] and `docs/cli.md`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

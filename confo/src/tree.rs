@@ -53,6 +53,10 @@ use crate::name::{ConfigName, ConfigPath, Namespace};
 ///
 /// Backends write one configuration at a time today; a batch write in the
 /// [`Backend`] trait will take a whole batch in one round trip.
+///
+/// ```
+/// assert!(confo::tree::IMPORT_BATCH > 1);
+/// ```
 pub const IMPORT_BATCH: usize = 64;
 
 /// The file extension of a configuration on disk.
@@ -414,6 +418,17 @@ async fn snapshot(backend: &dyn Backend) -> Result<Snapshot> {
 }
 
 /// What [`export_tree`] wrote.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use confo::backend::{Backend, Expect, MemoryBackend};
+/// let store = MemoryBackend::new();
+/// store.write(&"a/list".parse()?, b"[1]", Expect::Any).await?;
+/// let dir = tempfile::tempdir().unwrap();
+/// let report = confo::tree::export_tree(&store, dir.path()).await?;
+/// assert_eq!(report.not_objects, ["a/list".parse()?]);
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ExportReport {
     /// Namespaces written (directories), empty ones included.
@@ -466,6 +481,13 @@ pub async fn export_tree(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result
 }
 
 /// One difference between a directory tree and a store.
+///
+/// ```
+/// use confo::tree::Difference;
+/// let d = Difference::Changed { path: "a/b".parse()?, fields: vec!["port".into()] };
+/// assert_eq!((d.kind(), d.target()), ("changed", "a/b".to_owned()));
+/// # Ok::<(), confo::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Difference {
     /// A namespace is in the directory but not in the store.
@@ -522,6 +544,18 @@ impl Difference {
 }
 
 /// What differs between a directory tree and a store ([`diff_tree`]).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use confo::backend::{Backend, Expect, MemoryBackend};
+/// let store = MemoryBackend::new();
+/// store.write(&"a/b".parse()?, b"{}", Expect::Any).await?;
+/// let dir = tempfile::tempdir().unwrap();
+/// let diff = confo::tree::diff_tree(&store, dir.path()).await?;
+/// assert_eq!(diff.differences.len(), 2); // the namespace a/ and a/b, only in the store
+/// assert!(diff.unchanged.is_empty());
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TreeDiff {
     /// Every difference, sorted by namespace then name; a namespace's own
@@ -619,21 +653,81 @@ impl std::fmt::Debug for ImportPlan {
 impl ImportPlan {
     /// What the import changes: namespaces and configurations only in the
     /// directory (created) and configurations that differ (replaced).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("a")).unwrap();
+    /// std::fs::write(dir.path().join("a/new.json"), "{}").unwrap();
+    /// std::fs::write(dir.path().join("a/same.json"), "{}").unwrap();
+    /// let store = MemoryBackend::new();
+    /// store.write(&"a/same".parse()?, b"{}", Expect::Any).await?;
+    /// store.write(&"a/old".parse()?, b"{}", Expect::Any).await?;
+    /// let plan = confo::tree::plan_import(&store, dir.path()).await?;
+    /// assert_eq!(plan.changes(), [confo::tree::Difference::OnlyInDir("a/new".parse()?)]);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
     pub fn changes(&self) -> &[Difference] {
         &self.changes
     }
 
     /// What is only in the store: an import leaves it alone.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("a")).unwrap();
+    /// std::fs::write(dir.path().join("a/new.json"), "{}").unwrap();
+    /// std::fs::write(dir.path().join("a/same.json"), "{}").unwrap();
+    /// let store = MemoryBackend::new();
+    /// store.write(&"a/same".parse()?, b"{}", Expect::Any).await?;
+    /// store.write(&"a/old".parse()?, b"{}", Expect::Any).await?;
+    /// let plan = confo::tree::plan_import(&store, dir.path()).await?;
+    /// assert_eq!(plan.left_alone(), [confo::tree::Difference::OnlyInStore("a/old".parse()?)]);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
     pub fn left_alone(&self) -> &[Difference] {
         &self.left_alone
     }
 
     /// Configurations already the same in the store: not written.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("a")).unwrap();
+    /// std::fs::write(dir.path().join("a/new.json"), "{}").unwrap();
+    /// std::fs::write(dir.path().join("a/same.json"), "{}").unwrap();
+    /// let store = MemoryBackend::new();
+    /// store.write(&"a/same".parse()?, b"{}", Expect::Any).await?;
+    /// store.write(&"a/old".parse()?, b"{}", Expect::Any).await?;
+    /// let plan = confo::tree::plan_import(&store, dir.path()).await?;
+    /// assert_eq!(plan.unchanged().len(), 1);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
     pub fn unchanged(&self) -> &[ConfigPath] {
         &self.unchanged
     }
 
     /// How many configurations the import writes.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("a")).unwrap();
+    /// std::fs::write(dir.path().join("a/new.json"), "{}").unwrap();
+    /// std::fs::write(dir.path().join("a/same.json"), "{}").unwrap();
+    /// let store = MemoryBackend::new();
+    /// store.write(&"a/same".parse()?, b"{}", Expect::Any).await?;
+    /// store.write(&"a/old".parse()?, b"{}", Expect::Any).await?;
+    /// let plan = confo::tree::plan_import(&store, dir.path()).await?;
+    /// assert_eq!(plan.writes(), 1);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
     pub fn writes(&self) -> usize {
         self.ops
             .iter()
@@ -643,11 +737,41 @@ impl ImportPlan {
 
     /// How many steps [`ImportPlan::apply`] takes (writes and empty
     /// namespaces to create): the `total` its progress reports.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("a")).unwrap();
+    /// std::fs::write(dir.path().join("a/new.json"), "{}").unwrap();
+    /// std::fs::write(dir.path().join("a/same.json"), "{}").unwrap();
+    /// let store = MemoryBackend::new();
+    /// store.write(&"a/same".parse()?, b"{}", Expect::Any).await?;
+    /// store.write(&"a/old".parse()?, b"{}", Expect::Any).await?;
+    /// let plan = confo::tree::plan_import(&store, dir.path()).await?;
+    /// assert_eq!(plan.steps(), 1);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
     pub fn steps(&self) -> usize {
         self.ops.len()
     }
 
     /// True when the import would change nothing.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("a")).unwrap();
+    /// std::fs::write(dir.path().join("a/new.json"), "{}").unwrap();
+    /// std::fs::write(dir.path().join("a/same.json"), "{}").unwrap();
+    /// let store = MemoryBackend::new();
+    /// store.write(&"a/same".parse()?, b"{}", Expect::Any).await?;
+    /// store.write(&"a/old".parse()?, b"{}", Expect::Any).await?;
+    /// let plan = confo::tree::plan_import(&store, dir.path()).await?;
+    /// assert!(!plan.is_empty());
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
     }
@@ -660,6 +784,23 @@ impl ImportPlan {
     /// a configuration created or changed by someone else since then stops
     /// the import with [`Error::VersionConflict`]. The steps already done
     /// (the last `done` reported) stay done; plan again and apply to finish.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("a")).unwrap();
+    /// std::fs::write(dir.path().join("a/new.json"), "{}").unwrap();
+    /// std::fs::write(dir.path().join("a/same.json"), "{}").unwrap();
+    /// let store = MemoryBackend::new();
+    /// store.write(&"a/same".parse()?, b"{}", Expect::Any).await?;
+    /// store.write(&"a/old".parse()?, b"{}", Expect::Any).await?;
+    /// let plan = confo::tree::plan_import(&store, dir.path()).await?;
+    /// let mut seen = Vec::new();
+    /// assert_eq!(plan.apply(&store, |done, total| seen.push((done, total))).await?, 1);
+    /// assert_eq!(seen, [(1, 1)]);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
     pub async fn apply<F>(&self, backend: &dyn Backend, mut progress: F) -> Result<usize>
     where
         F: FnMut(usize, usize) + Send,
@@ -710,7 +851,16 @@ async fn apply_batch(
 /// `backend` would change. Writes nothing: this is the dry run.
 ///
 /// Any problem in the directory is [`Error::InvalidTree`] listing them all.
-/// See [`ImportPlan`] for an example.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("stray.json"), "{}").unwrap();
+/// let store = confo::backend::MemoryBackend::new();
+/// let err = confo::tree::plan_import(&store, dir.path()).await.unwrap_err();
+/// assert!(matches!(err, confo::Error::InvalidTree { .. }));
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
 pub async fn plan_import(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result<ImportPlan> {
     let tree = DirTree::read_async(dir, backend.max_value_bytes()).await?;
     let snap = snapshot(backend).await?;
