@@ -463,7 +463,17 @@ pub struct ExportReport {
 /// ```
 pub async fn export_tree(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result<ExportReport> {
     let snap = snapshot(backend).await?;
-    let target = FileBackend::new(dir.as_ref());
+    let dir = dir.as_ref();
+    // Even an empty store exports a directory, which imports as nothing.
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|source| Error::Io {
+            backend: format!("file://{}", dir.display()),
+            op: "create",
+            path: dir.display().to_string(),
+            source,
+        })?;
+    let target = FileBackend::new(dir);
     let mut report = ExportReport::default();
     for (ns, configs) in snap {
         target.create_namespace(&ns).await?;
@@ -1087,6 +1097,14 @@ mod tests {
         let err = plan.apply(&store, |_, _| {}).await.unwrap_err();
         assert!(err.is_conflict(), "{err}");
         assert_eq!(&*store.read(&path).await.unwrap().bytes, br#"{"v":2}"#);
+    }
+
+    #[tokio::test]
+    async fn an_empty_store_exports_an_empty_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("snap");
+        export_tree(&MemoryBackend::new(), &out).await.unwrap();
+        assert!(DirTree::read(&out).unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -162,7 +162,14 @@ mod file {
 // ---------------------------------------------------------------- listing
 
 pub fn namespaces_and_ls_list_the_tree(s: &Store) {
-    s.confo().arg("namespaces").assert().success().stdout("");
+    for cmd in ["namespaces", "ls"] {
+        s.confo()
+            .arg(cmd)
+            .assert()
+            .success()
+            .stdout("")
+            .stderr(predicate::str::starts_with("no namespaces in "));
+    }
     s.put("systemB/email", json!({"smtp": "mail"}));
     s.put("systemA/database", json!({"port": 1}));
     s.put("systemA/cache", json!({"ttl": 2}));
@@ -511,6 +518,17 @@ pub fn rm_r_needs_yes_for_a_non_empty_namespace(s: &Store) {
         .stderr("deleted namespace systemA (2 configurations)\n");
     assert_eq!(s.tree(), json!({}));
     s.confo().args(["rm", "-r", "systemA"]).assert().code(3);
+
+    // An empty namespace needs no --yes.
+    s.put("systemB/email", json!({}));
+    s.confo().args(["rm", "systemB/email"]).assert().success();
+    assert_eq!(s.tree(), json!({"systemB": []}));
+    s.confo()
+        .args(["rm", "-r", "systemB"])
+        .assert()
+        .success()
+        .stderr("deleted namespace systemB (0 configurations)\n");
+    assert_eq!(s.tree(), json!({}));
 }
 
 pub fn rm_if_version_is_compare_and_set(s: &Store) {
@@ -887,6 +905,10 @@ pub fn watch_stops_at_its_timeout(s: &Store) {
         .args(["watch", "systemA/nothing", "--timeout", "1s"])
         .assert()
         .code(3);
+    s.confo()
+        .args(["watch", "systemA/database", "--max-events", "0"])
+        .assert()
+        .code(2);
 }
 
 // ---------------------------------------------------------------- store-independent

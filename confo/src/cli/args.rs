@@ -199,7 +199,7 @@ pub(crate) struct WatchArgs {
     pub interval: Duration,
 
     /// Stop after printing N events (the first is the current value)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_events: Option<u64>,
 
     /// Stop after this long: 30s, 5m, 2h

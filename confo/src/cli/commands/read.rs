@@ -14,6 +14,9 @@ pub(crate) async fn namespaces(ctx: &Ctx) -> Result<(), Failure> {
     if ctx.out.json {
         return ctx.out.json(&json!(all));
     }
+    if all.is_empty() {
+        ctx.out.note(&format!("no namespaces in {}", ctx.store));
+    }
     for ns in all {
         ctx.out.line(ns.as_str())?;
     }
@@ -50,6 +53,8 @@ pub(crate) async fn ls(ctx: &Ctx, namespace: Option<Namespace>) -> Result<(), Fa
     }
     if ctx.out.json {
         ctx.out.json(&Value::Object(tree))?;
+    } else if tree.is_empty() {
+        ctx.out.note(&format!("no namespaces in {}", ctx.store));
     }
     Ok(())
 }

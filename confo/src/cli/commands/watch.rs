@@ -5,6 +5,8 @@
 //! (ZooKeeper watches, `notify` on files) once the backend trait has one;
 //! the output stays the same.
 
+use std::sync::Arc;
+
 use serde_json::{json, Value};
 use tokio::time::{sleep_until, Instant};
 
@@ -20,7 +22,9 @@ pub(crate) async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<(), Failure> {
     let shown = args.path.to_string();
     // The first read must succeed: a typo should not wait forever.
     let first = ctx.backend.read(&args.path).await?;
-    let mut last: Option<Version> = Some(first.version);
+    // Version and bytes: a ZooKeeper node deleted and created again restarts
+    // its version, so the version alone could hide a change.
+    let mut last: Option<(Version, Arc<[u8]>)> = Some((first.version, first.bytes.clone()));
     let mut printed = 0u64;
     let mut offline = false;
     ctx.out
@@ -55,11 +59,11 @@ pub(crate) async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<(), Failure> {
             ctx.out.note(&format!("reconnected to {}", ctx.store));
             offline = false;
         }
-        let version = read.as_ref().map(|r| r.version);
-        if version == last {
+        let current = read.as_ref().map(|r| (r.version, r.bytes.clone()));
+        if current == last {
             continue;
         }
-        last = version;
+        last = current;
         ctx.out
             .line(&event(ctx, &shown, read.as_ref()).to_string())?;
         printed += 1;
