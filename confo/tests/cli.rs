@@ -944,6 +944,13 @@ fn a_bad_url_is_a_usage_error_that_never_shows_the_password() {
             .stderr(predicate::str::contains("cannot use backend URL"))
             .stderr(predicate::str::contains("hunter2").not());
     }
+    // Given where a command belongs (without --url), clap's message hides it too.
+    Command::new(BIN)
+        .args(["zk://admin:hunter2@127.0.0.1:1", "ls"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("admin:***@"))
+        .stderr(predicate::str::contains("hunter2").not());
     // From the environment as well, and `--help` does not show its value.
     Command::new(BIN)
         .env("CONFO_URL", "zk://admin:hunter2@127.0.0.1:1")

@@ -28,6 +28,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::backend::redact;
+
 pub use exit::Exit;
 
 use args::Cli;
@@ -61,14 +63,17 @@ where
 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
             // --help and --version are "errors" that print to stdout.
             let _ = e.print();
-            return if e.use_stderr() {
-                Exit::Usage
-            } else {
-                Exit::Ok
-            };
+            return Exit::Ok;
+        }
+        Err(e) => {
+            // clap quotes what it did not understand, which may be a URL
+            // given without --url: hide its password.
+            let text = redact_words(&e.render().to_string());
+            Output { json: false }.note(text.trim_end());
+            return Exit::Usage;
         }
     };
     let out = Output { json: cli.json };
@@ -96,5 +101,44 @@ where
             out.note(&format!("error: {message}"));
             exit
         }
+    }
+}
+
+/// `text` with the password of every `user:password@` in it replaced by `***`.
+fn redact_words(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    for ch in text.chars() {
+        if ch.is_whitespace() {
+            out.push_str(&redact_word(&word));
+            word.clear();
+            out.push(ch);
+        } else {
+            word.push(ch);
+        }
+    }
+    out.push_str(&redact_word(&word));
+    out
+}
+
+fn redact_word(word: &str) -> String {
+    if word.contains('@') {
+        redact(word)
+    } else {
+        word.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_clap_messages_are_hidden() {
+        let text = "error: unrecognized subcommand 'zk://admin:hunter2@h:1/x'\n  tip: a@b";
+        let shown = redact_words(text);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("'zk://admin:***@h:1/x'"), "{shown}");
+        assert!(shown.ends_with("tip: a@b"), "{shown}");
     }
 }
