@@ -66,27 +66,56 @@ pub(crate) enum Command {
     },
 
     /// Print a configuration (pretty JSON), or one top-level field's value
+    ///
+    /// Pretty JSON on a terminal and in a pipe alike (--compact for one
+    /// line). Stored values are printed as they are, secrets included.
     Get(GetArgs),
 
     /// Write a configuration from a file or stdin; it must be a JSON object
+    ///
+    /// Input that is not one JSON object within the size limit is refused
+    /// with its line and column, and nothing is written. The bytes are
+    /// stored as given.
     Put(PutArgs),
 
     /// Set one top-level field (compare-and-set, retried on conflict)
+    ///
+    /// Reads, changes one field, writes back if nobody wrote meanwhile, else
+    /// applies the change to the new value; gives up (exit 4) after 10 tries.
     Set(SetArgs),
 
     /// Delete a configuration, or a namespace with -r
     Rm(RmArgs),
 
     /// Write the whole tree into a directory: DIR/<namespace>/<name>.json
+    ///
+    /// Bytes exactly as stored, empty namespaces as empty directories: the
+    /// layout of the file store, so file://DIR opens the copy.
     Export(ExportArgs),
 
     /// Write a directory tree into the store; checks every file first
+    ///
+    /// Every file must be DIR/<namespace>/<name>.json holding one JSON object
+    /// within the size limit; if any is not, all problems are listed and
+    /// nothing is written. Then prints what changes (`+ path` created,
+    /// `~ path (fields)` replaced) and writes it, compare-and-set, in batches.
+    /// Unchanged configurations are not written; what is only in the store
+    /// is left alone.
     Import(ImportArgs),
 
     /// Show what differs between a directory tree and the store
+    ///
+    /// One line each: `+ path` only in the directory, `- path` only in the
+    /// store, `~ path (fields)` different JSON (formatting and key order do
+    /// not count). Prints nothing when they are the same; exits 0 either way.
     Diff(DiffArgs),
 
     /// Print each new version of a configuration as one JSON line
+    ///
+    /// {"path", "version", "value"}: first the current value, then one line
+    /// per change, version and value null when deleted; until interrupted,
+    /// --max-events or --timeout. Polls the store every --interval for now;
+    /// it will use the store's own watches once the library has them.
     Watch(WatchArgs),
 }
 
