@@ -49,6 +49,26 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// One file or directory of a tree on disk that cannot be imported.
+///
+/// ```
+/// let p = confo::TreeProblem { file: "systemA/db.json".into(), message: "not valid JSON".into() };
+/// assert_eq!(p.to_string(), "systemA/db.json: not valid JSON");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeProblem {
+    /// The file or directory, relative to the tree's root.
+    pub file: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl fmt::Display for TreeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
 /// Everything that can go wrong in confo.
 ///
 /// ```
@@ -163,6 +183,17 @@ pub enum Error {
         size: usize,
         /// The limit in bytes.
         limit: usize,
+    },
+
+    /// A directory tree (for `confo import` / `confo diff`) breaks the layout
+    /// `<dir>/<namespace>/<name>.json` or holds a file that is not a JSON
+    /// object within the size limit. Lists every problem, not just the first.
+    #[error("{dir} is not a valid confo tree ({} problem{}); fix every one and run again:{}", problems.len(), if problems.len() == 1 { "" } else { "s" }, problems.iter().map(|p| format!("\n  {p}")).collect::<String>())]
+    InvalidTree {
+        /// The tree's root directory.
+        dir: String,
+        /// Every problem found (at least one).
+        problems: Vec<TreeProblem>,
     },
 
     /// A field asked for by name is not in the configuration.

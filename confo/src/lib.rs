@@ -74,11 +74,18 @@
 //! - [`Confo::with_env_overrides`] lets one machine override single fields
 //!   (`APP__SYSTEMA__DATABASE__PORT=5433`); see [`overrides`].
 //! - [`blocking`] has the same loaders for synchronous programs.
+//!
+//! Whole trees move between a store and a directory with [`tree`]
+//! (export, import with a dry run, diff). The `confo` command (feature
+//! `cli`, on by default; `cargo install --path confo`) does all of this
+//! from the shell: see [`cli`] and `docs/cli.md`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod backend;
 pub mod blocking;
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod error;
 mod field;
 pub mod json;
@@ -91,13 +98,14 @@ mod secret;
 pub mod snapshot;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tree;
 mod typed;
 pub mod update;
 
 /// `#[derive(Confo)]`: see [`Config`]. (A derive macro and the [`Confo`](struct@Confo)
 /// struct live in different namespaces, so `use confo::Confo` brings both.)
 pub use confo_derive::Confo;
-pub use error::{Error, FieldError, NameKind, Result};
+pub use error::{Error, FieldError, NameKind, Result, TreeProblem};
 pub use field::Field;
 pub use live::{Freshness, Live, NamespaceChange, NamespaceWatch, Problem, Snapshot, Status};
 pub use manager::{Backends, Confo, IntoBackend, Namespaces};

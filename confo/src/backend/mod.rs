@@ -105,7 +105,8 @@ impl FromStr for Version {
             .map(Version)
             .map_err(|_| Error::InvalidPath {
                 path: s.to_owned(),
-                reason: "a version is the unsigned number printed by `confo get --version`".into(),
+                reason: "a version is the unsigned number printed by `confo get --show-version`"
+                    .into(),
             })
     }
 }

@@ -75,8 +75,10 @@ pub async fn open_url(url: &str) -> Result<Arc<dyn Backend>> {
 /// assert_eq!(confo::backend::redact("file://./confo"), "file://./confo");
 /// ```
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+    // Without a scheme (a mistyped URL), the whole text is the authority.
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
     };
     // Credentials end at the last '@' before the path.
     let authority_end = rest.find('/').unwrap_or(rest.len());
@@ -90,7 +92,7 @@ pub fn redact(url: &str) -> String {
             } else {
                 user.to_owned()
             };
-            format!("{scheme}://{shown}{}", &rest[at..])
+            format!("{scheme}{shown}{}", &rest[at..])
         }
         None => url.to_owned(),
     }
@@ -106,6 +108,7 @@ mod tests {
         assert_eq!(redact("zk://u:p:q@h:1"), "zk://u:***@h:1");
         assert_eq!(redact("zk://h:1/a@b"), "zk://h:1/a@b");
         assert_eq!(redact("no-scheme"), "no-scheme");
+        assert_eq!(redact("u:p@h:1"), "u:***@h:1");
     }
 
     #[tokio::test]

@@ -1,0 +1,67 @@
+//! One file per group of commands; each takes a [`Ctx`] and its arguments.
+
+mod read;
+mod tree;
+mod watch;
+mod write;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::args::{Cli, Command};
+use super::exit::Failure;
+use super::output::Output;
+use crate::backend::{self, Backend};
+use crate::error::Error;
+
+/// What every command needs: the store and how to print.
+pub(crate) struct Ctx {
+    pub backend: Arc<dyn Backend>,
+    /// The store for messages, password hidden.
+    pub store: String,
+    pub out: Output,
+}
+
+pub(crate) async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
+    let backend = backend::open_url(&cli.url).await?;
+    let ctx = Ctx {
+        store: backend::redact(&cli.url),
+        backend,
+        out,
+    };
+    match cli.command {
+        Command::Namespaces => read::namespaces(&ctx).await,
+        Command::Ls { namespace } => read::ls(&ctx, namespace).await,
+        Command::Get(args) => read::get(&ctx, args).await,
+        Command::Put(args) => write::put(&ctx, args).await,
+        Command::Set(args) => write::set(&ctx, args).await,
+        Command::Rm(args) => write::rm(&ctx, args).await,
+        Command::Export(args) => tree::export(&ctx, args).await,
+        Command::Import(args) => tree::import(&ctx, args).await,
+        Command::Diff(args) => tree::diff(&ctx, args).await,
+        Command::Watch(args) => watch::watch(&ctx, args).await,
+    }
+}
+
+/// A JSON parse error in words, for input named `source` (no backend in it).
+pub(crate) fn json_problem(source: &str, err: &Error) -> String {
+    match err {
+        Error::InvalidJson {
+            line,
+            column,
+            message,
+            ..
+        } => format!("{source} is not valid JSON: {message} at line {line}, column {column}"),
+        Error::NotAnObject { found, .. } => format!(
+            "{source} holds a JSON {found}, but a configuration must be a JSON object ({{...}})"
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// A version as JSON: a string, since file versions exceed what JSON
+/// numbers hold exactly in many languages.
+pub(crate) fn version_json(version: backend::Version) -> Value {
+    Value::String(version.to_string())
+}

@@ -1,0 +1,110 @@
+//! `confo namespaces`, `confo ls`, `confo get`.
+
+use serde_json::{json, Map, Value};
+
+use super::{version_json, Ctx};
+use crate::cli::args::GetArgs;
+use crate::cli::exit::Failure;
+use crate::error::Error;
+use crate::json;
+use crate::name::Namespace;
+
+pub(crate) async fn namespaces(ctx: &Ctx) -> Result<(), Failure> {
+    let all = ctx.backend.list_namespaces().await?;
+    if ctx.out.json {
+        return ctx.out.json(&json!(all));
+    }
+    if all.is_empty() {
+        ctx.out.note(&format!("no namespaces in {}", ctx.store));
+    }
+    for ns in all {
+        ctx.out.line(ns.as_str())?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn ls(ctx: &Ctx, namespace: Option<Namespace>) -> Result<(), Failure> {
+    if let Some(ns) = namespace {
+        let names = ctx.backend.list_configs(&ns).await?;
+        if ctx.out.json {
+            return ctx.out.json(&json!(names));
+        }
+        for name in names {
+            ctx.out.line(name.as_str())?;
+        }
+        return Ok(());
+    }
+    let mut tree = Map::new();
+    for ns in ctx.backend.list_namespaces().await? {
+        let names = match ctx.backend.list_configs(&ns).await {
+            Ok(names) => names,
+            Err(Error::NamespaceNotFound { .. }) => continue, // deleted meanwhile
+            Err(e) => return Err(e.into()),
+        };
+        if !ctx.out.json {
+            if names.is_empty() {
+                ctx.out.line(&format!("{ns}/"))?;
+            }
+            for name in &names {
+                ctx.out.line(&format!("{ns}/{name}"))?;
+            }
+        }
+        tree.insert(ns.to_string(), json!(names));
+    }
+    if ctx.out.json {
+        ctx.out.json(&Value::Object(tree))?;
+    } else if tree.is_empty() {
+        ctx.out.note(&format!("no namespaces in {}", ctx.store));
+    }
+    Ok(())
+}
+
+pub(crate) async fn get(ctx: &Ctx, args: GetArgs) -> Result<(), Failure> {
+    let read = ctx.backend.read(&args.path).await?;
+    let shown_path = args.path.to_string();
+    if args.show_version {
+        ctx.out.note(&format!("version {}", read.version));
+    }
+    // The whole configuration, byte for byte.
+    if args.raw && args.field.is_none() && !ctx.out.json {
+        return ctx.out.bytes(&read.bytes);
+    }
+    let value = json::parse_value(ctx.backend.describe(), &shown_path, &read.bytes)?;
+    let value = match &args.field {
+        None => value,
+        Some(field) => match &value {
+            Value::Object(map) => map
+                .get(field)
+                .cloned()
+                .ok_or_else(|| Error::FieldNotFound {
+                    backend: ctx.backend.describe().to_owned(),
+                    path: shown_path.clone(),
+                    field: field.clone(),
+                })?,
+            other => {
+                return Err(Error::NotAnObject {
+                    backend: ctx.backend.describe().to_owned(),
+                    path: shown_path,
+                    found: json::kind(other),
+                }
+                .into())
+            }
+        },
+    };
+    let pretty = !args.compact;
+    if ctx.out.json {
+        let mut envelope = json!({
+            "path": shown_path,
+            "version": version_json(read.version),
+        });
+        if let Some(field) = args.field {
+            envelope["field"] = json!(field);
+        }
+        envelope["value"] = value;
+        return ctx.out.value(&envelope, pretty);
+    }
+    match (&value, args.raw) {
+        (Value::String(s), true) => ctx.out.line(s),
+        _ => ctx.out.value(&value, pretty),
+    }
+}

@@ -1,0 +1,199 @@
+//! `confo export`, `confo import`, `confo diff`: thin over [`crate::tree`].
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{json, Value};
+
+use super::Ctx;
+use crate::cli::args::{DiffArgs, ExportArgs, ImportArgs};
+use crate::cli::exit::Failure;
+use crate::error::Error;
+use crate::tree::{self, Difference, IMPORT_BATCH};
+
+pub(crate) async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), Failure> {
+    let dir = &args.dir;
+    if !args.force && !is_empty_or_missing(dir)? {
+        return Err(Failure::error(format!(
+            "{} is not empty; export into a new or empty directory, or add --force to write into it (files of the same name are replaced, others kept)",
+            dir.display()
+        )));
+    }
+    let report = tree::export_tree(&*ctx.backend, dir).await?;
+    for path in &report.not_objects {
+        ctx.out.note(&format!(
+            "warning: {path} is not a JSON object in {}; exported as it is, but import will refuse it until it is fixed",
+            ctx.store
+        ));
+    }
+    if ctx.out.json {
+        return ctx.out.json(&json!({
+            "dir": dir.display().to_string(),
+            "namespaces": report.namespaces,
+            "configs": report.configs,
+            "not_objects": report.not_objects.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        }));
+    }
+    ctx.out.note(&format!(
+        "exported {} in {} from {} to {}",
+        plural(report.configs, "configuration"),
+        plural(report.namespaces, "namespace"),
+        ctx.store,
+        dir.display()
+    ));
+    Ok(())
+}
+
+fn is_empty_or_missing(dir: &Path) -> Result<bool, Failure> {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => Ok(entries.next().is_none()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(Failure::error(format!(
+            "cannot use {} as the export directory: {e}",
+            dir.display()
+        ))),
+    }
+}
+
+pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
+    let plan = match tree::plan_import(&*ctx.backend, &args.dir).await {
+        Ok(plan) => plan,
+        Err(e @ Error::InvalidTree { .. }) => {
+            return Err(Failure::error(format!("{e}\nnothing was imported")))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let creates = plan
+        .changes()
+        .iter()
+        .filter(|d| matches!(d, Difference::OnlyInDir(_)))
+        .count();
+    let updates = plan.writes() - creates;
+    let summary = format!(
+        "{} ({creates} new, {updates} changed), {} unchanged, {} only in the store left alone",
+        plural(plan.writes(), "configuration"),
+        plan.unchanged().len(),
+        plan.left_alone()
+            .iter()
+            .filter(|d| matches!(d, Difference::OnlyInStore(_)))
+            .count()
+    );
+    if !ctx.out.json {
+        for change in plan.changes() {
+            ctx.out.line(&difference_line(change))?;
+        }
+    }
+    if args.dry_run {
+        if ctx.out.json {
+            return ctx.out.json(&import_json(&plan, true, 0));
+        }
+        ctx.out.note(&format!("dry run: would write {summary}"));
+        return Ok(());
+    }
+
+    let bar = if ctx.out.stderr_is_terminal() && plan.steps() > IMPORT_BATCH {
+        let bar = ProgressBar::new(plan.steps() as u64);
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
+            bar.set_style(style);
+        }
+        bar.set_message("importing");
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut done = 0;
+    let result = plan
+        .apply(&*ctx.backend, |d, _total| {
+            done = d;
+            bar.set_position(d as u64);
+        })
+        .await;
+    bar.finish_and_clear();
+    let written = match result {
+        Ok(n) => n,
+        Err(e) => {
+            let note = if done == 0 {
+                "nothing was written".to_owned()
+            } else {
+                format!(
+                    "{done} of {} steps were done; run the import again to finish",
+                    plan.steps()
+                )
+            };
+            return Err(match e {
+                Error::VersionConflict { .. } => {
+                    Failure::Message(crate::cli::Exit::Conflict, format!("{e}\n{note}"))
+                }
+                other => Failure::Message(crate::cli::Exit::of(&other), format!("{other}\n{note}")),
+            });
+        }
+    };
+    if ctx.out.json {
+        return ctx.out.json(&import_json(&plan, false, written));
+    }
+    ctx.out.note(&format!("imported {summary}"));
+    Ok(())
+}
+
+fn import_json(plan: &tree::ImportPlan, dry_run: bool, written: usize) -> Value {
+    json!({
+        "dry_run": dry_run,
+        "changes": plan.changes().iter().map(difference_json).collect::<Vec<_>>(),
+        "unchanged": plan.unchanged().len(),
+        "left_alone": plan.left_alone().iter().map(difference_json).collect::<Vec<_>>(),
+        "written": written,
+    })
+}
+
+pub(crate) async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<(), Failure> {
+    let diff = tree::diff_tree(&*ctx.backend, &args.dir).await?;
+    if ctx.out.json {
+        return ctx.out.json(&json!({
+            "same": diff.is_empty(),
+            "differences": diff.differences.iter().map(difference_json).collect::<Vec<_>>(),
+            "unchanged": diff.unchanged.len(),
+        }));
+    }
+    for d in &diff.differences {
+        ctx.out.line(&difference_line(d))?;
+    }
+    if diff.is_empty() {
+        ctx.out.note(&format!(
+            "no differences between {} and {}",
+            args.dir.display(),
+            ctx.store
+        ));
+    }
+    Ok(())
+}
+
+/// `+ a/b` (only in the directory), `- a/b` (only in the store),
+/// `~ a/b (field, field)` (different).
+fn difference_line(d: &Difference) -> String {
+    match d {
+        Difference::NamespaceOnlyInDir(_) | Difference::OnlyInDir(_) => {
+            format!("+ {}", d.target())
+        }
+        Difference::NamespaceOnlyInStore(_) | Difference::OnlyInStore(_) => {
+            format!("- {}", d.target())
+        }
+        Difference::Changed { path, fields } if fields.is_empty() => format!("~ {path}"),
+        Difference::Changed { path, fields } => format!("~ {path} ({})", fields.join(", ")),
+    }
+}
+
+fn difference_json(d: &Difference) -> Value {
+    let mut v = json!({ "change": d.kind(), "path": d.target() });
+    if let Difference::Changed { fields, .. } = d {
+        v["fields"] = json!(fields);
+    }
+    v
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

@@ -1,0 +1,61 @@
+//! Where output goes: data on stdout (human text or JSON), messages on stderr.
+
+use std::io::{self, IsTerminal, Write};
+
+use serde_json::Value;
+
+use super::exit::Failure;
+
+/// How the command prints.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Output {
+    /// `--json`: data as JSON instead of text.
+    pub json: bool,
+}
+
+impl Output {
+    /// One line of data on stdout. A closed stdout ends the command quietly.
+    pub fn line(&self, text: &str) -> Result<(), Failure> {
+        let mut out = io::stdout().lock();
+        writeln!(out, "{text}")?;
+        out.flush()?;
+        Ok(())
+    }
+
+    /// Raw bytes of data on stdout, with a newline if they lack one.
+    pub fn bytes(&self, bytes: &[u8]) -> Result<(), Failure> {
+        let mut out = io::stdout().lock();
+        out.write_all(bytes)?;
+        if !bytes.ends_with(b"\n") {
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+
+    /// A JSON value on stdout: pretty over several lines, or compact on one.
+    pub fn value(&self, value: &Value, pretty: bool) -> Result<(), Failure> {
+        let text = if pretty {
+            serde_json::to_string_pretty(value)
+        } else {
+            serde_json::to_string(value)
+        }
+        .unwrap_or_else(|_| "null".into());
+        self.line(&text)
+    }
+
+    /// `--json` data, compact on one line.
+    pub fn json(&self, value: &Value) -> Result<(), Failure> {
+        self.value(value, false)
+    }
+
+    /// A message for the person on stderr (never data). Errors writing it are ignored.
+    pub fn note(&self, text: &str) {
+        let _ = writeln!(io::stderr().lock(), "{text}");
+    }
+
+    /// True when stderr is a terminal someone watches (progress bars).
+    pub fn stderr_is_terminal(&self) -> bool {
+        io::stderr().is_terminal()
+    }
+}

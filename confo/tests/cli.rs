@@ -1,0 +1,1078 @@
+//! End-to-end tests of the `confo` command: the built binary, run as an
+//! operator would, against a real store.
+//!
+//! Each case is a function of a [`Store`] (a URL plus a scratch directory);
+//! [`cli_suite!`] runs every case against one kind of store. The file store
+//! runs here; another store (ZooKeeper) plugs in with one more module:
+//!
+//! ```ignore
+//! mod zookeeper { cli_suite!(Store::new(zk_url_for_a_fresh_chroot(), server_guard)); }
+//! ```
+//!
+//! These tests live in the `confo` package, not the workspace root, because
+//! cargo builds a package's binaries before its integration tests and hands
+//! them the path in `CARGO_BIN_EXE_confo`: no guessing at `target/` layouts,
+//! no second build of the binary from a test.
+
+use std::any::Any;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::{json, Value};
+
+/// The binary under test.
+const BIN: &str = env!("CARGO_BIN_EXE_confo");
+
+/// A store the command runs against, and a scratch directory for files.
+pub struct Store {
+    url: String,
+    work: tempfile::TempDir,
+    _guard: Box<dyn Any>,
+}
+
+impl Store {
+    /// A store at `url`, kept alive by `guard` (a server, a temp dir).
+    pub fn new(url: String, guard: impl Any) -> Store {
+        Store {
+            url,
+            work: tempfile::tempdir().expect("scratch dir"),
+            _guard: Box::new(guard),
+        }
+    }
+
+    /// A fresh, empty file store.
+    pub fn file() -> Store {
+        let dir = tempfile::tempdir().expect("store dir");
+        let url = format!("file://{}", dir.path().join("store").display());
+        Store::new(url, dir)
+    }
+
+    /// `confo` with this store in `CONFO_URL`, run in the scratch directory.
+    pub fn confo(&self) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env("CONFO_URL", &self.url)
+            .current_dir(self.work.path())
+            .timeout(Duration::from_secs(60));
+        cmd
+    }
+
+    /// A path in the scratch directory.
+    pub fn scratch(&self, rel: &str) -> PathBuf {
+        self.work.path().join(rel)
+    }
+
+    /// Writes a file in the scratch directory (creating parents).
+    pub fn file_with(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.scratch(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    /// Writes a configuration through `confo put -`.
+    pub fn put(&self, path: &str, value: Value) {
+        self.confo()
+            .args(["put", path, "-"])
+            .write_stdin(value.to_string())
+            .assert()
+            .success();
+    }
+
+    /// Reads a configuration through `confo get --compact`.
+    pub fn get(&self, path: &str) -> Value {
+        let out = self
+            .confo()
+            .args(["get", path, "--compact"])
+            .assert()
+            .success();
+        parse(&out.get_output().stdout)
+    }
+
+    /// `confo ls --json`: the whole tree.
+    pub fn tree(&self) -> Value {
+        let out = self.confo().args(["ls", "--json"]).assert().success();
+        parse(&out.get_output().stdout)
+    }
+}
+
+fn parse(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {:?}",
+            String::from_utf8_lossy(bytes).into_owned()
+        )
+    })
+}
+
+fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stdout).into_owned()
+}
+
+/// Runs every case against the store `$store` builds, one `#[test]` each.
+macro_rules! cli_suite {
+    ($store:expr) => {
+        cli_suite!(@cases $store;
+            namespaces_and_ls_list_the_tree,
+            ls_of_a_missing_namespace_is_not_found,
+            get_prints_pretty_json_and_a_field_alone,
+            get_compact_raw_and_json_forms,
+            get_of_a_missing_config_or_field_is_not_found,
+            put_reads_a_file_or_stdin,
+            put_refuses_input_that_is_not_a_json_object_and_writes_nothing,
+            put_if_version_is_compare_and_set,
+            put_if_absent_only_creates,
+            set_changes_one_field_and_keeps_the_others,
+            set_needs_an_existing_config_and_a_json_value,
+            concurrent_sets_lose_nothing,
+            rm_deletes_one_configuration,
+            rm_r_needs_yes_for_a_non_empty_namespace,
+            rm_if_version_is_compare_and_set,
+            bad_names_are_usage_errors,
+            export_writes_the_file_layout,
+            export_refuses_a_non_empty_directory_without_force,
+            export_import_diff_round_trip_shows_nothing,
+            import_with_one_bad_file_changes_nothing,
+            import_dry_run_prints_changes_and_writes_nothing,
+            import_adds_and_updates_but_never_deletes,
+            import_of_many_configurations_writes_them_all,
+            diff_marks_each_kind_of_difference,
+            watch_prints_each_new_version_as_a_json_line,
+            watch_stops_at_its_timeout,
+        );
+    };
+    (@cases $store:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                let store: $crate::Store = $store;
+                $crate::$case(&store);
+            }
+        )*
+    };
+}
+
+mod file {
+    cli_suite!(crate::Store::file());
+}
+
+// ---------------------------------------------------------------- listing
+
+pub fn namespaces_and_ls_list_the_tree(s: &Store) {
+    for cmd in ["namespaces", "ls"] {
+        s.confo()
+            .arg(cmd)
+            .assert()
+            .success()
+            .stdout("")
+            .stderr(predicate::str::starts_with("no namespaces in "));
+    }
+    s.put("systemB/email", json!({"smtp": "mail"}));
+    s.put("systemA/database", json!({"port": 1}));
+    s.put("systemA/cache", json!({"ttl": 2}));
+
+    s.confo()
+        .arg("namespaces")
+        .assert()
+        .success()
+        .stdout("systemA\nsystemB\n");
+    let out = s.confo().args(["namespaces", "--json"]).assert().success();
+    assert_eq!(
+        parse(&out.get_output().stdout),
+        json!(["systemA", "systemB"])
+    );
+
+    s.confo()
+        .arg("ls")
+        .assert()
+        .success()
+        .stdout("systemA/cache\nsystemA/database\nsystemB/email\n");
+    s.confo()
+        .args(["ls", "systemA"])
+        .assert()
+        .success()
+        .stdout("cache\ndatabase\n");
+    let out = s
+        .confo()
+        .args(["ls", "systemA", "--json"])
+        .assert()
+        .success();
+    assert_eq!(
+        parse(&out.get_output().stdout),
+        json!(["cache", "database"])
+    );
+    assert_eq!(
+        s.tree(),
+        json!({"systemA": ["cache", "database"], "systemB": ["email"]})
+    );
+}
+
+pub fn ls_of_a_missing_namespace_is_not_found(s: &Store) {
+    s.put("systemA/database", json!({}));
+    s.confo()
+        .args(["ls", "nope"])
+        .assert()
+        .code(3)
+        .stdout("")
+        .stderr(predicate::str::contains("namespace \"nope\" not found"));
+}
+
+// ---------------------------------------------------------------- get
+
+pub fn get_prints_pretty_json_and_a_field_alone(s: &Store) {
+    s.put(
+        "systemA/database",
+        json!({"host": "db.local", "port": 5432}),
+    );
+    s.confo()
+        .args(["get", "systemA/database"])
+        .assert()
+        .success()
+        .stdout("{\n  \"host\": \"db.local\",\n  \"port\": 5432\n}\n");
+    s.confo()
+        .args(["get", "systemA/database", "port"])
+        .assert()
+        .success()
+        .stdout("5432\n");
+    s.confo()
+        .args(["get", "systemA/database", "host"])
+        .assert()
+        .success()
+        .stdout("\"db.local\"\n");
+}
+
+pub fn get_compact_raw_and_json_forms(s: &Store) {
+    s.put(
+        "systemA/database",
+        json!({"host": "db.local", "port": 5432}),
+    );
+    s.confo()
+        .args(["get", "systemA/database", "--compact"])
+        .assert()
+        .success()
+        .stdout("{\"host\":\"db.local\",\"port\":5432}\n");
+    s.confo()
+        .args(["get", "systemA/database", "host", "--raw"])
+        .assert()
+        .success()
+        .stdout("db.local\n");
+
+    let out = s
+        .confo()
+        .args(["get", "systemA/database", "--json", "--show-version"])
+        .assert()
+        .success();
+    let envelope = parse(&out.get_output().stdout);
+    assert_eq!(envelope["path"], "systemA/database");
+    assert_eq!(envelope["value"]["port"], 5432);
+    let version = envelope["version"].as_str().expect("version is a string");
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+    assert_eq!(stderr.trim(), format!("version {version}"));
+
+    let out = s
+        .confo()
+        .args(["get", "systemA/database", "port", "--json"])
+        .assert()
+        .success();
+    let envelope = parse(&out.get_output().stdout);
+    assert_eq!(envelope["field"], "port");
+    assert_eq!(envelope["value"], 5432);
+}
+
+pub fn get_of_a_missing_config_or_field_is_not_found(s: &Store) {
+    s.put("systemA/database", json!({"port": 1}));
+    s.confo()
+        .args(["get", "systemA/nothing"])
+        .assert()
+        .code(3)
+        .stdout("")
+        .stderr(predicate::str::contains("systemA/nothing not found"));
+    s.confo()
+        .args(["get", "systemA/database", "nofield"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("field \"nofield\" not found"));
+}
+
+// ---------------------------------------------------------------- put
+
+pub fn put_reads_a_file_or_stdin(s: &Store) {
+    let file = s.file_with("db.json", "{\n  \"port\": 5432\n}\n");
+    s.confo()
+        .args(["put", "systemA/database"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(predicate::str::starts_with(
+            "wrote systemA/database (version ",
+        ));
+    assert_eq!(s.get("systemA/database"), json!({"port": 5432}));
+
+    let out = s
+        .confo()
+        .args(["put", "systemA/database", "-", "--json"])
+        .write_stdin(r#"{"port": 5433}"#)
+        .assert()
+        .success();
+    let result = parse(&out.get_output().stdout);
+    assert_eq!(result["path"], "systemA/database");
+    assert!(result["version"].is_string());
+    assert_eq!(s.get("systemA/database"), json!({"port": 5433}));
+}
+
+pub fn put_refuses_input_that_is_not_a_json_object_and_writes_nothing(s: &Store) {
+    s.put("systemA/database", json!({"port": 1}));
+    for (input, says) in [
+        (
+            "{\"port\": }",
+            "stdin is not valid JSON: expected value at line 1",
+        ),
+        ("[1, 2]", "stdin holds a JSON array"),
+        ("", "stdin is not valid JSON"),
+    ] {
+        s.confo()
+            .args(["put", "systemA/database", "-"])
+            .write_stdin(input)
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(says))
+            .stderr(predicate::str::contains("nothing was written"));
+    }
+    let big = format!(r#"{{"blob": "{}"}}"#, "x".repeat(1024 * 1024));
+    s.confo()
+        .args(["put", "systemA/database", "-"])
+        .write_stdin(big)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("over the limit"));
+    s.confo()
+        .args(["put", "systemA/database", "no-such-file.json"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot read no-such-file.json"));
+    assert_eq!(s.get("systemA/database"), json!({"port": 1}));
+}
+
+pub fn put_if_version_is_compare_and_set(s: &Store) {
+    s.put("systemA/database", json!({"port": 1}));
+    let out = s
+        .confo()
+        .args(["get", "systemA/database", "--json"])
+        .assert()
+        .success();
+    let version = parse(&out.get_output().stdout)["version"]
+        .as_str()
+        .expect("version")
+        .to_owned();
+
+    // The first writer with the version read wins...
+    s.confo()
+        .args(["put", "systemA/database", "-", "--if-version", &version])
+        .write_stdin(r#"{"port": 2}"#)
+        .assert()
+        .success();
+    // ...a second with the same, now stale, version loses and changes nothing.
+    s.confo()
+        .args(["put", "systemA/database", "-", "--if-version", &version])
+        .write_stdin(r#"{"port": 3}"#)
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains(
+            "version conflict on systemA/database",
+        ));
+    assert_eq!(s.get("systemA/database"), json!({"port": 2}));
+
+    s.confo()
+        .args([
+            "put",
+            "systemA/database",
+            "-",
+            "--if-version",
+            "not-a-number",
+        ])
+        .write_stdin("{}")
+        .assert()
+        .code(2);
+}
+
+pub fn put_if_absent_only_creates(s: &Store) {
+    s.confo()
+        .args(["put", "systemA/database", "-", "--if-absent"])
+        .write_stdin(r#"{"port": 1}"#)
+        .assert()
+        .success();
+    s.confo()
+        .args(["put", "systemA/database", "-", "--if-absent"])
+        .write_stdin(r#"{"port": 2}"#)
+        .assert()
+        .code(4);
+    assert_eq!(s.get("systemA/database"), json!({"port": 1}));
+}
+
+// ---------------------------------------------------------------- set
+
+pub fn set_changes_one_field_and_keeps_the_others(s: &Store) {
+    s.put("systemA/database", json!({"host": "db", "port": 1}));
+    s.confo()
+        .args(["set", "systemA/database", "port", "5433"])
+        .assert()
+        .success()
+        .stderr(predicate::str::starts_with(
+            "set systemA/database port (version ",
+        ));
+    s.confo()
+        .args([
+            "set",
+            "systemA/database",
+            "tags",
+            r#"["a", {"b": null}]"#,
+            "--json",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("\"field\":\"tags\""));
+    assert_eq!(
+        s.get("systemA/database"),
+        json!({"host": "db", "port": 5433, "tags": ["a", {"b": null}]})
+    );
+}
+
+pub fn concurrent_sets_lose_nothing(s: &Store) {
+    s.put("systemA/database", json!({"host": "db"}));
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            std::process::Command::new(BIN)
+                .env("CONFO_URL", &s.url)
+                .args(["set", "systemA/database", &format!("f{i}"), &i.to_string()])
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn confo set")
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        s.get("systemA/database"),
+        json!({"host": "db", "f0": 0, "f1": 1, "f2": 2, "f3": 3, "f4": 4, "f5": 5})
+    );
+}
+
+pub fn set_needs_an_existing_config_and_a_json_value(s: &Store) {
+    s.put("systemA/database", json!({"host": "db"}));
+    s.confo()
+        .args(["set", "systemA/nothing", "port", "1"])
+        .assert()
+        .code(3);
+    s.confo()
+        .args(["set", "systemA/database", "host", "db.local"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("'\"db.local\"'"));
+    assert_eq!(s.get("systemA/database"), json!({"host": "db"}));
+}
+
+// ---------------------------------------------------------------- rm
+
+pub fn rm_deletes_one_configuration(s: &Store) {
+    s.put("systemA/database", json!({}));
+    s.put("systemA/cache", json!({}));
+    s.confo()
+        .args(["rm", "systemA/database"])
+        .assert()
+        .success()
+        .stderr("deleted systemA/database\n");
+    assert_eq!(s.tree(), json!({"systemA": ["cache"]}));
+    s.confo().args(["rm", "systemA/database"]).assert().code(3);
+    s.confo()
+        .args(["rm", "systemA"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("confo rm -r systemA"));
+}
+
+pub fn rm_r_needs_yes_for_a_non_empty_namespace(s: &Store) {
+    s.put("systemA/database", json!({}));
+    s.put("systemA/cache", json!({}));
+    s.confo()
+        .args(["rm", "-r", "systemA"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "holds 2 configurations (cache, database); add --yes",
+        ));
+    assert_eq!(s.tree(), json!({"systemA": ["cache", "database"]}));
+    s.confo()
+        .args(["rm", "-r", "systemA", "--yes"])
+        .assert()
+        .success()
+        .stderr("deleted namespace systemA (2 configurations)\n");
+    assert_eq!(s.tree(), json!({}));
+    s.confo().args(["rm", "-r", "systemA"]).assert().code(3);
+
+    // An empty namespace needs no --yes.
+    s.put("systemB/email", json!({}));
+    s.confo().args(["rm", "systemB/email"]).assert().success();
+    assert_eq!(s.tree(), json!({"systemB": []}));
+    s.confo()
+        .args(["rm", "-r", "systemB"])
+        .assert()
+        .success()
+        .stderr("deleted namespace systemB (0 configurations)\n");
+    assert_eq!(s.tree(), json!({}));
+}
+
+pub fn rm_if_version_is_compare_and_set(s: &Store) {
+    s.put("systemA/database", json!({"port": 1}));
+    let out = s
+        .confo()
+        .args(["get", "systemA/database", "--json"])
+        .assert()
+        .success();
+    let version = parse(&out.get_output().stdout)["version"]
+        .as_str()
+        .expect("version")
+        .to_owned();
+    s.confo()
+        .args(["set", "systemA/database", "port", "2"])
+        .assert()
+        .success();
+    s.confo()
+        .args(["rm", "systemA/database", "--if-version", &version])
+        .assert()
+        .code(4);
+    assert_eq!(s.get("systemA/database"), json!({"port": 2}));
+}
+
+// ---------------------------------------------------------------- bad input
+
+pub fn bad_names_are_usage_errors(s: &Store) {
+    for args in [
+        &["get", "systemA"][..],
+        &["get", "systemA/.."],
+        &["get", "zookeeper/x"],
+        &["ls", "a\u{1}b"],
+        &["put", "/a", "-"],
+        &["rm", "-r", ".."],
+        &["watch", "nope"],
+    ] {
+        s.confo()
+            .args(args)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("error:"));
+    }
+    assert_eq!(s.tree(), json!({}));
+}
+
+// ---------------------------------------------------------------- export / import / diff
+
+fn seed(s: &Store) {
+    s.put(
+        "systemA/database",
+        json!({"host": "db", "port": 5432, "password": "hunter2"}),
+    );
+    s.put("systemA/cache", json!({"ttl": 60}));
+    s.put("systemB/email", json!({"smtp": "mail.local", "tls": true}));
+}
+
+pub fn export_writes_the_file_layout(s: &Store) {
+    seed(s);
+    s.confo()
+        .args(["export", "snap"])
+        .assert()
+        .success()
+        .stderr(predicate::str::starts_with(
+            "exported 3 configurations in 2 namespaces from ",
+        ));
+    let file = std::fs::read(s.scratch("snap/systemA/database.json")).expect("exported file");
+    assert_eq!(parse(&file)["port"], 5432);
+    assert!(s.scratch("snap/systemB/email.json").is_file());
+
+    let out = s
+        .confo()
+        .args(["export", "snap2", "--json"])
+        .assert()
+        .success();
+    let report = parse(&out.get_output().stdout);
+    assert_eq!(report["configs"], 3);
+    assert_eq!(report["namespaces"], 2);
+}
+
+pub fn export_refuses_a_non_empty_directory_without_force(s: &Store) {
+    seed(s);
+    s.file_with("snap/keep.txt", "mine");
+    s.confo()
+        .args(["export", "snap"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not empty"));
+    assert!(!s.scratch("snap/systemA").exists());
+    s.confo()
+        .args(["export", "snap", "--force"])
+        .assert()
+        .success();
+    assert!(s.scratch("snap/systemA/cache.json").is_file());
+    assert!(s.scratch("snap/keep.txt").is_file());
+}
+
+pub fn export_import_diff_round_trip_shows_nothing(s: &Store) {
+    seed(s);
+    s.confo().args(["rm", "systemA/cache"]).assert().success(); // leaves systemA with one configuration
+    s.confo().args(["export", "snap"]).assert().success();
+    let snap = s.scratch("snap");
+
+    // Into a fresh file store: import, then the diff is empty on both sides.
+    let other = Store::file();
+    other
+        .confo()
+        .arg("import")
+        .arg(&snap)
+        .assert()
+        .success()
+        .stderr(predicate::str::starts_with(
+            "imported 2 configurations (2 new, 0 changed)",
+        ));
+    for store in [s, &other] {
+        store
+            .confo()
+            .arg("diff")
+            .arg(&snap)
+            .assert()
+            .success()
+            .stdout("")
+            .stderr(predicate::str::starts_with("no differences between "));
+        let out = store
+            .confo()
+            .args(["diff", "--json"])
+            .arg(&snap)
+            .assert()
+            .success();
+        let diff = parse(&out.get_output().stdout);
+        assert_eq!(diff["same"], true);
+        assert_eq!(diff["differences"], json!([]));
+    }
+    assert_eq!(other.tree(), s.tree());
+    assert_eq!(other.get("systemA/database"), s.get("systemA/database"));
+
+    // A second import changes nothing.
+    other
+        .confo()
+        .arg("import")
+        .arg(&snap)
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(predicate::str::starts_with("imported 0 configurations"));
+}
+
+pub fn import_with_one_bad_file_changes_nothing(s: &Store) {
+    s.put("systemA/database", json!({"port": 1}));
+    s.file_with("tree/systemA/database.json", r#"{"port": 2}"#);
+    s.file_with("tree/systemA/cache.json", r#"{"ttl": 60}"#);
+    s.file_with("tree/systemC/new.json", r#"{"new": true}"#);
+    s.file_with("tree/systemC/broken.json", "{\n  \"a\": 1,\n}\n");
+    s.file_with("tree/systemC/list.json", "[1]");
+    s.file_with("tree/systemC/notes.txt", "hello");
+    for dry_run in [true, false] {
+        let mut cmd = s.confo();
+        cmd.arg("import").arg(s.scratch("tree"));
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        cmd.assert()
+            .code(1)
+            .stdout("")
+            .stderr(predicate::str::contains("(3 problems)"))
+            .stderr(predicate::str::contains(
+                "systemC/broken.json: not valid JSON: trailing comma at line 3, column 1",
+            ))
+            .stderr(predicate::str::contains(
+                "systemC/list.json: holds a JSON array",
+            ))
+            .stderr(predicate::str::contains(
+                "systemC/notes.txt: not a .json file",
+            ))
+            .stderr(predicate::str::contains("nothing was imported"));
+    }
+    assert_eq!(s.tree(), json!({"systemA": ["database"]}));
+    assert_eq!(s.get("systemA/database"), json!({"port": 1}));
+    // An invalid name in the tree is a problem too (alone here, so counted alone).
+    std::fs::remove_dir_all(s.scratch("tree/systemC")).expect("rm");
+    std::fs::create_dir_all(s.scratch("tree/zookeeper")).expect("mkdir");
+    s.confo()
+        .arg("import")
+        .arg(s.scratch("tree"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "zookeeper/: not a valid namespace",
+        ));
+    assert_eq!(s.get("systemA/database"), json!({"port": 1}));
+}
+
+pub fn import_dry_run_prints_changes_and_writes_nothing(s: &Store) {
+    s.put("systemA/database", json!({"host": "db", "port": 1}));
+    s.put("systemA/same", json!({"a": 1}));
+    s.file_with(
+        "tree/systemA/database.json",
+        r#"{"host": "db", "port": 2, "user": "u"}"#,
+    );
+    s.file_with("tree/systemA/same.json", "{ \"a\" : 1 }");
+    s.file_with("tree/systemB/email.json", r#"{"smtp": "mail"}"#);
+    std::fs::create_dir_all(s.scratch("tree/empty")).expect("mkdir");
+    let tree = s.scratch("tree");
+    s.confo()
+        .args(["import", "--dry-run"])
+        .arg(&tree)
+        .assert()
+        .success()
+        .stdout("+ empty/\n~ systemA/database (port, user)\n+ systemB/\n+ systemB/email\n")
+        .stderr("dry run: would write 2 configurations (1 new, 1 changed), 1 unchanged, 0 only in the store left alone\n");
+    let out = s
+        .confo()
+        .args(["import", "--dry-run", "--json"])
+        .arg(&tree)
+        .assert()
+        .success();
+    let plan = parse(&out.get_output().stdout);
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["written"], 0);
+    assert_eq!(plan["unchanged"], 1);
+    assert_eq!(
+        plan["changes"][1],
+        json!({"change": "changed", "path": "systemA/database", "fields": ["port", "user"]})
+    );
+    assert_eq!(s.tree(), json!({"systemA": ["database", "same"]}));
+    assert_eq!(s.get("systemA/database")["port"], 1);
+}
+
+pub fn import_adds_and_updates_but_never_deletes(s: &Store) {
+    s.put("systemA/database", json!({"port": 1}));
+    s.put("systemA/only_here", json!({"keep": true}));
+    s.file_with("tree/systemA/database.json", r#"{"port": 2}"#);
+    s.file_with("tree/systemB/email.json", r#"{"smtp": "mail"}"#);
+    let out = s
+        .confo()
+        .args(["import", "--json"])
+        .arg(s.scratch("tree"))
+        .assert()
+        .success();
+    let report = parse(&out.get_output().stdout);
+    assert_eq!(report["written"], 2);
+    assert_eq!(
+        report["left_alone"],
+        json!([{"change": "only-in-store", "path": "systemA/only_here"}])
+    );
+    assert_eq!(
+        s.tree(),
+        json!({"systemA": ["database", "only_here"], "systemB": ["email"]})
+    );
+    assert_eq!(s.get("systemA/database"), json!({"port": 2}));
+}
+
+pub fn import_of_many_configurations_writes_them_all(s: &Store) {
+    // More than one batch (IMPORT_BATCH = 64), across several namespaces.
+    for i in 0..150 {
+        s.file_with(
+            &format!("tree/ns{}/c{i:03}.json", i % 3),
+            &format!(r#"{{"i": {i}}}"#),
+        );
+    }
+    s.confo()
+        .arg("import")
+        .arg(s.scratch("tree"))
+        .assert()
+        .success()
+        .stderr(predicate::str::starts_with(
+            "imported 150 configurations (150 new, 0 changed)",
+        ));
+    let tree = s.tree();
+    assert_eq!(tree["ns0"].as_array().map(Vec::len), Some(50));
+    assert_eq!(s.get("ns2/c149"), json!({"i": 149}));
+    s.confo()
+        .arg("diff")
+        .arg(s.scratch("tree"))
+        .assert()
+        .success()
+        .stdout("");
+}
+
+pub fn diff_marks_each_kind_of_difference(s: &Store) {
+    s.put("systemA/database", json!({"host": "db", "port": 1}));
+    s.put("systemA/store_only", json!({}));
+    s.put("systemS/x", json!({}));
+    s.file_with(
+        "tree/systemA/database.json",
+        r#"{"port": 1, "host": "db2"}"#,
+    );
+    s.file_with("tree/systemA/dir_only.json", "{}");
+    s.file_with("tree/systemD/y.json", "{}");
+    let tree = s.scratch("tree");
+    let out = s.confo().arg("diff").arg(&tree).assert().success();
+    assert_eq!(
+        stdout_of(&out),
+        "~ systemA/database (host)\n+ systemA/dir_only\n- systemA/store_only\n\
+         + systemD/\n+ systemD/y\n- systemS/\n- systemS/x\n"
+    );
+    let out = s
+        .confo()
+        .args(["diff", "--json"])
+        .arg(&tree)
+        .assert()
+        .success();
+    let diff = parse(&out.get_output().stdout);
+    assert_eq!(diff["same"], false);
+    assert_eq!(diff["differences"].as_array().map(Vec::len), Some(7));
+    assert_eq!(
+        diff["differences"][1],
+        json!({"change": "only-in-dir", "path": "systemA/dir_only"})
+    );
+}
+
+// ---------------------------------------------------------------- watch
+
+pub fn watch_prints_each_new_version_as_a_json_line(s: &Store) {
+    s.put("systemA/database", json!({"port": 1}));
+    let mut child = std::process::Command::new(BIN)
+        .env("CONFO_URL", &s.url)
+        .current_dir(s.work.path())
+        .args([
+            "watch",
+            "systemA/database",
+            "--interval",
+            "20ms",
+            "--max-events",
+            "3",
+            "--timeout",
+            "30s",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn confo watch");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next = || parse(lines.next().expect("a line").expect("read").as_bytes());
+
+    let first = next();
+    assert_eq!(first["path"], "systemA/database");
+    assert_eq!(first["value"], json!({"port": 1}));
+    s.confo()
+        .args(["set", "systemA/database", "port", "2"])
+        .assert()
+        .success();
+    let second = next();
+    assert_eq!(second["value"], json!({"port": 2}));
+    assert_ne!(second["version"], first["version"]);
+    s.confo()
+        .args(["rm", "systemA/database"])
+        .assert()
+        .success();
+    let third = next();
+    assert_eq!(
+        third,
+        json!({"path": "systemA/database", "version": null, "value": null})
+    );
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+}
+
+pub fn watch_stops_at_its_timeout(s: &Store) {
+    s.put("systemA/database", json!({"port": 1}));
+    let out = s
+        .confo()
+        .args([
+            "watch",
+            "systemA/database",
+            "--interval",
+            "20ms",
+            "--timeout",
+            "200ms",
+        ])
+        .assert()
+        .success();
+    let stdout = stdout_of(&out);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    s.confo()
+        .args(["watch", "systemA/nothing", "--timeout", "1s"])
+        .assert()
+        .code(3);
+    s.confo()
+        .args(["watch", "systemA/database", "--max-events", "0"])
+        .assert()
+        .code(2);
+}
+
+// ---------------------------------------------------------------- store-independent
+
+#[test]
+fn help_documents_the_exit_codes() {
+    let out = Command::new(BIN).arg("--help").assert().success();
+    let help = stdout_of(&out);
+    for line in [
+        "0  success",
+        "2  usage",
+        "3  not found",
+        "4  version conflict",
+        "5  not authorized",
+    ] {
+        assert!(help.contains(line), "{line:?} missing from:\n{help}");
+    }
+    Command::new(BIN).assert().code(2);
+    Command::new(BIN).arg("frobnicate").assert().code(2);
+}
+
+#[test]
+fn a_bad_url_is_a_usage_error_that_never_shows_the_password() {
+    for url in [
+        "zz://admin:hunter2@host:2181",
+        "nothing-here:hunter2@",
+        "mem://admin:hunter2@x",
+    ] {
+        Command::new(BIN)
+            .args(["--url", url, "namespaces"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("cannot use backend URL"))
+            .stderr(predicate::str::contains("hunter2").not());
+    }
+    // Given where a command belongs (without --url), clap's message hides it too.
+    Command::new(BIN)
+        .args(["zk://admin:hunter2@127.0.0.1:1", "ls"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("admin:***@"))
+        .stderr(predicate::str::contains("hunter2").not());
+    // From the environment as well, and `--help` does not show its value.
+    Command::new(BIN)
+        .env("CONFO_URL", "zk://admin:hunter2@127.0.0.1:1")
+        .arg("ls")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("hunter2").not());
+    Command::new(BIN)
+        .env("CONFO_URL", "zk://admin:hunter2@127.0.0.1:1")
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("hunter2").not());
+}
+
+#[test]
+fn a_store_that_cannot_be_read_is_an_error() {
+    let dir = tempfile::tempdir().expect("dir");
+    let not_a_dir = dir.path().join("file");
+    std::fs::write(&not_a_dir, "x").expect("write");
+    Command::new(BIN)
+        .args(["--url", &format!("file://{}", not_a_dir.display()), "ls"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: "));
+}
+
+#[test]
+fn the_default_store_is_the_confo_directory_here() {
+    let dir = tempfile::tempdir().expect("dir");
+    Command::new(BIN)
+        .env_remove("CONFO_URL")
+        .current_dir(dir.path())
+        .args(["put", "systemA/database", "-"])
+        .write_stdin("{}")
+        .assert()
+        .success();
+    assert!(dir.path().join("confo/systemA/database.json").is_file());
+}
+
+// ---------------------------------------------------------------- docs/cli.md
+
+/// Runs the ```console blocks of `docs/cli.md` as one shell session in an
+/// empty directory with the default store, and compares the transcript with
+/// the document: `$ ` lines are commands, the lines after them their output
+/// (stdout and stderr), `[..]` in an expected line matches any text.
+#[test]
+fn the_documented_session_runs_as_written() {
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/cli.md");
+    let doc = std::fs::read_to_string(&doc_path).expect("docs/cli.md");
+    let mut expected = Vec::new();
+    let mut in_block = false;
+    for line in doc.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = line.trim() == "```console";
+            continue;
+        }
+        if in_block {
+            expected.push(line.to_owned());
+        }
+    }
+    assert!(!expected.is_empty(), "no ```console block in docs/cli.md");
+
+    let mut script = String::from("exec 2>&1\n");
+    for line in &expected {
+        if let Some(cmd) = line.strip_prefix("$ ") {
+            script.push_str(&format!("printf '%s\\n' {}\n{cmd}\n", shell_quote(line)));
+        }
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let bin_dir = Path::new(BIN).parent().expect("bin dir");
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(&script)
+        .env("PATH", path)
+        .env_remove("CONFO_URL")
+        .current_dir(dir.path())
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("run sh");
+    let actual = String::from_utf8_lossy(&out.stdout).into_owned();
+    let actual: Vec<&str> = actual.lines().collect();
+    let report = || {
+        format!(
+            "docs/cli.md session differs.\n--- expected\n{}\n--- actual\n{}",
+            expected.join("\n"),
+            actual.join("\n")
+        )
+    };
+    assert_eq!(actual.len(), expected.len(), "{}", report());
+    for (want, got) in expected.iter().zip(&actual) {
+        assert!(matches_line(want, got), "{want:?} vs {got:?}\n{}", report());
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// `want` with each `[..]` matching any text, else equal.
+fn matches_line(want: &str, got: &str) -> bool {
+    let parts: Vec<&str> = want.split("[..]").collect();
+    if parts.len() == 1 {
+        return want == got;
+    }
+    let Some(mut rest) = got.strip_prefix(parts[0]) else {
+        return false;
+    };
+    let last = parts.len() - 1;
+    for (i, part) in parts.iter().enumerate().skip(1) {
+        if i == last {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
