@@ -263,3 +263,106 @@ async fn watching_a_missing_configuration_is_an_error() {
     let err = confo.watch_raw(&p("ns/none")).await.unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
 }
+
+mod typed {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(confo::Confo, Deserialize, Serialize, Debug)]
+    #[confo(namespace = "systemA", name = "database")]
+    struct Database {
+        host: String,
+        port: u16,
+        password: confo::Secret<String>,
+    }
+
+    #[derive(confo::Confo, Deserialize, Serialize, Debug)]
+    #[confo(namespace = "systemA", name = "counter")]
+    struct Counter {
+        n: u64,
+        #[serde(default)]
+        by: Vec<String>,
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_typed_live_value_rejects_a_mistyped_update_naming_the_field() {
+        let confo = Confo::from_url("mem://").await.unwrap();
+        let store = confo.backend().unwrap();
+        let path = p("systemA/database");
+        store
+            .write(
+                &path,
+                br#"{"host":"db","port":5432,"password":"hunter2"}"#,
+                Expect::Absent,
+            )
+            .await
+            .unwrap();
+        let mut live = confo.watch::<Database>().await.unwrap();
+        let mut problems = live.problems();
+        assert_eq!(live.get().port, 5432);
+
+        store
+            .write(
+                &path,
+                br#"{"host":"db","port":"high","password":{"leak":"hunter3"}}"#,
+                Expect::Any,
+            )
+            .await
+            .unwrap();
+        let problem = timeout(WAIT, problems.recv()).await.unwrap().unwrap();
+        let shown = problem.to_string();
+        assert!(shown.contains("database.port"), "{shown}");
+        assert!(shown.contains("database.password"), "{shown}");
+        assert!(!shown.contains("hunter"), "{shown}");
+        assert_eq!(live.get().port, 5432);
+
+        // Numbers stored as strings, as the Python package writes them.
+        store
+            .write(
+                &path,
+                br#"{"host":"db2","port":"6543","password":"pw"}"#,
+                Expect::Any,
+            )
+            .await
+            .unwrap();
+        let db = timeout(WAIT, live.changed()).await.unwrap().unwrap();
+        assert_eq!((db.host.as_str(), db.port), ("db2", 6543));
+        assert_eq!(format!("{:?}", db.password), "***");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_typed_updates_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        for url in [
+            "mem://".to_string(),
+            format!("file://{}", dir.path().display()),
+        ] {
+            let confo = Confo::from_url(&url).await.unwrap();
+            confo
+                .backend()
+                .unwrap()
+                .write(&p("systemA/counter"), br#"{"n":0}"#, Expect::Absent)
+                .await
+                .unwrap();
+            let mut tasks = Vec::new();
+            for t in 0..4 {
+                let confo = confo.clone();
+                tasks.push(tokio::spawn(async move {
+                    for i in 0..25 {
+                        confo
+                            .update::<Counter>(|c| {
+                                c.n += 1;
+                                c.by = vec![format!("t{t}-{i}")];
+                            })
+                            .await
+                            .unwrap();
+                    }
+                }));
+            }
+            for task in tasks {
+                task.await.unwrap();
+            }
+            assert_eq!(confo.load::<Counter>().await.unwrap().n, 100, "on {url}");
+        }
+    }
+}

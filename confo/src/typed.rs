@@ -484,9 +484,10 @@ async fn read_decode<T: Config>(
     overrides: &[Override],
 ) -> Result<(T, Version, Vec<Applied>)> {
     let read = backend.read(path).await?;
-    let (value, applied) = parse_with_overrides(backend, path, &read.bytes, overrides, T::KEYS)?;
+    let (value, applied) =
+        parse_with_overrides(backend.describe(), path, &read.bytes, overrides, T::KEYS)?;
     let decoded = decode_as::<T>(
-        backend,
+        backend.describe(),
         path,
         &Value::Object(value),
         path.name().as_str(),
@@ -495,29 +496,47 @@ async fn read_decode<T: Config>(
     Ok((decoded, read.version, applied))
 }
 
+/// Decodes stored bytes into `T` with `overrides` applied: what a live
+/// value does on every change.
+pub(crate) fn decode_bytes<T: Config>(
+    describe: &str,
+    path: &ConfigPath,
+    bytes: &[u8],
+    overrides: &[Override],
+) -> Result<T> {
+    let (value, applied) = parse_with_overrides(describe, path, bytes, overrides, T::KEYS)?;
+    decode_as::<T>(
+        describe,
+        path,
+        &Value::Object(value),
+        path.name().as_str(),
+        &applied,
+    )
+}
+
 fn parse_with_overrides(
-    backend: &dyn Backend,
+    describe: &str,
     path: &ConfigPath,
     bytes: &[u8],
     overrides: &[Override],
     declared: &[&str],
 ) -> Result<(Map<String, Value>, Vec<Applied>)> {
-    let mut map = json::parse_object(backend.describe(), &path.to_string(), bytes)?;
-    let applied = overrides::apply(overrides, backend.describe(), path, declared, &mut map)?;
+    let mut map = json::parse_object(describe, &path.to_string(), bytes)?;
+    let applied = overrides::apply(overrides, describe, path, declared, &mut map)?;
     Ok((map, applied))
 }
 
 /// Decodes `value` into `V`; errors name every failing field, and the
 /// override that supplied it, if one did.
 fn decode_as<V: DeserializeOwned>(
-    backend: &dyn Backend,
+    describe: &str,
     path: &ConfigPath,
     value: &Value,
     root: &str,
     applied: &[Applied],
 ) -> Result<V> {
     decode::decode::<V>(value, root).map_err(|errors| Error::Decode {
-        backend: backend.describe().to_owned(),
+        backend: describe.to_owned(),
         path: path.to_string(),
         type_name: type_name::<V>(),
         errors: errors
@@ -869,12 +888,14 @@ impl Confo {
         let read = backend.read(&path).await?;
         let overrides = self.typed().overrides();
         let (map, applied) =
-            parse_with_overrides(&*backend, &path, &read.bytes, &overrides, C::KEYS)?;
+            parse_with_overrides(backend.describe(), &path, &read.bytes, &overrides, C::KEYS)?;
         let found = map
             .get(field.key())
             .or_else(|| field.aliases().iter().find_map(|a| map.get(*a)));
         match found {
-            Some(value) => decode_as::<V>(&*backend, &path, value, &field.path(), &applied),
+            Some(value) => {
+                decode_as::<V>(backend.describe(), &path, value, &field.path(), &applied)
+            }
             None => field
                 .default_value()
                 .or_else(decode::decode_missing::<V>)
@@ -963,5 +984,130 @@ impl Confo {
                 other => return other,
             }
         }
+    }
+}
+
+/// Live values and conflict-free updates of typed configurations.
+impl Confo {
+    /// Follows the configuration `T` declares: a [`crate::Live`] whose
+    /// [`get`](crate::Live::get) always returns the last value that decoded
+    /// (with this manager's overrides applied).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    /// use confo::Confo;
+    ///
+    /// #[derive(Confo, serde::Deserialize)]
+    /// #[confo(namespace = "systemA", name = "database")]
+    /// struct Database { port: u16 }
+    ///
+    /// let confo = Confo::from_url("mem://").await?;
+    /// let store = confo.backend()?;
+    /// let path = "systemA/database".parse()?;
+    /// store.write(&path, br#"{"port":5432}"#, confo::backend::Expect::Any).await?;
+    ///
+    /// let mut db = confo.watch::<Database>().await?;
+    /// assert_eq!(db.get().port, 5432);
+    /// store.write(&path, br#"{"port":"5433"}"#, confo::backend::Expect::Any).await?;
+    /// assert_eq!(db.changed().await?.port, 5433);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub async fn watch<T: Config>(&self) -> Result<crate::Live<T>> {
+        self.watch_at::<T>(None).await
+    }
+
+    /// [`Confo::watch`] in the namespace given.
+    pub async fn watch_in<T: Config>(&self, namespace: &str) -> Result<crate::Live<T>> {
+        self.watch_at::<T>(Some(namespace)).await
+    }
+
+    async fn watch_at<T: Config>(&self, namespace: Option<&str>) -> Result<crate::Live<T>> {
+        let path = self.typed_path::<T>(namespace)?;
+        let overrides = self.typed().overrides();
+        let decoder: crate::live::Decoder<T> = std::sync::Arc::new(move |describe, path, bytes| {
+            decode_bytes::<T>(describe, path, bytes, &overrides)
+        });
+        self.watch_with(&path, decoder).await
+    }
+
+    /// Read-modify-write of the configuration `T` declares: decodes it,
+    /// lets `change` edit it, and writes it back with compare-and-set; on a
+    /// conflict it starts again from a fresh read (bounded by
+    /// [`crate::UpdatePolicy::default`]), so concurrent updaters lose
+    /// nothing. Keys stored but unknown to `T` are kept; overrides are
+    /// neither applied nor written. Returns the value written.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    /// use confo::Confo;
+    ///
+    /// #[derive(Confo, serde::Deserialize, serde::Serialize)]
+    /// #[confo(namespace = "systemA", name = "limits")]
+    /// struct Limits { max_connections: u32 }
+    ///
+    /// let confo = Confo::from_url("mem://").await?;
+    /// confo.backend()?.write(&"systemA/limits".parse()?, br#"{"max_connections":10,"note":"kept"}"#,
+    ///     confo::backend::Expect::Any).await?;
+    /// let after = confo.update::<Limits>(|l| l.max_connections += 5).await?;
+    /// assert_eq!(after.max_connections, 15);
+    /// let stored = confo.backend()?.read(&"systemA/limits".parse()?).await?;
+    /// assert_eq!(&*stored.bytes, br#"{"max_connections":15,"note":"kept"}"#);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub async fn update<T: Config + Serialize>(&self, change: impl FnMut(&mut T)) -> Result<T> {
+        self.update_at::<T>(None, change).await
+    }
+
+    /// [`Confo::update`] in the namespace given.
+    pub async fn update_in<T: Config + Serialize>(
+        &self,
+        namespace: &str,
+        change: impl FnMut(&mut T),
+    ) -> Result<T> {
+        self.update_at::<T>(Some(namespace), change).await
+    }
+
+    async fn update_at<T: Config + Serialize>(
+        &self,
+        namespace: Option<&str>,
+        mut change: impl FnMut(&mut T),
+    ) -> Result<T> {
+        let path = self.typed_path::<T>(namespace)?;
+        let backend = self.backend()?;
+        let describe = backend.describe().to_owned();
+        let mut written: Option<T> = None;
+        crate::update::update_object(&*backend, &path, &crate::UpdatePolicy::default(), |map| {
+            let mut value: T = decode_as::<T>(
+                &describe,
+                &path,
+                &Value::Object(map.clone()),
+                path.name().as_str(),
+                &[],
+            )?;
+            change(&mut value);
+            match serde_json::to_value(&value) {
+                Ok(Value::Object(fields)) => map.extend(fields),
+                Ok(other) => {
+                    return Err(Error::NotAnObject {
+                        backend: describe.clone(),
+                        path: path.to_string(),
+                        found: json::kind(&other),
+                    })
+                }
+                Err(e) => {
+                    return Err(Error::Encode {
+                        what: type_name::<T>().to_owned(),
+                        message: e.to_string(),
+                    })
+                }
+            }
+            written = Some(value);
+            Ok(())
+        })
+        .await?;
+        written.ok_or_else(|| Error::Encode {
+            what: type_name::<T>().to_owned(),
+            message: "update finished without a value".into(),
+        })
     }
 }
