@@ -484,16 +484,26 @@ async fn read_decode<T: Config>(
     overrides: &[Override],
 ) -> Result<(T, Version, Vec<Applied>)> {
     let read = backend.read(path).await?;
-    let (value, applied) =
-        parse_with_overrides(backend.describe(), path, &read.bytes, overrides, T::KEYS)?;
+    let (decoded, applied) = decode_read::<T>(backend.describe(), path, &read.bytes, overrides)?;
+    Ok((decoded, read.version, applied))
+}
+
+/// Applies `overrides` to stored bytes and decodes them into `T`.
+fn decode_read<T: Config>(
+    describe: &str,
+    path: &ConfigPath,
+    bytes: &[u8],
+    overrides: &[Override],
+) -> Result<(T, Vec<Applied>)> {
+    let (value, applied) = parse_with_overrides(describe, path, bytes, overrides, T::KEYS)?;
     let decoded = decode_as::<T>(
-        backend.describe(),
+        describe,
         path,
         &Value::Object(value),
         path.name().as_str(),
         &applied,
     )?;
-    Ok((decoded, read.version, applied))
+    Ok((decoded, applied))
 }
 
 /// Decodes stored bytes into `T` with `overrides` applied: what a live
@@ -701,7 +711,10 @@ impl Confo {
         let path = self.typed_path::<T>(namespace)?;
         let backend = self.backend()?;
         let overrides = self.typed().overrides();
-        let (value, version, applied) = read_decode::<T>(&*backend, &path, &overrides).await?;
+        let read = self.read_config(&*backend, &path).await?;
+        let (value, applied) =
+            decode_read::<T>(backend.describe(), &path, &read.bytes, &overrides)?;
+        let version = read.version;
         self.typed()
             .remember(backend.describe(), &path, version, applied.clone());
         Ok(Loaded {
@@ -885,7 +898,7 @@ impl Confo {
     ) -> Result<V> {
         let path = self.typed_path::<C>(namespace)?;
         let backend = self.backend()?;
-        let read = backend.read(&path).await?;
+        let read = self.read_config(&*backend, &path).await?;
         let overrides = self.typed().overrides();
         let (map, applied) =
             parse_with_overrides(backend.describe(), &path, &read.bytes, &overrides, C::KEYS)?;
@@ -1076,7 +1089,11 @@ impl Confo {
         let backend = self.backend()?;
         let describe = backend.describe().to_owned();
         let mut written: Option<T> = None;
-        crate::update::update_object(&*backend, &path, &crate::UpdatePolicy::default(), |map| {
+        let policy = crate::UpdatePolicy {
+            retry: self.retry_policy(),
+            ..crate::UpdatePolicy::default()
+        };
+        crate::update::update_object(&*backend, &path, &policy, |map| {
             let mut value: T = decode_as::<T>(
                 &describe,
                 &path,

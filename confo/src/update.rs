@@ -98,7 +98,8 @@ where
 }
 
 impl Confo {
-    /// [`update_object`] on the active backend with the default policy.
+    /// [`update_object`] on the active backend with the default policy and
+    /// this manager's [`Confo::retry_policy`].
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -120,6 +121,10 @@ impl Confo {
         F: FnMut(&mut Map<String, Value>) -> Result<()>,
     {
         let backend = self.backend()?;
-        update_object(&*backend, path, &UpdatePolicy::default(), change).await
+        let policy = UpdatePolicy {
+            retry: self.retry_policy(),
+            ..UpdatePolicy::default()
+        };
+        update_object(&*backend, path, &policy, change).await
     }
 }
