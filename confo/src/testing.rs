@@ -262,7 +262,7 @@ impl ZooKeeperServer {
              clientPort={}\n\
              clientPortAddress=127.0.0.1\n\
              maxClientCnxns=0\n\
-             4lw.commands.whitelist=ruok,srvr,stat,conf\n\
+             4lw.commands.whitelist=ruok,srvr,stat,conf,wchs,wchc\n\
              admin.enableServer=false\n\
              autopurge.purgeInterval=0\n",
             self.dir.join("data").display(),

@@ -22,7 +22,12 @@
 //!   `world:anyone` read when [`ZooKeeperOptions::world_readable`] is set.
 //!   Without credentials nodes are open (`world:anyone` all).
 //! - A session that expired (or a client that was closed) is replaced by a
-//!   new connection on the next operation.
+//!   new connection on the next operation. [`ZooKeeperOptions::connect_lazily`]
+//!   opens the backend without connecting at all: the first operation
+//!   connects (for services that start from local snapshots while
+//!   ZooKeeper is down).
+//! - [`Backend::watch`] is a persistent watch per znode, shared by every
+//!   watch on it; see `zookeeper_watch.rs` for reconnections and expiry.
 
 use std::fmt;
 use std::future::Future;
@@ -31,11 +36,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use zookeeper_client::{
-    Acl, Acls, AuthId, Client, CreateMode, Error as ZkError, MultiReadResult, MultiWriteError,
-    Permission, SessionState, Stat,
+    Acl, Acls, AddWatchMode, AuthId, Client, CreateMode, Error as ZkError, MultiReadResult,
+    MultiWriteError, Permission, PersistentWatcher, SessionState, Stat,
 };
 
-use super::{check_size, Backend, Expect, Version, Versioned, ZooKeeperOptions};
+use super::zookeeper_watch::{self, Hubs};
+use super::{check_size, Backend, Expect, Version, Versioned, Watch, WatchScope, ZooKeeperOptions};
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
 
@@ -70,12 +76,15 @@ pub struct ZooKeeper {
 struct Inner {
     options: ZooKeeperOptions,
     describe: String,
-    /// The current session; replaced when it ends.
-    client: Mutex<Client>,
+    /// The current session; replaced when it ends. `None` until the first
+    /// connection of a backend opened lazily.
+    client: Mutex<Option<Client>>,
     /// Serializes reconnections.
     reconnect: tokio::sync::Mutex<()>,
     /// The ACL of every node confo creates (see [`acl_policy`]).
     acls: Vec<Acl>,
+    /// The shared server-side watches, by znode.
+    hubs: Hubs,
 }
 
 impl fmt::Debug for ZooKeeper {
@@ -119,24 +128,89 @@ impl ZooKeeper {
     }
 
     pub(crate) async fn with_options(options: ZooKeeperOptions) -> Result<Self> {
+        let zk = Self::lazily(options)?;
+        zk.client().await?;
+        Ok(zk)
+    }
+
+    /// The backend, validated but not connected: the first operation connects.
+    pub(crate) fn lazily(options: ZooKeeperOptions) -> Result<Self> {
         let describe = options.describe();
         options.validate().map_err(|reason| Error::InvalidUrl {
             url: describe.clone(),
             reason,
         })?;
         let acls = acl_policy(&options);
-        let client = open_session(&options, &describe, &acls).await?;
-        let zk = ZooKeeper {
+        Ok(ZooKeeper {
             inner: Arc::new(Inner {
                 options,
                 describe,
-                client: Mutex::new(client.clone()),
+                client: Mutex::new(None),
                 reconnect: tokio::sync::Mutex::new(()),
                 acls,
+                hubs: Hubs::default(),
             }),
-        };
-        zk.prepare(&client).await?;
-        Ok(zk)
+        })
+    }
+
+    /// [`ZooKeeper::connect`] without connecting: validates the URL and
+    /// returns at once; the first operation connects, and each operation
+    /// tries again until one succeeds. With [`crate::Confo::keep_snapshots`]
+    /// a service can so start while ZooKeeper is down.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confo::Error> {
+    /// let store = confo::backend::ZooKeeper::connect_lazily("zk://127.0.0.1:2181")?;
+    /// let confo = confo::Confo::with_backend(store);
+    /// confo.keep_snapshots("/var/lib/my-service/confo");
+    /// # Ok(()) }
+    /// ```
+    pub fn connect_lazily(url: &str) -> Result<Self> {
+        ZooKeeperOptions::from_url(url)?.connect_lazily()
+    }
+
+    /// The state of the session as the client last saw it.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confo::Error> {
+    /// use confo::backend::{SessionStatus, ZooKeeper};
+    /// let store = ZooKeeper::connect("zk://127.0.0.1:2181").await?;
+    /// assert_eq!(store.session_status(), SessionStatus::Connected);
+    /// # Ok(()) }
+    /// ```
+    pub fn session_status(&self) -> SessionStatus {
+        match self.current_client() {
+            None => SessionStatus::NotConnected,
+            Some(client) => match client.state() {
+                SessionState::SyncConnected | SessionState::ConnectedReadOnly => {
+                    SessionStatus::Connected
+                }
+                SessionState::Disconnected => SessionStatus::Disconnected,
+                SessionState::Expired => SessionStatus::Expired,
+                _ => SessionStatus::Closed,
+            },
+        }
+    }
+
+    /// The id of the current session (`None` before the first connection):
+    /// it changes when an expired session is replaced.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confo::Error> {
+    /// let store = confo::backend::ZooKeeper::connect("zk://127.0.0.1:2181").await?;
+    /// assert!(store.session_id().is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn session_id(&self) -> Option<i64> {
+        self.current_client().map(|c| c.session_id().0)
+    }
+
+    /// Arms a persistent watch on `znode` on the current session.
+    pub(super) async fn arm(&self, znode: &str, mode: AddWatchMode) -> Result<PersistentWatcher> {
+        let client = self.client().await?;
+        self.within(client.watch(znode, mode))
+            .await
+            .map_err(|e| self.error("watch", znode, e))
     }
 
     /// The options this backend was opened with.
@@ -158,24 +232,26 @@ impl ZooKeeper {
 
     /// The session to use: the current one, or a new one when it ended.
     async fn client(&self) -> Result<Client> {
-        let current = self.current_client();
-        if !is_terminal(current.state()) {
+        let usable = |c: &Option<Client>| c.as_ref().filter(|c| !is_terminal(c.state())).cloned();
+        if let Some(current) = usable(&self.current_client()) {
             return Ok(current);
         }
         let _serial = self.inner.reconnect.lock().await;
         let current = self.current_client();
-        if !is_terminal(current.state()) {
+        if let Some(current) = usable(&current) {
             return Ok(current); // someone else reconnected meanwhile
         }
-        tracing::info!(backend = %self.inner.describe, state = %current.state(), "ZooKeeper session ended; reconnecting");
+        if let Some(ended) = &current {
+            tracing::info!(backend = %self.inner.describe, state = %ended.state(), "ZooKeeper session ended; reconnecting");
+        }
         let client =
             open_session(&self.inner.options, &self.inner.describe, &self.inner.acls).await?;
         self.prepare(&client).await?;
-        *self.inner.client.lock().unwrap_or_else(|e| e.into_inner()) = client.clone();
+        *self.inner.client.lock().unwrap_or_else(|e| e.into_inner()) = Some(client.clone());
         Ok(client)
     }
 
-    fn current_client(&self) -> Client {
+    fn current_client(&self) -> Option<Client> {
         self.inner
             .client
             .lock()
@@ -445,6 +521,30 @@ fn acl_policy(options: &ZooKeeperOptions) -> Vec<Acl> {
         acls.push(Acl::new(Permission::READ, AuthId::anyone()));
     }
     acls
+}
+
+/// The state of a [`ZooKeeper`] backend's session: see
+/// [`ZooKeeper::session_status`].
+///
+/// ```
+/// use confo::backend::SessionStatus;
+/// assert_ne!(SessionStatus::Connected, SessionStatus::Disconnected);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionStatus {
+    /// Opened lazily and no operation has connected yet.
+    NotConnected,
+    /// Connected: operations go through.
+    Connected,
+    /// The connection was lost; the client is reconnecting and the session
+    /// lives until its timeout.
+    Disconnected,
+    /// The session expired (the client was away longer than the session
+    /// timeout); the next operation opens a new one.
+    Expired,
+    /// The session was closed or refused; the next operation opens a new one.
+    Closed,
 }
 
 fn is_terminal(state: SessionState) -> bool {
@@ -724,5 +824,11 @@ impl Backend for ZooKeeper {
             }
         }
         Err(self.gave_up("delete", &znode))
+    }
+
+    /// A persistent watch on the configuration's znode, or a recursive one
+    /// on the namespace's; one per znode, shared (see `zookeeper_watch.rs`).
+    async fn watch(&self, scope: &WatchScope) -> Result<Watch> {
+        zookeeper_watch::watch(self, &self.inner.hubs, scope).await
     }
 }

@@ -379,6 +379,18 @@ impl ZooKeeperOptions {
     pub async fn connect(self) -> Result<ZooKeeper> {
         ZooKeeper::with_options(self).await
     }
+
+    /// Checks the options and returns the backend without connecting: the
+    /// first operation connects (see [`ZooKeeper::connect_lazily`]).
+    ///
+    /// ```
+    /// let store = confo::backend::ZooKeeper::builder("127.0.0.1:1").connect_lazily()?;
+    /// assert_eq!(store.session_status(), confo::backend::SessionStatus::NotConnected);
+    /// # Ok::<(), confo::Error>(())
+    /// ```
+    pub fn connect_lazily(self) -> Result<ZooKeeper> {
+        ZooKeeper::lazily(self)
+    }
 }
 
 impl From<Credentials> for ZooKeeperOptions {
