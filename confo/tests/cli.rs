@@ -159,6 +159,69 @@ mod file {
     cli_suite!(crate::Store::file());
 }
 
+/// `watch` on ZooKeeper: the store's own watch, not polling (the interval
+/// is an hour, so only an event can print the second line in time).
+#[cfg(feature = "testing")]
+mod zookeeper {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+
+    fn server() -> &'static confo::testing::ZooKeeperServer {
+        static SERVER: OnceLock<confo::testing::ZooKeeperServer> = OnceLock::new();
+        SERVER.get_or_init(|| {
+            confo::testing::ZooKeeperServer::start().unwrap_or_else(|e| panic!("{e}"))
+        })
+    }
+
+    /// A store in a chroot no other test uses.
+    fn store() -> Store {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        Store::new(
+            format!("{}/cli-{}-{n}", server().url(), std::process::id()),
+            (),
+        )
+    }
+
+    #[test]
+    fn watch_follows_zookeeper_events_without_polling() {
+        let s = store();
+        s.put("systemA/database", json!({"port": 1}));
+        let mut child = std::process::Command::new(BIN)
+            .env("CONFO_URL", &s.url)
+            .args([
+                "watch",
+                "systemA/database",
+                "--interval",
+                "1h",
+                "--max-events",
+                "3",
+                "--timeout",
+                "60s",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn confo watch");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let mut next = || parse(lines.next().expect("a line").expect("read").as_bytes());
+        assert_eq!(next()["value"], json!({"port": 1}));
+        s.confo()
+            .args(["set", "systemA/database", "port", "2"])
+            .assert()
+            .success();
+        assert_eq!(next()["value"], json!({"port": 2}));
+        // Deleted: null for version and value.
+        s.confo()
+            .args(["rm", "systemA/database"])
+            .assert()
+            .success();
+        assert_eq!(next()["value"], Value::Null);
+        let status = child.wait().expect("wait");
+        assert!(status.success(), "{status}");
+    }
+}
+
 // ---------------------------------------------------------------- listing
 
 pub fn namespaces_and_ls_list_the_tree(s: &Store) {
