@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use confo::backend::{Backend, Expect, SessionStatus, ZooKeeper};
 use confo::testing::ZooKeeperServer;
-use confo::{ConfigPath, Confo, Freshness, Live, NamespaceChange, Problem};
+use confo::{ConfigPath, Confo, Freshness, Live, NamespaceChange, Problem, RetryPolicy};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::time::{timeout, Instant};
@@ -535,13 +535,21 @@ async fn a_service_starts_from_its_snapshot_while_zookeeper_is_down() {
         .session_timeout(Duration::from_secs(4))
         .connect_lazily()
         .unwrap();
-    let confo = Confo::with_backend(store);
+    // Fall back to the snapshot after 3 s of retries rather than the default 30.
+    let confo = Confo::with_backend(store)
+        .with_retry_policy(RetryPolicy::default().with_deadline(Duration::from_secs(3)));
     confo.keep_snapshots(dir.path());
+    let started = Instant::now();
     let live = timeout(WAIT, confo.watch::<Database>())
         .await
         .expect("watch returns while ZooKeeper is down")
         .unwrap();
     assert_eq!(live.get().port, 5432);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the retry policy bounds the start: {:?}",
+        started.elapsed()
+    );
     let status = live.status();
     assert_eq!(status.freshness, Freshness::Stale);
     assert!(status.last_problem.unwrap().contains("snapshot"));

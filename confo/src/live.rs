@@ -184,8 +184,11 @@ impl<T: Send + Sync + 'static> Live<T> {
         retry: RetryPolicy,
         snapshots: Option<Snapshots>,
     ) -> Result<Self> {
-        // Arm first, then read: no change can fall between the two.
-        let (watch, read) = match backend.watch(&WatchScope::Config(path.clone())).await {
+        // Arm first, then read: no change can fall between the two. Both
+        // ride out a lost connection within `retry`; after that, the local
+        // snapshot (if kept) stands in and the task keeps trying.
+        let scope = WatchScope::Config(path.clone());
+        let (watch, read) = match retry.run(|| backend.watch(&scope)).await {
             Ok(w) => (Some(w), retry.run(|| backend.read(&path)).await),
             Err(e) => (None, Err(e)),
         };
