@@ -189,3 +189,57 @@ fn push_new(batch: &mut Vec<WatchEvent>, event: WatchEvent) {
         batch.push(event);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watch_with(events: &[WatchEvent]) -> (broadcast::Sender<WatchEvent>, Watch) {
+        let (tx, rx) = broadcast::channel(16);
+        let watch = Watch::new(rx, WatchScope::Namespace("ns".parse().unwrap()), None);
+        for e in events {
+            tx.send(e.clone()).unwrap();
+        }
+        (tx, watch)
+    }
+
+    fn changed(p: &str) -> WatchEvent {
+        WatchEvent::Changed(p.parse().unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_batch_keeps_changes_in_scope_once_each() {
+        let (_tx, mut w) = watch_with(&[
+            changed("ns/a"),
+            changed("other/x"),
+            changed("ns/a"),
+            changed("ns/b"),
+        ]);
+        assert_eq!(
+            w.next_batch().await.unwrap(),
+            [changed("ns/a"), changed("ns/b")]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_last_connection_event_of_a_batch_wins() {
+        use WatchEvent::{Disconnected, Resync};
+        // Back after being away: read everything.
+        let (_tx, mut w) = watch_with(&[changed("ns/a"), Disconnected, Resync]);
+        assert_eq!(w.next_batch().await.unwrap(), [Resync]);
+        // Away again after a resync: nothing to read until the next Resync.
+        let (_tx, mut w) = watch_with(&[Resync, changed("ns/a"), Disconnected]);
+        assert_eq!(w.next_batch().await.unwrap(), [Disconnected]);
+        // Down, up, down: still down.
+        let (_tx, mut w) = watch_with(&[Disconnected, Resync, Disconnected]);
+        assert_eq!(w.next_batch().await.unwrap(), [Disconnected]);
+    }
+
+    #[tokio::test]
+    async fn a_closed_source_ends_the_watch() {
+        let (tx, mut w) = watch_with(&[]);
+        drop(tx);
+        assert_eq!(w.next().await, None);
+        assert_eq!(w.next_batch().await, None);
+    }
+}
