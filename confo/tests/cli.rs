@@ -159,6 +159,75 @@ mod file {
     cli_suite!(crate::Store::file());
 }
 
+/// The same cases on a real ZooKeeper (one server for this test binary,
+/// a fresh chroot per test). Its export/import/diff round trip goes from
+/// ZooKeeper into a file store and back to a diff that shows nothing.
+mod zookeeper {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+
+    use confo::testing::ZooKeeperServer;
+
+    pub fn server() -> &'static ZooKeeperServer {
+        static SERVER: OnceLock<ZooKeeperServer> = OnceLock::new();
+        SERVER.get_or_init(|| ZooKeeperServer::start().unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    pub fn fresh_url() -> String {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        format!("{}/cli-{}-{n}", server().url(), std::process::id())
+    }
+
+    cli_suite!(crate::Store::new(fresh_url(), ()));
+}
+
+#[test]
+fn an_unreachable_zookeeper_is_an_error_naming_the_hosts_within_the_timeout() {
+    // A port nothing listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let started = std::time::Instant::now();
+    Command::new(BIN)
+        .args([
+            "--url",
+            &format!("zk://admin:hunter2@127.0.0.1:{port}?connect_timeout=2s"),
+            "namespaces",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("127.0.0.1:{port}")))
+        .stderr(predicate::str::contains("hunter2").not());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_wrong_password_is_not_authorized_with_exit_code_5() {
+    let url = zookeeper::fresh_url();
+    let base = url.trim_start_matches("zk://");
+    let owner = format!("zk://owner:right@{base}");
+    let intruder = format!("zk://owner:wrong@{base}");
+    Command::new(BIN)
+        .args(["--url", &owner, "put", "systemA/database", "-"])
+        .write_stdin(r#"{"password":"hunter2-secret"}"#)
+        .assert()
+        .success();
+    Command::new(BIN)
+        .args(["--url", &intruder, "get", "systemA/database"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("not authorized"))
+        .stderr(predicate::str::contains("systemA/database"))
+        .stderr(predicate::str::contains("hunter2").not())
+        .stderr(predicate::str::contains("wrong").not());
+}
+
 // ---------------------------------------------------------------- listing
 
 pub fn namespaces_and_ls_list_the_tree(s: &Store) {
