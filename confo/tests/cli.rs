@@ -1060,16 +1060,16 @@ fn the_default_store_is_the_confo_directory_here() {
     assert!(dir.path().join("confo/systemA/database.json").is_file());
 }
 
-// ---------------------------------------------------------------- docs/cli.md
+// ---------------------------------------------------------------- README.md
 
-/// Runs the ```console blocks of `docs/cli.md` as one shell session in an
+/// Runs the ```console blocks of the README as one shell session in an
 /// empty directory with the default store, and compares the transcript with
 /// the document: `$ ` lines are commands, the lines after them their output
 /// (stdout and stderr), `[..]` in an expected line matches any text.
 #[test]
 fn the_documented_session_runs_as_written() {
-    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/cli.md");
-    let doc = std::fs::read_to_string(&doc_path).expect("docs/cli.md");
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let doc = std::fs::read_to_string(&doc_path).expect("README.md");
     let mut expected = Vec::new();
     let mut in_block = false;
     for line in doc.lines() {
@@ -1081,7 +1081,7 @@ fn the_documented_session_runs_as_written() {
             expected.push(line.to_owned());
         }
     }
-    assert!(!expected.is_empty(), "no ```console block in docs/cli.md");
+    assert!(!expected.is_empty(), "no ```console block in README.md");
 
     let mut script = String::from("exec 2>&1\n");
     for line in &expected {
@@ -1109,7 +1109,7 @@ fn the_documented_session_runs_as_written() {
     let actual: Vec<&str> = actual.lines().collect();
     let report = || {
         format!(
-            "docs/cli.md session differs.\n--- expected\n{}\n--- actual\n{}",
+            "README.md session differs.\n--- expected\n{}\n--- actual\n{}",
             expected.join("\n"),
             actual.join("\n")
         )
