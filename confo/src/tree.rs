@@ -44,7 +44,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::backend::{Backend, Expect, FileBackend, Versioned, MAX_VALUE_BYTES};
+use crate::backend::{Backend, BatchWrite, Expect, FileBackend, Versioned, MAX_VALUE_BYTES};
 use crate::error::{Error, Result, TreeProblem};
 use crate::json;
 use crate::name::{ConfigName, ConfigPath, Namespace};
@@ -829,32 +829,37 @@ impl ImportPlan {
     }
 }
 
-/// Applies one batch, reporting each step done. The place a batch write
-/// (ZooKeeper multi) plugs in once the [`Backend`] trait has one: it will
-/// report the whole batch at once.
+/// Applies one batch: its namespaces, then its writes in one
+/// [`Backend::write_many`] (one atomic ZooKeeper multi-request per megabyte),
+/// reporting the steps done.
 async fn apply_batch(
     backend: &dyn Backend,
     batch: &[Op],
     done: &mut (dyn FnMut(usize) + Send),
 ) -> Result<usize> {
-    let mut written = 0;
+    let mut writes = Vec::new();
     for op in batch {
         match op {
             Op::CreateNamespace(ns) => {
                 backend.create_namespace(ns).await?;
+                done(1);
             }
             Op::Write {
                 path,
                 bytes,
                 expect,
-            } => {
-                backend.write(path, bytes, *expect).await?;
-                written += 1;
-            }
+            } => writes.push(BatchWrite {
+                path: path.clone(),
+                bytes: Arc::clone(bytes),
+                expect: *expect,
+            }),
         }
-        done(1);
     }
-    Ok(written)
+    if !writes.is_empty() {
+        backend.write_many(&writes).await?;
+        done(writes.len());
+    }
+    Ok(writes.len())
 }
 
 /// Checks every file of `dir` and computes what importing it into

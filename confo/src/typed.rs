@@ -799,22 +799,7 @@ impl Confo {
         applied: &[Applied],
     ) -> Result<Version> {
         let backend = self.backend()?;
-        let mut object = match serde_json::to_value(value) {
-            Ok(Value::Object(map)) => map,
-            Ok(other) => {
-                return Err(Error::NotAnObject {
-                    backend: backend.describe().to_owned(),
-                    path: path.to_string(),
-                    found: json::kind(&other),
-                })
-            }
-            Err(e) => {
-                return Err(Error::Encode {
-                    what: type_name::<T>().to_owned(),
-                    message: e.to_string(),
-                })
-            }
-        };
+        let mut object = encode_object(value, backend.describe(), path)?;
         let stored = match backend.read(path).await {
             Ok(read) => json::parse_object(backend.describe(), &path.to_string(), &read.bytes).ok(),
             Err(Error::NotFound { .. }) | Err(Error::NamespaceNotFound { .. }) => None,
@@ -1000,6 +985,26 @@ impl Confo {
     }
 }
 
+/// Encodes a configuration value as the JSON object it is stored as.
+fn encode_object<T: Serialize>(
+    value: &T,
+    describe: &str,
+    path: &ConfigPath,
+) -> Result<Map<String, Value>> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(Error::NotAnObject {
+            backend: describe.to_owned(),
+            path: path.to_string(),
+            found: json::kind(&other),
+        }),
+        Err(e) => Err(Error::Encode {
+            what: type_name::<T>().to_owned(),
+            message: e.to_string(),
+        }),
+    }
+}
+
 /// Live values and conflict-free updates of typed configurations.
 impl Confo {
     /// Follows the configuration `T` declares: a [`crate::Live`] whose
@@ -1102,22 +1107,7 @@ impl Confo {
                 &[],
             )?;
             change(&mut value);
-            match serde_json::to_value(&value) {
-                Ok(Value::Object(fields)) => map.extend(fields),
-                Ok(other) => {
-                    return Err(Error::NotAnObject {
-                        backend: describe.clone(),
-                        path: path.to_string(),
-                        found: json::kind(&other),
-                    })
-                }
-                Err(e) => {
-                    return Err(Error::Encode {
-                        what: type_name::<T>().to_owned(),
-                        message: e.to_string(),
-                    })
-                }
-            }
+            map.extend(encode_object(&value, &describe, &path)?);
             written = Some(value);
             Ok(())
         })

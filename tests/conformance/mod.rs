@@ -13,7 +13,9 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use confo::backend::{read_namespace, Backend, Expect, Version, Watch, WatchEvent, WatchScope};
+use confo::backend::{
+    read_namespace, Backend, BatchWrite, Expect, Version, Watch, WatchEvent, WatchScope,
+};
 use confo::{ConfigName, ConfigPath, Error, Namespace};
 
 /// A fresh store and whatever keeps it alive (a temp dir, a server).
@@ -50,6 +52,7 @@ macro_rules! conformance_tests {
             read_many_marks_missing, read_namespace_reads_all,
             a_config_watch_reports_create_change_and_delete,
             a_namespace_watch_reports_configurations_coming_and_going,
+            batch_writes_round_trip, batch_write_conflicts_name_the_path,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
@@ -535,4 +538,64 @@ pub async fn a_namespace_watch_reports_configurations_coming_and_going(b: Arc<dy
     b.write(&c, b"{}", Expect::Absent).await.unwrap();
     wait_for_event_on(&mut w, &c, "adding c").await;
     wait_for_event_on(&mut second, &c, "adding c (second watch)").await;
+}
+
+fn batch(path: &str, body: &str, expect: Expect) -> BatchWrite {
+    BatchWrite {
+        path: p(path),
+        bytes: body.as_bytes().into(),
+        expect,
+    }
+}
+
+pub async fn batch_writes_round_trip(b: Arc<dyn Backend>) {
+    let v = b.write(&p("one/a"), b"{}", Expect::Absent).await.unwrap();
+    let mut writes = vec![
+        batch("one/a", r#"{"a":2}"#, Expect::Version(v)),
+        batch("one/b", r#"{"b":1}"#, Expect::Absent),
+        batch("two/c", r#"{"c":1}"#, Expect::Any),
+    ];
+    for i in 0..150 {
+        writes.push(batch(
+            &format!("many/c{i:03}"),
+            &format!("{{\"i\":{i}}}"),
+            Expect::Absent,
+        ));
+    }
+    let versions = b.write_many(&writes).await.unwrap();
+    assert_eq!(versions.len(), writes.len());
+    for (w, version) in writes.iter().zip(&versions) {
+        let read = b.read(&w.path).await.unwrap();
+        assert_eq!(read.bytes, w.bytes, "{}", w.path);
+        assert_eq!(read.version, *version, "{}", w.path);
+    }
+    assert_eq!(b.list_configs(&ns("many")).await.unwrap().len(), 150);
+    assert!(b.write_many(&[]).await.unwrap().is_empty());
+}
+
+pub async fn batch_write_conflicts_name_the_path(b: Arc<dyn Backend>) {
+    let v1 = b
+        .write(&p("cas/x"), b"{\"n\":1}", Expect::Absent)
+        .await
+        .unwrap();
+    b.write(&p("cas/x"), b"{\"n\":2}", Expect::Version(v1))
+        .await
+        .unwrap();
+    let err = b
+        .write_many(&[batch("cas/x", r#"{"n":3}"#, Expect::Version(v1))])
+        .await
+        .unwrap_err();
+    match &err {
+        Error::VersionConflict { path, current, .. } => {
+            assert_eq!(path, "cas/x");
+            assert!(current.is_some());
+        }
+        other => panic!("expected conflict, got {other:?}"),
+    }
+    let err = b
+        .write_many(&[batch("cas/x", "{}", Expect::Absent)])
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict(), "{err:?}");
+    assert_eq!(text(&*b, "cas/x").await, "{\"n\":2}");
 }

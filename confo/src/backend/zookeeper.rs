@@ -37,11 +37,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use zookeeper_client::{
     Acl, Acls, AddWatchMode, AuthId, Client, CreateMode, Error as ZkError, MultiReadResult,
-    MultiWriteError, Permission, PersistentWatcher, SessionState, Stat,
+    MultiWriteError, MultiWriteResult, Permission, PersistentWatcher, SessionState, Stat,
 };
 
 use super::zookeeper_watch::{self, Hubs};
-use super::{check_size, Backend, Expect, Version, Versioned, Watch, WatchScope, ZooKeeperOptions};
+use super::{
+    check_size, Backend, BatchWrite, Expect, Version, Versioned, Watch, WatchScope,
+    ZooKeeperOptions,
+};
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
 
@@ -49,6 +52,13 @@ use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
 /// nodes between its steps (each retry is caused by another client's
 /// success, so this bounds a livelock, not ordinary contention).
 const MAX_ATTEMPTS: usize = 16;
+
+/// Bytes of values one multi-request carries at most: ZooKeeper refuses
+/// requests over 1 MiB (`jute.maxbuffer`), less room for paths and headers.
+const MULTI_BYTES: usize = 1024 * 1024 - 64 * 1024;
+
+/// Room each write of a multi-request takes besides its value (path, header).
+const MULTI_OVERHEAD: usize = 600;
 
 /// Children deleted per multi-request when deleting a namespace: a request
 /// must stay under ZooKeeper's 1 MiB packet limit (names are <= 250 bytes).
@@ -429,6 +439,72 @@ impl ZooKeeper {
         Err(self.gave_up("create", &znode))
     }
 
+    /// One atomic multi-request. `Expect::Any` becomes the version read
+    /// just before (or a create), so a racing writer makes the request fail
+    /// and it is tried again, at most [`MAX_ATTEMPTS`] times.
+    async fn write_multi(&self, client: &Client, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        let create = CreateMode::Persistent.with_acls(self.acls());
+        for _ in 0..MAX_ATTEMPTS {
+            let mut expects = Vec::with_capacity(writes.len());
+            for w in writes {
+                expects.push(match w.expect {
+                    Expect::Any => {
+                        Expect::from_read(self.current_version(client, &w.path.znode()).await?)
+                    }
+                    other => other,
+                });
+            }
+            let mut writer = client.new_multi_writer();
+            for (w, expect) in writes.iter().zip(&expects) {
+                let znode = w.path.znode();
+                let added = match expect {
+                    Expect::Absent => writer.add_create(&znode, &w.bytes, &create),
+                    Expect::Version(v) => match zk_version(*v) {
+                        Some(raw) => writer.add_set_data(&znode, &w.bytes, Some(raw)),
+                        None => return Err(self.conflict_now(client, &w.path, w.expect).await?),
+                    },
+                    Expect::Any => writer.add_set_data(&znode, &w.bytes, None),
+                };
+                added.map_err(|e| self.error("write", &znode, e))?;
+            }
+            let result = tokio::time::timeout(self.op_timeout(), writer.commit())
+                .await
+                .unwrap_or(Err(MultiWriteError::RequestFailed {
+                    source: ZkError::Timeout,
+                }));
+            match result {
+                Ok(results) => {
+                    return Ok(results
+                        .iter()
+                        .map(|r| match r {
+                            MultiWriteResult::SetData { stat } => version_of(stat),
+                            // A created node is at version 0 (its stat may be
+                            // invalid, ZOOKEEPER-4026).
+                            _ => Version::from_raw(0),
+                        })
+                        .collect());
+                }
+                Err(MultiWriteError::OperationFailed {
+                    index,
+                    source: ZkError::BadVersion | ZkError::NodeExists | ZkError::NoNode,
+                }) => {
+                    let failed = &writes[index.min(writes.len() - 1)];
+                    if failed.expect != Expect::Any {
+                        return Err(self
+                            .conflict_now(client, &failed.path, failed.expect)
+                            .await?);
+                    }
+                    // Raced on a last-writer-wins write: read again and retry.
+                }
+                Err(e) => {
+                    let znode = writes[0].path.znode();
+                    return Err(self.error("write", &znode, e.into()));
+                }
+            }
+        }
+        Err(self.gave_up("write", &writes[0].path.znode()))
+    }
+
     async fn list_children_of(
         &self,
         client: &Client,
@@ -734,6 +810,37 @@ impl Backend for ZooKeeper {
     async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {
         let client = self.client().await?;
         self.make_namespace(&client, namespace).await
+    }
+
+    /// Each run of writes that fits one request is one atomic multi-request.
+    async fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        for w in writes {
+            check_size(self, &w.path, &w.bytes)?;
+        }
+        let client = self.client().await?;
+        // Namespaces first: a multi-request cannot create a parent on demand.
+        let mut namespaces: Vec<&Namespace> = writes.iter().map(|w| w.path.namespace()).collect();
+        namespaces.sort();
+        namespaces.dedup();
+        for ns in namespaces {
+            self.make_namespace(&client, ns).await?;
+        }
+        let mut versions = Vec::with_capacity(writes.len());
+        let mut start = 0;
+        while start < writes.len() {
+            // As many writes as fit one request, at least one.
+            let mut end = start;
+            let mut size = 0;
+            while end < writes.len()
+                && (end == start || size + writes[end].bytes.len() + MULTI_OVERHEAD <= MULTI_BYTES)
+            {
+                size += writes[end].bytes.len() + MULTI_OVERHEAD;
+                end += 1;
+            }
+            versions.extend(self.write_multi(&client, &writes[start..end]).await?);
+            start = end;
+        }
+        Ok(versions)
     }
 
     async fn delete(&self, path: &ConfigPath, expect: Expect) -> Result<()> {
