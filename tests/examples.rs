@@ -17,9 +17,14 @@ fn example(name: &str) -> PathBuf {
 }
 
 fn run(name: &str) -> String {
+    run_with(name, &[])
+}
+
+fn run_with(name: &str, env: &[(&str, &str)]) -> String {
     let out = Command::new(example(name))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("CONFO_URL")
+        .envs(env.iter().copied())
         .output()
         .expect("run example");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -52,4 +57,20 @@ fn quickstart_prints_both_configurations_redacted() {
 fn database_and_email_examples_run() {
     assert!(run("database").contains("db.internal.example"));
     assert!(run("email").contains("smtp.example.com"));
+}
+
+/// The live example starts on the shipped tree, says how to change it, and
+/// stops by itself (its loop is tested with changes in tests/live_example.rs).
+#[test]
+fn live_example_serves_and_stops_at_its_timeout() {
+    let out = run_with("live", &[("LIVE_TIMEOUT", "300ms")]);
+    assert!(
+        out.contains("serving with db.internal.example:5432"),
+        "{out}"
+    );
+    assert!(
+        out.contains("confo --url file://examples/config set systemA/database port 5433"),
+        "{out}"
+    );
+    assert!(out.contains("took 0 changes"), "{out}");
 }
