@@ -85,7 +85,7 @@
 //! stale. [`Confo::update`] is a compare-and-set read-modify-write that
 //! loses nothing to concurrent writers; [`Confo::with_retry_policy`] and
 //! [`Confo::keep_snapshots`] set how outages are ridden out. See
-//! `docs/live.md` and `examples/live.rs`.
+//! the README ("Live configuration") and `examples/live.rs`.
 //!
 //! Whole trees move between a store and a directory with [`tree`]
 //! (export, import with a dry run, diff). The `confo` command (feature
