@@ -12,7 +12,11 @@ fn example(name: &str) -> PathBuf {
         .and_then(|deps| deps.parent())
         .expect("target/<profile>");
     let path = profile_dir.join("examples").join(name);
-    assert!(path.is_file(), "{} not built", path.display());
+    assert!(
+        path.is_file(),
+        "{} not built: `cargo test` builds the examples; for one test file run `cargo build --examples` first",
+        path.display()
+    );
     path
 }
 
