@@ -39,10 +39,14 @@ impl Default for UpdatePolicy {
 /// within `policy`'s bounds. Returns the version written.
 ///
 /// A write that fails with a lost connection may or may not have been
-/// applied; the update then reads again, and takes the write as applied
-/// only when the stored bytes are exactly the ones it wrote. (Two writers
+/// applied; the update then reads again and takes the write as applied
+/// when the stored bytes are exactly the ones it wrote (two writers
 /// producing identical bytes from the same start are indistinguishable:
-/// put something unique in the value where that matters.)
+/// put something unique in the value where that matters), as not applied
+/// when the stored version is still the one it read (and goes again), and
+/// otherwise (others wrote meanwhile, maybe after it) gives up with
+/// [`Error::Connection`] saying the outcome is unknown: retrying then
+/// could apply the change twice.
 pub async fn update_object<F>(
     backend: &dyn Backend,
     path: &ConfigPath,
@@ -69,13 +73,30 @@ where
         let outcome = match backend.write(path, &bytes, expect).await {
             Err(e) if is_transient(&e) => {
                 // Did it land? Read back and compare.
+                let not_landed = |current| Error::VersionConflict {
+                    backend: backend.describe().to_owned(),
+                    path: path.to_string(),
+                    expected: expect.to_string(),
+                    current,
+                };
                 match policy.retry.run(|| backend.read(path)).await {
                     Ok(read) if *read.bytes == *bytes => Ok(read.version),
-                    Ok(_) | Err(Error::NotFound { .. }) => Err(Error::VersionConflict {
+                    // Still the version we read: the write did not land, go again.
+                    Ok(read) if expect == Expect::Version(read.version) => {
+                        Err(not_landed(Some(read.version)))
+                    }
+                    Err(Error::NotFound { .. }) if expect == Expect::Absent => {
+                        Err(not_landed(None))
+                    }
+                    // Changed since our read, by others and maybe by us
+                    // first: going again could apply the change twice.
+                    Ok(_) | Err(Error::NotFound { .. }) => Err(Error::Connection {
                         backend: backend.describe().to_owned(),
-                        path: path.to_string(),
-                        expected: expect.to_string(),
-                        current: None,
+                        message: format!(
+                            "the update of {path} was interrupted ({e}) and {path} has changed \
+                             since, so the update may or may not have been applied; it was not \
+                             retried, so that it cannot be applied twice: read {path} and decide"
+                        ),
                     }),
                     Err(e) => Err(e),
                 }

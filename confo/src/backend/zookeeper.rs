@@ -239,12 +239,7 @@ impl ZooKeeper {
                 op,
                 path: znode.to_owned(),
             },
-            ZkError::ConnectionLoss
-            | ZkError::SessionExpired
-            | ZkError::SessionMoved
-            | ZkError::ClientClosed
-            | ZkError::NoHosts
-            | ZkError::Timeout => Error::Connection {
+            e if is_connection_error(&e) => Error::Connection {
                 backend,
                 message: if matches!(op, "write" | "create" | "delete") {
                     format!(
@@ -445,6 +440,39 @@ fn acl_policy(options: &ZooKeeperOptions) -> Vec<Acl> {
         acls.push(Acl::new(Permission::READ, AuthId::anyone()));
     }
     acls
+}
+
+/// Whether `e` means the server could not be reached or the connection
+/// broke (so the request may be tried again): the client's own connection
+/// errors, and an I/O error of the socket (`Connection reset by peer` when
+/// a server stops mid-request), which the client reports as a custom error.
+fn is_connection_error(e: &ZkError) -> bool {
+    match e {
+        ZkError::ConnectionLoss
+        | ZkError::SessionExpired
+        | ZkError::SessionMoved
+        | ZkError::ClientClosed
+        | ZkError::NoHosts
+        | ZkError::Timeout => true,
+        ZkError::Custom(custom) => {
+            let mut source = std::error::Error::source(custom);
+            // Bounded by the length of the error's source chain.
+            while let Some(cause) = source {
+                // The client keeps the I/O error in an `Arc`, which hides it
+                // from a downcast of the `Arc` itself.
+                type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+                let inner = cause
+                    .downcast_ref::<Shared>()
+                    .map(|a| &**a as &dyn std::error::Error);
+                if cause.is::<std::io::Error>() || inner.is_some_and(|i| i.is::<std::io::Error>()) {
+                    return true;
+                }
+                source = cause.source();
+            }
+            false
+        }
+        _ => false,
+    }
 }
 
 fn is_terminal(state: SessionState) -> bool {
