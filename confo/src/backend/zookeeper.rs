@@ -374,18 +374,43 @@ async fn open_session(options: &ZooKeeperOptions, describe: &str, acls: &[Acl]) 
         backend: describe.to_owned(),
         message,
     };
-    let client = match tokio::time::timeout(timeout, connector.connect(&hosts)).await {
+    let tls_hint = if options.is_tls() {
+        "; with TLS, check that the port is the servers' secureClientPort, that ca_file \
+         holds the CA that signed their certificates (issued for the host names in the URL), \
+         and the client certificate if they require one"
+    } else {
+        ""
+    };
+    #[cfg(feature = "tls")]
+    let tls = match options.tls_settings() {
+        Some(settings) => Some(tls_options(settings, describe)?),
+        None => None,
+    };
+    let connecting = async {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = tls {
+            return connector.with_tls(tls).secure_connect(&hosts).await;
+        }
+        connector.connect(&hosts).await
+    };
+    let client = match tokio::time::timeout(timeout, connecting).await {
         Ok(Ok(client)) => client,
+        Ok(Err(ZkError::BadArguments(reason))) => {
+            return Err(Error::InvalidUrl {
+                url: describe.to_owned(),
+                reason: format!("ZooKeeper's client refuses the options: {reason}"),
+            })
+        }
         Ok(Err(e)) if e != ZkError::Timeout => {
             return Err(connection_error(format!(
-                "no ZooKeeper session with {hosts}: {e}; check that ZooKeeper runs there"
+                "no ZooKeeper session with {hosts}: {e}; check that ZooKeeper runs there{tls_hint}"
             )))
         }
         // Our timeout, or the client's own (about the session timeout).
         _ => {
             return Err(connection_error(format!(
                 "no ZooKeeper server at {hosts} answered within {:.1} s (connect timeout); \
-                 check that ZooKeeper runs there and that the hosts and ports are right",
+                 check that ZooKeeper runs there and that the hosts and ports are right{tls_hint}",
                 timeout.as_secs_f64()
             )))
         }
@@ -426,6 +451,40 @@ async fn open_session(options: &ZooKeeperOptions, describe: &str, acls: &[Acl]) 
         url: describe.to_owned(),
         reason: format!("ZooKeeper refuses the chroot {chroot:?}"),
     })
+}
+
+/// The TLS options of the client: the CA and any client identity, read
+/// now (files) and checked. Errors name the file, never its content.
+#[cfg(feature = "tls")]
+fn tls_options(
+    tls: &super::zookeeper_options::TlsSettings,
+    describe: &str,
+) -> Result<zookeeper_client::TlsOptions> {
+    let invalid = |reason: String| Error::InvalidUrl {
+        url: describe.to_owned(),
+        reason,
+    };
+    let mut options = zookeeper_client::TlsOptions::new();
+    if let Some(ca) = &tls.ca {
+        let pem = ca.load("CA file").map_err(invalid)?;
+        options = options.with_pem_ca(&pem).map_err(|e| {
+            invalid(format!(
+                "the CA (ca_file) holds no usable PEM certificate: {e}"
+            ))
+        })?;
+    }
+    if let (Some(cert), Some(key)) = (&tls.cert, &tls.key) {
+        let cert = cert.load("client certificate").map_err(invalid)?;
+        let key = key.load("client key").map_err(invalid)?;
+        // The client's message about a bad key never quotes it.
+        options = options.with_pem_identity(&cert, &key).map_err(|e| {
+            invalid(format!(
+                "the client certificate or key is not usable PEM: {e}"
+            ))
+        })?;
+    }
+    tracing::debug!(backend = %describe, client_identity = tls.cert.is_some(), "connecting with TLS");
+    Ok(options)
 }
 
 /// The ACL of what confo creates: open without credentials; with them, all
