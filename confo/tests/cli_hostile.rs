@@ -115,3 +115,83 @@ fn import_of_a_tree_with_each_hostile_file_refuses_it_by_name_and_writes_nothing
         }
     }
 }
+
+#[test]
+fn passwords_in_urls_never_reach_the_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = "Cli7pw-not-shown";
+    let closed = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    for (url, exit) in [
+        (format!("zk://admin:{pw}@h:notaport"), 2),
+        (format!("zk://admin:{pw}/x@h:notaport"), 2),
+        (format!("zk://admin:{pw}?x@h:1?bad=1"), 2),
+        (format!("zk://{pw}@h:1"), 2),
+        (format!("zks://admin:{pw}@h:1"), 2),
+        (
+            format!("zk://admin:{pw}@127.0.0.1:{closed}?connect_timeout=1s"),
+            1,
+        ),
+    ] {
+        for args in [&["ls"][..], &["get", "a/b"], &["--json", "namespaces"]] {
+            let mut cmd = confo(&url, dir.path());
+            cmd.args(args);
+            let (code, stdout, stderr) = run(cmd, &url);
+            assert_eq!(code, exit, "{url} {args:?}: {stderr}");
+            assert!(
+                !stdout.contains(pw) && !stderr.contains(pw),
+                "{url}: {stdout} {stderr}"
+            );
+        }
+        // Given as an argument instead of the environment, misplaced too.
+        let mut cmd = confo("mem://", dir.path());
+        cmd.args(["--url", &url, "ls"]);
+        let (_, stdout, stderr) = run(cmd, &url);
+        assert!(
+            !stdout.contains(pw) && !stderr.contains(pw),
+            "{url}: {stdout} {stderr}"
+        );
+        let mut cmd = confo("mem://", dir.path());
+        cmd.args([url.as_str(), "ls"]);
+        let (_, stdout, stderr) = run(cmd, &url);
+        assert!(
+            !stdout.contains(pw) && !stderr.contains(pw),
+            "{url}: {stdout} {stderr}"
+        );
+    }
+}
+
+#[test]
+fn import_refuses_a_symlink_leading_out_of_the_tree() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outside.path().join("secret.json"),
+        format!(r#"{{"password":"{SECRET}"}}"#),
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let url = format!("file://{}", store.display());
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("ns")).unwrap();
+    std::fs::write(tree.join("ns/ok.json"), r#"{"ok":true}"#).unwrap();
+    symlink(
+        outside.path().join("secret.json"),
+        tree.join("ns/leak.json"),
+    )
+    .unwrap();
+    for args in [&["import"][..], &["diff"]] {
+        let mut cmd = confo(&url, dir.path());
+        cmd.args(args).arg(&tree);
+        let (code, stdout, stderr) = run(cmd, "symlink");
+        assert_eq!(code, 1, "{args:?}: {stdout} {stderr}");
+        assert!(stderr.contains("ns/leak.json"), "{stderr}");
+        assert!(stderr.contains("outside the tree"), "{stderr}");
+        assert!(!stdout.contains(SECRET), "{stdout}");
+    }
+    assert!(!store.join("ns").exists(), "nothing may be imported");
+}
