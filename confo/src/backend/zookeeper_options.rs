@@ -736,6 +736,23 @@ fn check_host(host: &str) -> std::result::Result<(), String> {
     if name.is_empty() {
         return Err(format!("host {host:?} has no name before the port"));
     }
+    // A name, an IPv4 address or a bracketed IPv6 address: anything else
+    // (a bare IPv6 address, a stray ':' or space) would be read differently
+    // by the client, and would not describe itself as the same URL.
+    let valid = match name.strip_prefix('[') {
+        Some(rest) => rest
+            .strip_suffix(']')
+            .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok()),
+        None => name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')),
+    };
+    if !valid {
+        return Err(format!(
+            "host {host:?} is not a host name, an IPv4 address or an IPv6 address in brackets \
+             ([::1]:2181)"
+        ));
+    }
     match port.parse::<u16>() {
         Ok(p) if p != 0 => Ok(()),
         _ => Err(format!(
@@ -895,6 +912,10 @@ mod tests {
             ("zk://u:sec/ret@h:x", "invalid port"),
             ("zk://u:sec?ret@h?nope", "unknown option"),
             ("zk://secret@h", "user:password"),
+            ("zk://::1", "IPv6 address in brackets"),
+            ("zk://[::1", "IPv6 address in brackets"),
+            ("zk://a b:1", "not a host name"),
+            ("zk://:1]:21\u{18}1", "not a host name"),
         ] {
             let err = ZooKeeperOptions::from_url(url).unwrap_err();
             let msg = err.to_string();
