@@ -283,7 +283,7 @@ async fn increments_survive_leader_and_quorum_loss_exactly_once() {
             assert!(matches!(e, Error::Connection { .. }), "task {id}: {e}");
             let msg = e.to_string();
             assert!(
-                msg.contains("cannot reach"),
+                msg.contains("cannot reach") && msg.contains("majority"),
                 "task {id}: unclear error: {msg}"
             );
         }
@@ -294,6 +294,9 @@ async fn increments_survive_leader_and_quorum_loss_exactly_once() {
             }
             previous = Some(*end);
         }
+    }
+    if let Some((_, _, e)) = reports.iter().flat_map(|r| &r.loads_failed).next() {
+        println!("a load without quorum failed with: {e}");
     }
     let failed_loads: usize = reports.iter().map(|r| r.loads_failed.len()).sum();
     let ok_loads: usize = reports.iter().map(|r| r.loads_ok.len()).sum();

@@ -73,8 +73,8 @@ pub async fn open_url(url: &str) -> Result<Arc<dyn Backend>> {
 /// [`ZooKeeperOptions::from_url`](super::ZooKeeperOptions::from_url) reads
 /// them), so a password holding `/`, `?` or `@` is hidden whole; in a URL
 /// without a `:` there the whole user part is hidden (it may be a password
-/// given alone).
-/// `file://` and `mem://` URLs hold no credentials and are left as they are.
+/// given alone). In `file://` and `mem://` URLs only the part before the
+/// first `/` is searched (a file path may hold an `@`).
 ///
 /// ```
 /// assert_eq!(
@@ -87,11 +87,16 @@ pub async fn open_url(url: &str) -> Result<Arc<dyn Backend>> {
 pub fn redact(url: &str) -> String {
     // Without a scheme (a mistyped URL), the whole text may hold credentials.
     let (scheme, rest) = match url.split_once("://") {
-        Some(("file" | "mem" | "memory", _)) => return url.to_owned(),
         Some((scheme, rest)) => (format!("{scheme}://"), rest),
         None => (String::new(), url),
     };
-    match rest.rfind('@') {
+    // A file path may hold an '@': there only an authority (before the
+    // first '/') can hold credentials, though none belong there.
+    let end = match url.split_once("://") {
+        Some(("file" | "mem" | "memory", _)) => rest.find('/').unwrap_or(rest.len()),
+        _ => rest.len(),
+    };
+    match rest[..end].rfind('@') {
         Some(at) => {
             let shown = match rest[..at].split_once(':') {
                 Some((user, _)) => format!("{user}:***"),
@@ -118,6 +123,7 @@ mod tests {
         assert_eq!(redact("zk://u:p?q@h"), "zk://u:***@h");
         assert_eq!(redact("zk://pw@h"), "zk://***@h");
         assert_eq!(redact("file:///a@b"), "file:///a@b");
+        assert_eq!(redact("mem://u:p@x"), "mem://u:***@x");
         assert_eq!(redact("no-scheme"), "no-scheme");
         assert_eq!(redact("u:p@h:1"), "u:***@h:1");
         assert_eq!(redact("a@b"), "a@b");

@@ -239,17 +239,29 @@ impl ZooKeeper {
                 op,
                 path: znode.to_owned(),
             },
-            e if is_connection_error(&e) => Error::Connection {
-                backend,
-                message: if matches!(op, "write" | "create" | "delete") {
-                    format!(
-                        "{op} {znode} failed: {e}; the change may or may not have been applied: \
-                         read it again once ZooKeeper is reachable"
-                    )
+            e if is_connection_error(&e) => {
+                // An ensemble serves only with a quorum: say so, it is the
+                // usual cause when one server is still up.
+                let quorum = if self.inner.options.connect_string().contains(',') {
+                    " (an ensemble serves only while a majority of its servers run and \
+                     agree on a leader)"
                 } else {
-                    format!("{op} {znode} failed: {e}; try again once ZooKeeper is reachable")
-                },
-            },
+                    ""
+                };
+                Error::Connection {
+                    backend,
+                    message: if matches!(op, "write" | "create" | "delete") {
+                        format!(
+                            "{op} {znode} failed: {e}; the change may or may not have been \
+                             applied: read it again once ZooKeeper is reachable{quorum}"
+                        )
+                    } else {
+                        format!(
+                            "{op} {znode} failed: {e}; try again once ZooKeeper is reachable{quorum}"
+                        )
+                    },
+                }
+            }
             ZkError::AuthFailed => Error::Connection {
                 backend,
                 message: "ZooKeeper refused the credentials (authentication failed); check the user and password".into(),
