@@ -144,3 +144,139 @@ impl Confo {
         update_object(&*backend, path, &UpdatePolicy::default(), change).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::backend::{MemoryBackend, Versioned};
+    use crate::name::{ConfigName, Namespace};
+
+    /// What the next write does, to play a connection cut mid-write.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Cut {
+        /// The write lands, then the connection drops before the answer.
+        AfterWrite,
+        /// The write lands, another writer writes after it, then the answer is lost.
+        AfterWriteAndAnother,
+        /// The connection drops before the write reaches the store.
+        BeforeWrite,
+    }
+
+    /// A memory store whose first write is cut as told.
+    #[derive(Debug)]
+    struct CutOnce {
+        store: MemoryBackend,
+        cut: Mutex<Option<Cut>>,
+        writes: AtomicU32,
+    }
+
+    fn lost() -> Error {
+        Error::Connection {
+            backend: "mem://".into(),
+            message: "connection lost".into(),
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Backend for CutOnce {
+        fn describe(&self) -> &str {
+            self.store.describe()
+        }
+        async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
+            self.store.list_namespaces().await
+        }
+        async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>> {
+            self.store.list_configs(namespace).await
+        }
+        async fn read(&self, path: &ConfigPath) -> Result<Versioned> {
+            self.store.read(path).await
+        }
+        async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
+            self.writes.fetch_add(1, Ordering::SeqCst);
+            let cut = self.cut.lock().unwrap().take();
+            match cut {
+                None => self.store.write(path, bytes, expect).await,
+                Some(Cut::BeforeWrite) => Err(lost()),
+                Some(Cut::AfterWrite) => {
+                    self.store.write(path, bytes, expect).await?;
+                    Err(lost())
+                }
+                Some(Cut::AfterWriteAndAnother) => {
+                    let v = self.store.write(path, bytes, expect).await?;
+                    let mut map = json::parse_object("", "", bytes)?;
+                    map.insert("other".into(), true.into());
+                    self.store
+                        .write(path, &json::to_bytes(&map), Expect::Version(v))
+                        .await?;
+                    Err(lost())
+                }
+            }
+        }
+        async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {
+            self.store.create_namespace(namespace).await
+        }
+        async fn delete(&self, path: &ConfigPath, expect: Expect) -> Result<()> {
+            self.store.delete(path, expect).await
+        }
+        async fn delete_namespace(&self, namespace: &Namespace, recursive: bool) -> Result<()> {
+            self.store.delete_namespace(namespace, recursive).await
+        }
+    }
+
+    /// Runs one increment through a write cut as told; returns the outcome
+    /// and the stored count.
+    async fn increment_with(cut: Cut) -> (Result<Version>, u64, u32) {
+        let backend = CutOnce {
+            store: MemoryBackend::new(),
+            cut: Mutex::new(None),
+            writes: AtomicU32::new(0),
+        };
+        let path: ConfigPath = "ns/counter".parse().unwrap();
+        backend
+            .store
+            .write(&path, br#"{"n":0}"#, Expect::Any)
+            .await
+            .unwrap();
+        *backend.cut.lock().unwrap() = Some(cut);
+        let outcome = update_object(&backend, &path, &UpdatePolicy::default(), |map| {
+            let n = map.get("n").and_then(Value::as_u64).unwrap_or(0);
+            map.insert("n".into(), (n + 1).into());
+            Ok(())
+        })
+        .await;
+        let stored = json::parse_object("", "", &backend.store.read(&path).await.unwrap().bytes)
+            .unwrap()["n"]
+            .as_u64()
+            .unwrap();
+        (outcome, stored, backend.writes.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn a_cut_write_that_landed_counts_once() {
+        let (outcome, n, writes) = increment_with(Cut::AfterWrite).await;
+        assert!(outcome.is_ok(), "{outcome:?}");
+        assert_eq!((n, writes), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_cut_write_that_did_not_land_is_retried() {
+        let (outcome, n, writes) = increment_with(Cut::BeforeWrite).await;
+        assert!(outcome.is_ok(), "{outcome:?}");
+        assert_eq!((n, writes), (1, 2));
+    }
+
+    #[tokio::test]
+    async fn a_cut_write_overtaken_by_another_is_not_applied_twice() {
+        let (outcome, n, writes) = increment_with(Cut::AfterWriteAndAnother).await;
+        let err = outcome.unwrap_err();
+        assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("may or may not have been applied"),
+            "{err}"
+        );
+        assert_eq!((n, writes), (1, 1), "applied once, not retried");
+    }
+}
