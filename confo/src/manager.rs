@@ -71,13 +71,24 @@ impl IntoBackend for String {
 }
 
 /// One configuration as the manager holds it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Entry {
     value: Map<String, Value>,
     /// The version read, `None` for a configuration not yet stored.
     version: Option<Version>,
     /// Changed with `set`/`set_field` and not yet persisted.
     dirty: bool,
+}
+
+impl std::fmt::Debug for Entry {
+    // Values may be passwords: show the field names, never the values.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("fields", &self.value.keys().collect::<Vec<_>>())
+            .field("version", &self.version)
+            .field("dirty", &self.dirty)
+            .finish()
+    }
 }
 
 #[derive(Debug, Default)]

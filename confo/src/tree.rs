@@ -220,11 +220,19 @@ impl DirTree {
                 message: format!("cannot read this directory: {e}"),
             }),
             Ok(entries) => {
+                let root = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
                 for (name, path) in entries {
                     let Some(name) = utf8_name(&name, &path, &mut problems, dir) else {
                         continue;
                     };
                     if name.starts_with(TMP_PREFIX) {
+                        continue;
+                    }
+                    if let Some(message) = escapes(&root, &path) {
+                        problems.push(TreeProblem {
+                            file: name,
+                            message,
+                        });
                         continue;
                     }
                     if !path.is_dir() {
@@ -303,6 +311,26 @@ fn name_message(err: &Error) -> String {
     }
 }
 
+/// Why `path` may not be read as part of the tree whose real (canonical)
+/// root is `real_root`: a symbolic link leading out of it, like the file
+/// backend refuses. `None` when it stays inside.
+fn escapes(real_root: &Path, path: &Path) -> Option<String> {
+    let is_link = fs::symlink_metadata(path)
+        .map(|m| m.file_type().is_symlink())
+        .unwrap_or(false);
+    if !is_link {
+        return None;
+    }
+    match fs::canonicalize(path) {
+        Ok(real) if real.starts_with(real_root) => None,
+        Ok(real) => Some(format!(
+            "a symbolic link to {}, outside the tree; only what is inside the tree is read",
+            real.display()
+        )),
+        Err(e) => Some(format!("a symbolic link that cannot be followed: {e}")),
+    }
+}
+
 fn read_namespace_dir(
     root: &Path,
     ns: &str,
@@ -321,10 +349,18 @@ fn read_namespace_dir(
             return configs;
         }
     };
+    let real_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     for (name, path) in entries {
         let Some(file_name) = utf8_name(&name, &path, problems, root) else {
             continue;
         };
+        if let Some(message) = escapes(&real_root, &path) {
+            problems.push(TreeProblem {
+                file: format!("{ns}/{file_name}"),
+                message,
+            });
+            continue;
+        }
         if file_name.starts_with(TMP_PREFIX) && !file_name.ends_with(EXT) {
             continue; // a file backend's write in progress
         }
@@ -1054,6 +1090,38 @@ mod tests {
             ]
         );
         assert!(problems[2].message.contains("line 2"), "{}", problems[2]);
+    }
+
+    #[test]
+    fn symlinks_out_of_the_tree_are_problems_inside_allowed() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.json"), r#"{"password":"x"}"#).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "ns/real.json", r#"{"a":1}"#);
+        symlink(
+            dir.path().join("ns/real.json"),
+            dir.path().join("ns/alias.json"),
+        )
+        .unwrap();
+        symlink(
+            outside.path().join("secret.json"),
+            dir.path().join("ns/leak.json"),
+        )
+        .unwrap();
+        symlink(outside.path(), dir.path().join("elsewhere")).unwrap();
+        let err = DirTree::read(dir.path()).unwrap_err();
+        let Error::InvalidTree { problems, .. } = &err else {
+            panic!("{err:?}")
+        };
+        let files: Vec<&str> = problems.iter().map(|p| p.file.as_str()).collect();
+        assert_eq!(files, ["elsewhere", "ns/leak.json"], "{err}");
+        assert!(err.to_string().contains("outside the tree"), "{err}");
+
+        std::fs::remove_file(dir.path().join("ns/leak.json")).unwrap();
+        std::fs::remove_file(dir.path().join("elsewhere")).unwrap();
+        let tree = DirTree::read(dir.path()).unwrap();
+        assert_eq!(tree.len(), 2); // real and its alias inside the tree
     }
 
     #[test]

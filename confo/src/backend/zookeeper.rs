@@ -325,22 +325,29 @@ impl ZooKeeper {
                 op,
                 path: znode.to_owned(),
             },
-            ZkError::ConnectionLoss
-            | ZkError::SessionExpired
-            | ZkError::SessionMoved
-            | ZkError::ClientClosed
-            | ZkError::NoHosts
-            | ZkError::Timeout => Error::Connection {
-                backend,
-                message: if matches!(op, "write" | "create" | "delete") {
-                    format!(
-                        "{op} {znode} failed: {e}; the change may or may not have been applied: \
-                         read it again once ZooKeeper is reachable"
-                    )
+            e if is_connection_error(&e) => {
+                // An ensemble serves only with a quorum: say so, it is the
+                // usual cause when one server is still up.
+                let quorum = if self.inner.options.connect_string().contains(',') {
+                    " (an ensemble serves only while a majority of its servers run and \
+                     agree on a leader)"
                 } else {
-                    format!("{op} {znode} failed: {e}; try again once ZooKeeper is reachable")
-                },
-            },
+                    ""
+                };
+                Error::Connection {
+                    backend,
+                    message: if matches!(op, "write" | "create" | "delete") {
+                        format!(
+                            "{op} {znode} failed: {e}; the change may or may not have been \
+                             applied: read it again once ZooKeeper is reachable{quorum}"
+                        )
+                    } else {
+                        format!(
+                            "{op} {znode} failed: {e}; try again once ZooKeeper is reachable{quorum}"
+                        )
+                    },
+                }
+            }
             ZkError::AuthFailed => Error::Connection {
                 backend,
                 message: "ZooKeeper refused the credentials (authentication failed); check the user and password".into(),
@@ -531,18 +538,43 @@ async fn open_session(options: &ZooKeeperOptions, describe: &str, acls: &[Acl]) 
         backend: describe.to_owned(),
         message,
     };
-    let client = match tokio::time::timeout(timeout, connector.connect(&hosts)).await {
+    let tls_hint = if options.is_tls() {
+        "; with TLS, check that the port is the servers' secureClientPort, that ca_file \
+         holds the CA that signed their certificates (issued for the host names in the URL), \
+         and the client certificate if they require one"
+    } else {
+        ""
+    };
+    #[cfg(feature = "tls")]
+    let tls = match options.tls_settings() {
+        Some(settings) => Some(tls_options(settings, describe)?),
+        None => None,
+    };
+    let connecting = async {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = tls {
+            return connector.with_tls(tls).secure_connect(&hosts).await;
+        }
+        connector.connect(&hosts).await
+    };
+    let client = match tokio::time::timeout(timeout, connecting).await {
         Ok(Ok(client)) => client,
+        Ok(Err(ZkError::BadArguments(reason))) => {
+            return Err(Error::InvalidUrl {
+                url: describe.to_owned(),
+                reason: format!("ZooKeeper's client refuses the options: {reason}"),
+            })
+        }
         Ok(Err(e)) if e != ZkError::Timeout => {
             return Err(connection_error(format!(
-                "no ZooKeeper session with {hosts}: {e}; check that ZooKeeper runs there"
+                "no ZooKeeper session with {hosts}: {e}; check that ZooKeeper runs there{tls_hint}"
             )))
         }
         // Our timeout, or the client's own (about the session timeout).
         _ => {
             return Err(connection_error(format!(
                 "no ZooKeeper server at {hosts} answered within {:.1} s (connect timeout); \
-                 check that ZooKeeper runs there and that the hosts and ports are right",
+                 check that ZooKeeper runs there and that the hosts and ports are right{tls_hint}",
                 timeout.as_secs_f64()
             )))
         }
@@ -585,6 +617,40 @@ async fn open_session(options: &ZooKeeperOptions, describe: &str, acls: &[Acl]) 
     })
 }
 
+/// The TLS options of the client: the CA and any client identity, read
+/// now (files) and checked. Errors name the file, never its content.
+#[cfg(feature = "tls")]
+fn tls_options(
+    tls: &super::zookeeper_options::TlsSettings,
+    describe: &str,
+) -> Result<zookeeper_client::TlsOptions> {
+    let invalid = |reason: String| Error::InvalidUrl {
+        url: describe.to_owned(),
+        reason,
+    };
+    let mut options = zookeeper_client::TlsOptions::new();
+    if let Some(ca) = &tls.ca {
+        let pem = ca.load("CA file").map_err(invalid)?;
+        options = options.with_pem_ca(&pem).map_err(|e| {
+            invalid(format!(
+                "the CA (ca_file) holds no usable PEM certificate: {e}"
+            ))
+        })?;
+    }
+    if let (Some(cert), Some(key)) = (&tls.cert, &tls.key) {
+        let cert = cert.load("client certificate").map_err(invalid)?;
+        let key = key.load("client key").map_err(invalid)?;
+        // The client's message about a bad key never quotes it.
+        options = options.with_pem_identity(&cert, &key).map_err(|e| {
+            invalid(format!(
+                "the client certificate or key is not usable PEM: {e}"
+            ))
+        })?;
+    }
+    tracing::debug!(backend = %describe, client_identity = tls.cert.is_some(), "connecting with TLS");
+    Ok(options)
+}
+
 /// The ACL of what confo creates: open without credentials; with them, all
 /// permissions for that identity only, plus read for anyone when
 /// `world_readable`.
@@ -621,6 +687,39 @@ pub enum SessionStatus {
     Expired,
     /// The session was closed or refused; the next operation opens a new one.
     Closed,
+}
+
+/// Whether `e` means the server could not be reached or the connection
+/// broke (so the request may be tried again): the client's own connection
+/// errors, and an I/O error of the socket (`Connection reset by peer` when
+/// a server stops mid-request), which the client reports as a custom error.
+fn is_connection_error(e: &ZkError) -> bool {
+    match e {
+        ZkError::ConnectionLoss
+        | ZkError::SessionExpired
+        | ZkError::SessionMoved
+        | ZkError::ClientClosed
+        | ZkError::NoHosts
+        | ZkError::Timeout => true,
+        ZkError::Custom(custom) => {
+            let mut source = std::error::Error::source(custom);
+            // Bounded by the length of the error's source chain.
+            while let Some(cause) = source {
+                // The client keeps the I/O error in an `Arc`, which hides it
+                // from a downcast of the `Arc` itself.
+                type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+                let inner = cause
+                    .downcast_ref::<Shared>()
+                    .map(|a| &**a as &dyn std::error::Error);
+                if cause.is::<std::io::Error>() || inner.is_some_and(|i| i.is::<std::io::Error>()) {
+                    return true;
+                }
+                source = cause.source();
+            }
+            false
+        }
+        _ => false,
+    }
 }
 
 fn is_terminal(state: SessionState) -> bool {
