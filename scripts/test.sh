@@ -49,4 +49,4 @@ if ! have_java || ! have_zookeeper; then
 fi
 
 # Plain `cargo test`: each test binary shares one ZooKeeper server among its tests.
-cargo test --workspace --all-features
+cargo test --workspace --all-features --no-fail-fast
