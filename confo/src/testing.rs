@@ -511,6 +511,41 @@ impl ZooKeeperServer {
         format!("zk://{}", self.connect_string())
     }
 
+    /// One server for the whole process, started on first use: what a test
+    /// binary wants, since starting a JVM per test is slow. The server is
+    /// never dropped; its guard kills it when the process exits. Give each
+    /// test its own tree with [`ZooKeeperServer::fresh_url`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use confo::testing::ZooKeeperServer;
+    ///
+    /// // In every test of the binary:
+    /// let server = ZooKeeperServer::shared().map_err(|e| e.to_string())?;
+    /// let confo = confo::Confo::from_url(&server.fresh_url("my-test")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn shared() -> Result<&'static ZooKeeperServer, &'static ServerError> {
+        static SHARED: std::sync::OnceLock<Result<ZooKeeperServer, ServerError>> =
+            std::sync::OnceLock::new();
+        SHARED.get_or_init(ZooKeeperServer::start).as_ref()
+    }
+
+    /// `zk://127.0.0.1:PORT/<prefix>-<pid>-<n>`: a URL whose chroot no other
+    /// call in this process returned, so tests sharing a server never see
+    /// each other's configurations.
+    ///
+    /// ```no_run
+    /// let server = confo::testing::ZooKeeperServer::start()?;
+    /// assert_ne!(server.fresh_url("t"), server.fresh_url("t"));
+    /// # Ok::<(), confo::testing::ServerError>(())
+    /// ```
+    pub fn fresh_url(&self, prefix: &str) -> String {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{}/{prefix}-{}-{n}", self.url(), std::process::id())
+    }
+
     /// `zks://127.0.0.1:SECURE_PORT`: the TLS URL, for a server started by
     /// [`ZooKeeperServer::start_tls`]. Add the CA with `?ca_file=...`.
     ///

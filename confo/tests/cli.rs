@@ -163,20 +163,12 @@ mod file {
 /// a fresh chroot per test). Its export/import/diff round trip goes from
 /// ZooKeeper into a file store and back to a diff that shows nothing.
 mod zookeeper {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::OnceLock;
-
     use confo::testing::ZooKeeperServer;
 
-    pub fn server() -> &'static ZooKeeperServer {
-        static SERVER: OnceLock<ZooKeeperServer> = OnceLock::new();
-        SERVER.get_or_init(|| ZooKeeperServer::start().unwrap_or_else(|e| panic!("{e}")))
-    }
-
     pub fn fresh_url() -> String {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        format!("{}/cli-{}-{n}", server().url(), std::process::id())
+        ZooKeeperServer::shared()
+            .unwrap_or_else(|e| panic!("{e}"))
+            .fresh_url("cli")
     }
 
     cli_suite!(crate::Store::new(fresh_url(), ()));
