@@ -199,6 +199,8 @@ def kazoo_follow(a):
         if not data:
             return True
         value = json.loads(data)
+        if not value.get("sent_ns"):
+            return True  # the value seeded before the run, not a change
         with out_lock:
             sys.stdout.write("lat %d %d\n" % (now - value["sent_ns"], value["seq"]))
             sys.stdout.flush()

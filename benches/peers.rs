@@ -547,10 +547,11 @@ async fn scenario_1(ctx: &Ctx) -> Vec<Row> {
 // ---------------------------------------------------------------------------
 // Scenarios 2 and 7: load a namespace.
 
-const NS_IMPLS: [&str; 7] = [
+const NS_IMPLS: [&str; 8] = [
     "confo-use",
     "confo-typed",
     "raw-multi",
+    "raw-list-multi",
     "raw-seq",
     "kazoo",
     "kazoo-async",
@@ -562,6 +563,7 @@ fn ns_label(which: &str) -> &'static str {
         "confo-use" => "confo use_namespace (manager, JSON maps)",
         "confo-typed" => "confo read_namespace + typed decode",
         "raw-multi" => "raw multi-read of the paths + decode (floor)",
+        "raw-list-multi" => "raw list_children + multi-read + decode (floor with listing)",
         "raw-seq" => "raw sequential get_data + decode",
         "kazoo" => "kazoo get_children + get each",
         "kazoo-async" => "kazoo get_children + get_async all (pipelined)",
@@ -633,6 +635,29 @@ async fn load_namespace(
             })
             .await
         }
+        "raw-list-multi" => {
+            let base = format!("/confo/{ns}");
+            time_async(warm, iters, || async {
+                let names = ctx.raw.list_children(&base).await.map_err(err_string)?;
+                let mut reader = ctx.raw.new_multi_reader();
+                for name in &names {
+                    reader
+                        .add_get_data(&format!("{base}/{name}"))
+                        .map_err(err_string)?;
+                }
+                let results = reader.commit().await.map_err(err_string)?;
+                results
+                    .into_iter()
+                    .map(|r| match r {
+                        zk::MultiReadResult::Data { data, .. } => {
+                            serde_json::from_slice::<Item>(&data).map_err(err_string)
+                        }
+                        other => Err(format!("{other:?}")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+        }
         "raw-seq" => {
             time_async(warm, iters, || async {
                 let mut items = Vec::with_capacity(paths.len());
@@ -667,7 +692,10 @@ async fn load_namespace(
 
 /// Iterations per round: about the same wall time for every size.
 fn ns_iters(which: &str, size: usize) -> usize {
-    let fast = matches!(which, "confo-use" | "confo-typed" | "raw-multi");
+    let fast = matches!(
+        which,
+        "confo-use" | "confo-typed" | "raw-multi" | "raw-list-multi"
+    );
     if fast {
         (20_000 / size).clamp(3, 100)
     } else {
@@ -721,6 +749,11 @@ async fn scenario_2_and_7(ctx: &Ctx) -> Vec<Row> {
                 "confo-typed" => compare(&mut row, confo, Goal::None),
                 _ => compare(&mut row, confo, goal),
             }
+            if which == "raw-list-multi" {
+                if let (Some(t), Some(r)) = (typed, row.median) {
+                    row.note = format!("typed confo: {:.2}x of this floor", t / r);
+                }
+            }
             if with_targets && matches!(which, "raw-multi" | "raw-seq" | "pyconfo") {
                 // The same target checked against the typed confo row too.
                 if let (Some(t), Some(r)) = (typed, row.median) {
@@ -759,15 +792,17 @@ impl Follower {
             child,
             lines: BufReader::new(stdout).lines(),
         };
-        let line = follower.next_line(Duration::from_secs(60)).await?;
-        if line == "ready" {
-            Ok(follower)
-        } else {
-            Err(line
-                .strip_prefix("unavailable ")
-                .map(|m| format!("not available ({m})"))
-                .unwrap_or(line))
+        // Bounded: at most 10 lines (e.g. a first value seen) before `ready`.
+        for _ in 0..10 {
+            let line = follower.next_line(Duration::from_secs(60)).await?;
+            if line == "ready" {
+                return Ok(follower);
+            }
+            if let Some(m) = line.strip_prefix("unavailable ") {
+                return Err(format!("not available ({m})"));
+            }
         }
+        Err("the follower never said it was ready".into())
     }
 
     async fn next_line(&mut self, wait: Duration) -> Result<String, String> {
@@ -953,17 +988,19 @@ fn hot_read_cost<T>(live: &confo::Live<T>) -> (Vec<u64>, u64) {
     for _ in 0..BATCH {
         std::hint::black_box(live.get());
     }
-    let before = allocations_here();
     let mut per_call = Vec::with_capacity(BATCHES);
+    let mut allocations = 0;
     for _ in 0..BATCHES {
+        let before = allocations_here();
         let t = Instant::now();
         for _ in 0..BATCH {
             std::hint::black_box(live.get());
         }
+        let elapsed = t.elapsed();
+        allocations += allocations_here() - before;
         // Picoseconds would be truer; ns per call keeps the unit of the table.
-        per_call.push((t.elapsed().as_nanos() as u64).div_ceil(BATCH));
+        per_call.push((elapsed.as_nanos() as u64).div_ceil(BATCH));
     }
-    let allocations = allocations_here() - before;
     (per_call, allocations)
 }
 
@@ -1310,6 +1347,74 @@ async fn rss(url: &str, count: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// `peers rtt`: the round trip of one raw `get_data`, as the JVM warms up
+/// (shows how much of a load is the server).
+async fn rtt() -> Result<(), String> {
+    let server = tokio::task::spawn_blocking(ZooKeeperServer::start)
+        .await
+        .map_err(err_string)?
+        .map_err(err_string)?;
+    let raw = zk::Client::connect(&server.connect_string())
+        .await
+        .map_err(err_string)?;
+    ensure(&raw, "/confo").await?;
+    let chunks: usize = std::env::var("RTT_CHUNKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    for chunk in 0..chunks.min(1_000) {
+        let samples = time_async(0, 2_000, || async {
+            raw.get_data("/confo").await.map_err(err_string)
+        })
+        .await?;
+        println!(
+            "gets {}..{}: median {:?} ns",
+            chunk * 2_000,
+            (chunk + 1) * 2_000,
+            percentile(&samples, 50.0)
+        );
+    }
+    Ok(())
+}
+
+/// `peers profile-ns --impl confo-typed|raw-multi|confo-use`: scenario 2
+/// alone in a loop (about 20 s), to run under `perf record`.
+async fn profile_ns(which: &str) -> Result<(), String> {
+    let server = tokio::task::spawn_blocking(ZooKeeperServer::start)
+        .await
+        .map_err(err_string)?
+        .map_err(err_string)?;
+    let raw = zk::Client::connect(&server.connect_string())
+        .await
+        .map_err(err_string)?;
+    seed_namespace(&raw, &scale_ns(1_000), 1_000).await?;
+    let confo = Confo::from_url(&server.url()).await.map_err(err_string)?;
+    let backend = confo.backend().map_err(err_string)?;
+    let ctx = Ctx {
+        plan: Plan::new(true),
+        port: server.port(),
+        url: server.url(),
+        python: PathBuf::new(),
+        peers_py: PathBuf::new(),
+        confo_bin: PathBuf::new(),
+        self_exe: PathBuf::new(),
+        work: PathBuf::new(),
+        raw,
+        confo,
+        backend,
+    };
+    eprintln!("profile-ns: seeded; pid {}", std::process::id());
+    for _ in 0..20 {
+        let s = load_namespace(&ctx, which, 1_000, 500).await?;
+        println!(
+            "{which}: median {:?} ns over {}",
+            percentile(&s, 50.0),
+            s.len()
+        );
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // Output.
 
@@ -1419,15 +1524,40 @@ fn flag(args: &Args, key: &str) -> Result<String, String> {
 
 fn main() {
     let args = parse_args();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    // One thread: a reply wakes the task that waits for it on the same
+    // thread, so a round trip pays no cross-thread wake-up (for confo and the
+    // raw client alike). CONFO_BENCH_RUNTIME=multi measures on tokio's
+    // multi-thread runtime (2 workers) instead.
+    let multi = std::env::var("CONFO_BENCH_RUNTIME").is_ok_and(|v| v == "multi");
+    let mut builder = if multi {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = builder.enable_all().build().expect("tokio runtime");
     let result = runtime.block_on(async {
         match args.command.as_str() {
             "run" => run(&args).await,
             "follow" => follow(&flag(&args, "url")?).await,
+            "rtt" => rtt().await,
+            "profile-ns" => profile_ns(&flag(&args, "impl")?).await,
+            "hot" => {
+                let confo = Confo::from_url("mem://").await.map_err(err_string)?;
+                let path: ConfigPath = "bench1/database".parse().map_err(err_string)?;
+                let store = confo.backend().map_err(err_string)?;
+                store
+                    .write(&path, &database_json(), confo::backend::Expect::Any)
+                    .await
+                    .map_err(err_string)?;
+                let live = confo.watch::<Database>().await.map_err(err_string)?;
+                for _ in 0..3 {
+                    let (s, allocs) = hot_read_cost(&live);
+                    println!("median {:?} ns, {allocs} allocations", percentile(&s, 50.0));
+                }
+                Ok(())
+            }
             "rss" => {
                 let count = flag(&args, "count")?.parse().map_err(err_string)?;
                 rss(&flag(&args, "url")?, count).await
@@ -1484,13 +1614,29 @@ async fn run(args: &Args) -> Result<(), String> {
     };
     seed(&ctx).await?;
 
-    let mut rows = scenario_1(&ctx).await;
+    // `--only 1,5` runs those scenarios alone (2 and 7 go together; 4 uses 1).
+    let only = args.flags.get("only").cloned().unwrap_or_default();
+    let wanted = |n: char| only.is_empty() || only.contains(n);
+    let mut rows = Vec::new();
+    if wanted('1') || wanted('4') {
+        rows.extend(scenario_1(&ctx).await);
+    }
     let load_one = rows.clone();
-    rows.extend(scenario_2_and_7(&ctx).await);
-    rows.extend(scenario_3(&ctx).await);
-    rows.extend(scenario_4(&ctx, &load_one).await);
-    rows.extend(scenario_5(&ctx).await);
-    rows.extend(scenario_6(&ctx).await);
+    if wanted('2') || wanted('7') {
+        rows.extend(scenario_2_and_7(&ctx).await);
+    }
+    if wanted('3') {
+        rows.extend(scenario_3(&ctx).await);
+    }
+    if wanted('4') {
+        rows.extend(scenario_4(&ctx, &load_one).await);
+    }
+    if wanted('5') {
+        rows.extend(scenario_5(&ctx).await);
+    }
+    if wanted('6') {
+        rows.extend(scenario_6(&ctx).await);
+    }
     // Scenario order in the table: 1..7.
     rows.sort_by_key(|r| r.scenario.chars().next().unwrap_or('9'));
 

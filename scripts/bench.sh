@@ -5,6 +5,7 @@
 #
 #   scripts/bench.sh            full run (about 10 minutes on 2 cores)
 #   scripts/bench.sh --quick    smoke run: fewer rounds, smaller sizes
+#   scripts/bench.sh --only=1,5 only these scenarios (2 and 7 run together)
 #
 # Prints the table and writes target/bench/results.json (and table.md).
 # Needs: Java, the ZooKeeper jars (Debian `zookeeper`, or
@@ -16,10 +17,12 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 quick=()
+only=()
 for arg in "$@"; do
     case "$arg" in
         --quick) quick=(--quick) ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --only=*) only=(--only "${arg#--only=}") ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -106,7 +109,7 @@ echo "bench.sh: $(nproc) cores; Python peers: ${py_versions:-?}" >&2
     --peers "$root/bench/peers.py" \
     --confo-bin "$target_dir/release/confo" \
     --out "$out_dir" \
-    "${quick[@]}" &
+    "${quick[@]}" "${only[@]}" &
 driver_pid=$!
 wait "$driver_pid"
 status=$?
