@@ -39,8 +39,7 @@ fn benches(c: &mut Criterion) {
             .write(&"bench1/database".parse().unwrap(), DATABASE, Expect::Any)
             .await
             .unwrap();
-        let confo = Confo::with_backend(store.clone());
-        confo
+        Confo::with_backend(store.clone())
     });
     let live = rt
         .block_on(confo.watch::<Database>())

@@ -122,7 +122,7 @@ fn item_json(i: usize) -> Vec<u8> {
         host: format!("svc-{i}.internal.example"),
         port: 1024 + (i % 50_000) as u16,
         user: format!("user{i}"),
-        enabled: i % 2 == 0,
+        enabled: i.is_multiple_of(2),
         pool: (i % 64) as u32,
         tags: vec!["bench".into(), format!("shard-{}", i % 16)],
     })
