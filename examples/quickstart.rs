@@ -1,46 +1,66 @@
-//! Quickstart: read the two configurations of the example service and print
-//! them, passwords redacted.
+//! Quickstart: the example service's two configurations, typed, printed with
+//! passwords redacted.
 //!
 //! ```text
 //! cargo run --example quickstart                       # file://examples/config
 //! CONFO_URL=zk://127.0.0.1:2181 cargo run --example quickstart
 //! ```
 
-use confo::Confo;
-use serde_json::Value;
+use confo::{Confo, Secret};
+use serde::Deserialize;
 
-/// Keys whose values are never printed.
-const SECRET_KEYS: [&str; 4] = ["password", "passwd", "secret", "token"];
+/// `systemA/database`: where the service keeps its data.
+#[derive(Confo, Deserialize, Debug)]
+#[confo(namespace = "systemA", name = "database")]
+struct Database {
+    host: String,
+    port: u16,
+    user: String,
+    password: Secret<String>,
+    vendor: Vendor,
+}
 
-fn redacted(value: &Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| {
-                    let lower = k.to_lowercase();
-                    if SECRET_KEYS.iter().any(|s| lower.contains(s)) {
-                        (k.clone(), Value::String("***".into()))
-                    } else {
-                        (k.clone(), redacted(v))
-                    }
-                })
-                .collect(),
-        ),
-        other => other.clone(),
-    }
+#[derive(Deserialize, Debug)]
+#[serde(rename_all = "lowercase")]
+enum Vendor {
+    Postgres,
+    Mysql,
+}
+
+/// `systemB/email`: how the service sends mail.
+#[derive(Confo, Deserialize, Debug)]
+#[confo(namespace = "systemB", name = "email")]
+struct Email {
+    port: u16,
+    smtp_server: String,
+    sender_email: String,
+    password: Secret<String>,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), confo::Error> {
-    let url = std::env::var("CONFO_URL").unwrap_or_else(|_| "file://examples/config".into());
+    // CONFO_URL when set; else the example tree shipped in this repository.
+    let url =
+        std::env::var(confo::backend::URL_ENV).unwrap_or_else(|_| "file://examples/config".into());
     let confo = Confo::from_url(&url).await?;
     println!("backend: {}", confo.backend()?.describe());
 
-    for (namespace, config) in [("systemA", "database"), ("systemB", "email")] {
-        confo.use_namespace(namespace).await?;
-        let value = confo.get(config)?;
-        let pretty = serde_json::to_string_pretty(&redacted(&value)).unwrap_or_default();
-        println!("{namespace}/{config} = {pretty}");
-    }
+    let db: Database = confo.load().await?;
+    let email: Email = confo.load().await?;
+    println!(
+        "systemA/database: {:?} at {}:{} as {} (password {}, {} characters)",
+        db.vendor,
+        db.host,
+        db.port,
+        db.user,
+        db.password, // Display and Debug of a Secret print ***
+        db.password.expose().len(),
+    );
+    println!(
+        "systemB/email: {} via {}:{} (password {})",
+        email.sender_email, email.smtp_server, email.port, email.password,
+    );
+    // The whole values, as Debug shows them: every Secret is ***.
+    println!("{db:#?}\n{email:#?}");
     Ok(())
 }

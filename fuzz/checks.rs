@@ -40,3 +40,127 @@ pub fn json_object(data: &[u8]) {
         Err(e) => assert!(e.to_string().contains("ns/cfg")),
     }
 }
+
+/// A password no URL of the corpus holds by chance: it must never be shown.
+const URL_MARK: &str = "Pw9zQxK7";
+
+/// The `zk://` URL parser never panics; nothing it says (errors, `Debug`,
+/// `describe`, `redact`) shows the password; and what it accepts
+/// describes itself as a URL that parses back to the same thing.
+///
+/// The input is split in two: `a`, the end of a password starting with
+/// [`URL_MARK`] (so it may hold any character: `/`, `?`, `@`...), and `b`,
+/// the rest of the URL. The whole input is also parsed as it is.
+pub fn url(data: &[u8]) {
+    use confo::backend::{redact, ZooKeeperOptions};
+
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = ZooKeeperOptions::from_url(text).map(|o| format!("{o:?} {}", o.describe()));
+    let _ = redact(text);
+
+    let middle = text
+        .char_indices()
+        .nth(text.chars().count() / 2)
+        .map_or(text.len(), |(i, _)| i);
+    let (a, b) = text.split_at(middle);
+    if text.contains(URL_MARK) {
+        return;
+    }
+    let url = format!("zk://user:{URL_MARK}{a}@{b}");
+    let shown = match ZooKeeperOptions::from_url(&url) {
+        Ok(options) => {
+            let describe = options.describe();
+            let again = ZooKeeperOptions::from_url(&describe)
+                .unwrap_or_else(|e| panic!("{describe:?} (from {url:?}) does not parse: {e}"));
+            assert_eq!(again.describe(), describe, "{url:?}");
+            assert_eq!(options.user(), Some("user"), "{url:?}");
+            format!("{options:?} {describe}")
+        }
+        Err(e) => format!("{e} {e:?}"),
+    };
+    assert!(
+        !shown.contains(URL_MARK),
+        "{url:?} shows its password: {shown}"
+    );
+    let redacted = redact(&url);
+    assert!(
+        !redacted.contains(URL_MARK),
+        "{url:?} redacted to {redacted}"
+    );
+}
+
+/// The secret of the typed decoder's seeds: never in an error or `Debug`.
+const SECRET_MARK: &str = "hunter2-secret";
+
+#[derive(confo::Confo, serde::Deserialize, Debug)]
+#[confo(namespace = "fz", name = "database")]
+#[allow(dead_code)]
+pub struct Database {
+    host: String,
+    port: u16,
+    user: String,
+    password: confo::Secret<String>,
+    vendor: Vendor,
+    tls: bool,
+    pool: Pool,
+    replicas: Vec<String>,
+    timeout_ms: f64,
+    note: Option<String>,
+}
+
+#[derive(serde::Deserialize, Debug)]
+#[serde(rename_all = "lowercase")]
+pub enum Vendor {
+    Postgres,
+    Mysql,
+    Other(String),
+}
+
+#[derive(serde::Deserialize, Debug)]
+pub struct Pool {
+    min: u32,
+    max: u32,
+}
+
+thread_local! {
+    static TYPED: confo::blocking::Confo =
+        confo::blocking::Confo::from_url("mem://").expect("a memory store");
+}
+
+/// The typed decoder (the public load path, on the memory backend) never
+/// panics; it accepts only JSON objects; its errors name the path and
+/// never show the secret; a loaded value's `Debug` hides it.
+pub fn typed(data: &[u8]) {
+    TYPED.with(|confo| {
+        let path: confo::ConfigPath = "fz/database".parse().expect("a valid path");
+        let store = confo.inner().backend().expect("a backend");
+        confo
+            .block_on(store.write(&path, data, confo::backend::Expect::Any))
+            .expect("the memory store takes any bytes");
+        let once = data
+            .windows(SECRET_MARK.len())
+            .filter(|w| *w == SECRET_MARK.as_bytes())
+            .count()
+            == 1;
+        match confo.load::<Database>() {
+            Ok(db) => {
+                assert!(
+                    confo::json::parse_object("mem://", "fz/database", data).is_ok(),
+                    "loaded something that is not a JSON object"
+                );
+                if once && db.password.expose() == SECRET_MARK {
+                    assert!(!format!("{db:?}").contains(SECRET_MARK), "{db:?}");
+                }
+            }
+            Err(e) => {
+                let shown = format!("{e} {e:?}");
+                assert!(shown.contains("fz/database"), "{shown}");
+                if once {
+                    assert!(!shown.contains(SECRET_MARK), "leaks the secret: {shown}");
+                }
+            }
+        }
+    });
+}

@@ -6,7 +6,7 @@
 #
 # Elsewhere, install Java and ZooKeeper yourself and point
 # CONFO_ZOOKEEPER_CLASSPATH (a Java class path) or ZOOKEEPER_HOME (an
-# unpacked Apache ZooKeeper release) at the jars; see docs/zookeeper.md.
+# unpacked Apache ZooKeeper release) at the jars; see the README, section ZooKeeper.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -39,7 +39,7 @@ if ! have_java || ! have_zookeeper; then
     else
         echo "test.sh: cannot install them (not root and no sudo). Run as root:" >&2
         echo "    apt-get update && apt-get install -y ${packages[*]}" >&2
-        echo "or set CONFO_ZOOKEEPER_CLASSPATH / ZOOKEEPER_HOME and JAVA_HOME (see docs/zookeeper.md)." >&2
+        echo "or set CONFO_ZOOKEEPER_CLASSPATH / ZOOKEEPER_HOME and JAVA_HOME (see the README, section ZooKeeper)." >&2
         exit 1
     fi
     if ! have_java || ! have_zookeeper; then

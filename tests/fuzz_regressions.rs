@@ -29,3 +29,13 @@ fn names_regressions() {
 fn json_object_regressions() {
     assert!(replay("json_object", checks::json_object) > 0);
 }
+
+#[test]
+fn url_regressions() {
+    assert!(replay("url", checks::url) > 0);
+}
+
+#[test]
+fn typed_regressions() {
+    assert!(replay("typed", checks::typed) > 0);
+}

@@ -366,3 +366,111 @@ mod typed {
         }
     }
 }
+
+/// A memory store whose watches the test can end, as a backend's event
+/// source ends when its connection or task is gone.
+mod ending_watches {
+    use super::*;
+    use confo::backend::{Version, Versioned, Watch, WatchEvent, WatchScope};
+    use confo::{ConfigName, Namespace};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    use tokio::sync::broadcast;
+
+    #[derive(Debug, Default)]
+    struct EndingWatches {
+        store: MemoryBackend,
+        senders: Mutex<Vec<broadcast::Sender<WatchEvent>>>,
+        armed: AtomicUsize,
+    }
+
+    impl EndingWatches {
+        /// Ends every watch handed out so far.
+        fn end_all(&self) {
+            self.senders.lock().unwrap().clear();
+        }
+
+        fn notify(&self, path: &ConfigPath) {
+            for tx in self.senders.lock().unwrap().iter() {
+                let _ = tx.send(WatchEvent::Changed(path.clone()));
+            }
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl Backend for EndingWatches {
+        fn describe(&self) -> &str {
+            "mem://ending"
+        }
+        async fn list_namespaces(&self) -> confo::Result<Vec<Namespace>> {
+            self.store.list_namespaces().await
+        }
+        async fn list_configs(&self, ns: &Namespace) -> confo::Result<Vec<ConfigName>> {
+            self.store.list_configs(ns).await
+        }
+        async fn read(&self, path: &ConfigPath) -> confo::Result<Versioned> {
+            self.store.read(path).await
+        }
+        async fn write(
+            &self,
+            path: &ConfigPath,
+            bytes: &[u8],
+            expect: Expect,
+        ) -> confo::Result<Version> {
+            let v = self.store.write(path, bytes, expect).await?;
+            self.notify(path);
+            Ok(v)
+        }
+        async fn create_namespace(&self, ns: &Namespace) -> confo::Result<bool> {
+            self.store.create_namespace(ns).await
+        }
+        async fn delete(&self, path: &ConfigPath, expect: Expect) -> confo::Result<()> {
+            self.store.delete(path, expect).await?;
+            self.notify(path);
+            Ok(())
+        }
+        async fn delete_namespace(&self, ns: &Namespace, recursive: bool) -> confo::Result<()> {
+            self.store.delete_namespace(ns, recursive).await
+        }
+        async fn watch(&self, scope: &WatchScope) -> confo::Result<Watch> {
+            let (tx, rx) = broadcast::channel(16);
+            self.senders.lock().unwrap().push(tx);
+            self.armed.fetch_add(1, Ordering::SeqCst);
+            Ok(Watch::new(rx, scope.clone(), None))
+        }
+    }
+
+    /// A change made while the watch was gone is read once it is armed again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_live_value_rearms_when_its_watch_ends_and_catches_up() {
+        let store = Arc::new(EndingWatches::default());
+        store
+            .write(&p("ns/db"), br#"{"n":1}"#, Expect::Absent)
+            .await
+            .unwrap();
+        let backend: Store = store.clone();
+        let mut live = confo_on(&backend).watch_raw(&p("ns/db")).await.unwrap();
+        assert_eq!(store.armed.load(Ordering::SeqCst), 1);
+
+        // A change no watch hears of (as during a lost connection), then
+        // the watch ends: the value catches up once it is armed again.
+        store
+            .store
+            .write(&p("ns/db"), br#"{"n":2}"#, Expect::Any)
+            .await
+            .unwrap();
+        assert_eq!(live.get()["n"], 1);
+        store.end_all();
+        let value = timeout(WAIT, live.changed()).await.unwrap().unwrap();
+        assert_eq!(value["n"], 2);
+        assert!(store.armed.load(Ordering::SeqCst) >= 2, "re-armed");
+
+        // And the new watch carries the next change.
+        store
+            .write(&p("ns/db"), br#"{"n":3}"#, Expect::Any)
+            .await
+            .unwrap();
+        let value = timeout(WAIT, live.changed()).await.unwrap().unwrap();
+        assert_eq!(value["n"], 3);
+    }
+}

@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use confo::backend::{read_namespace, Backend, Credentials, Expect, ZooKeeper, MAX_VALUE_BYTES};
+use confo::backend::{
+    read_namespace, Backend, BatchWrite, Credentials, Expect, ZooKeeper, MAX_VALUE_BYTES,
+};
 use confo::testing::ZooKeeperServer;
 use confo::{ConfigPath, Confo, Error, Namespace};
 use serde_json::json;
@@ -595,4 +597,57 @@ async fn the_backend_opens_a_new_session_when_its_session_expired() {
     };
     assert_eq!(&*read.bytes, br#"{"n":1}"#);
     drop(server);
+}
+
+#[tokio::test]
+async fn a_batch_write_is_one_atomic_multi_request() {
+    let chroot = fresh_chroot().await;
+    let store = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    store
+        .create_namespace(&"bulk".parse().unwrap())
+        .await
+        .unwrap();
+    let writes: Vec<BatchWrite> = (0..100)
+        .map(|i| BatchWrite {
+            path: p(&format!("bulk/c{i:03}")),
+            bytes: format!("{{\"i\":{i}}}").into_bytes().into(),
+            expect: Expect::Absent,
+        })
+        .collect();
+
+    // One existing configuration in the middle: the whole batch is refused.
+    store
+        .write(&p("bulk/c050"), b"{\"mine\":true}", Expect::Absent)
+        .await
+        .unwrap();
+    let err = store.write_many(&writes).await.unwrap_err();
+    match &err {
+        confo::Error::VersionConflict { path, .. } => assert_eq!(path, "bulk/c050"),
+        other => panic!("expected a conflict on bulk/c050, got {other:?}"),
+    }
+    let names = store.list_configs(&"bulk".parse().unwrap()).await.unwrap();
+    assert_eq!(names, ["c050"], "nothing of the refused batch was written");
+
+    // Without it, the batch goes through in one request (fewest of a few
+    // tries, since other tests share the server).
+    store.delete(&p("bulk/c050"), Expect::Any).await.unwrap();
+    let server = server();
+    let before = packets_received(server);
+    store.write_many(&writes).await.unwrap();
+    let after = packets_received(server);
+    assert_eq!(
+        store
+            .list_configs(&"bulk".parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        100
+    );
+    // The namespace check, the multi-request and the probe itself; allow
+    // a few requests of tests running alongside.
+    assert!(
+        after - before <= 10,
+        "batch of 100 took {} requests",
+        after - before
+    );
 }

@@ -75,6 +75,18 @@
 //!   (`APP__SYSTEMA__DATABASE__PORT=5433`); see [`overrides`].
 //! - [`blocking`] has the same loaders for synchronous programs.
 //!
+//! ## Live values
+//!
+//! [`Confo::watch`] returns a [`Live`] value that follows the store (ZooKeeper
+//! persistent watches, file-system events): [`Live::get`] is a pointer load,
+//! an update that does not decode is reported and never replaces the last
+//! good value, and connection loss, server restarts and session expiry are
+//! survived, with [`Live::status`] saying whether the value is fresh or
+//! stale. [`Confo::update`] is a compare-and-set read-modify-write that
+//! loses nothing to concurrent writers; [`Confo::with_retry_policy`] and
+//! [`Confo::keep_snapshots`] set how outages are ridden out. See
+//! the README ("Live configuration") and `examples/live.rs`.
+//!
 //! Whole trees move between a store and a directory with [`tree`]
 //! (export, import with a dry run, diff). The `confo` command (feature
 //! `cli`, on by default; `cargo install --path confo`) does all of this

@@ -13,7 +13,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 use serde_json::Value;
@@ -184,8 +184,11 @@ impl<T: Send + Sync + 'static> Live<T> {
         retry: RetryPolicy,
         snapshots: Option<Snapshots>,
     ) -> Result<Self> {
-        // Arm first, then read: no change can fall between the two.
-        let (watch, read) = match backend.watch(&WatchScope::Config(path.clone())).await {
+        // Arm first, then read: no change can fall between the two. Both
+        // ride out a lost connection within `retry`; after that, the local
+        // snapshot (if kept) stands in and the task keeps trying.
+        let scope = WatchScope::Config(path.clone());
+        let (watch, read) = match retry.run(|| backend.watch(&scope)).await {
             Ok(w) => (Some(w), retry.run(|| backend.read(&path)).await),
             Err(e) => (None, Err(e)),
         };
@@ -222,6 +225,7 @@ impl<T: Send + Sync + 'static> Live<T> {
             retry,
             snapshots,
             shared: Arc::downgrade(&shared),
+            taken: std::sync::Mutex::new(read.bytes),
         };
         tokio::spawn(task.run(watch, stale, stop_rx));
         Ok(Live { shared, seen })
@@ -313,6 +317,10 @@ struct Follower<T> {
     retry: RetryPolicy,
     snapshots: Option<Snapshots>,
     shared: std::sync::Weak<Shared<T>>,
+    /// The bytes of the current value: with the version, what tells a new
+    /// value (a ZooKeeper node deleted and created again restarts its
+    /// version, so equal versions can hold different values).
+    taken: std::sync::Mutex<Arc<[u8]>>,
 }
 
 impl<T: Send + Sync + 'static> Follower<T> {
@@ -332,14 +340,28 @@ impl<T: Send + Sync + 'static> Follower<T> {
             if !std::mem::take(&mut first) {
                 tokio::select! {
                     _ = &mut stop => return,
-                    batch = watch.next_batch() => {
-                        if batch.is_none() {
-                            // The backend's event source ended: re-arm with backoff.
+                    batch = watch.next_batch() => match batch {
+                        None => {
+                            // The backend's event source ended: re-arm with
+                            // backoff, then read (changes meanwhile had no event).
                             match self.rearm(&mut stop).await {
                                 Some(w) => watch = w,
                                 None => return,
                             }
                         }
+                        Some(batch) if batch == [WatchEvent::Disconnected] => {
+                            // The store is away: a read would only wait. The
+                            // value is stale until the Resync of the reconnection.
+                            let Some(shared) = self.shared.upgrade() else {
+                                return;
+                            };
+                            self.mark_stale(&shared, Error::Connection {
+                                backend: shared.backend.clone(),
+                                message: "lost the connection to the store; keeping the last value until it is back".into(),
+                            });
+                            continue;
+                        }
+                        Some(_) => {}
                     }
                 }
             }
@@ -354,19 +376,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                         break;
                     }
                     Err(e) => {
-                        let error = Arc::new(e);
-                        tracing::warn!(path = %self.path, error = %error, "cannot read configuration; keeping the last value");
-                        shared.status.send_if_modified(|s| {
-                            if s.freshness == Freshness::Stale {
-                                false
-                            } else {
-                                *s = Status::now(Freshness::Stale, Some(error.to_string()));
-                                true
-                            }
-                        });
-                        let _ = shared.problems.send(Problem::Unreachable {
-                            error: Arc::clone(&error),
-                        });
+                        self.mark_stale(&shared, e);
                         drop(shared);
                         let delay = self.retry.delay(failures);
                         failures = failures.saturating_add(1);
@@ -378,6 +388,22 @@ impl<T: Send + Sync + 'static> Follower<T> {
                 }
             }
         }
+    }
+
+    /// Reports that the store cannot be read: status stale (once), a
+    /// problem and a warning (every time).
+    fn mark_stale(&self, shared: &Shared<T>, error: Error) {
+        let error = Arc::new(error);
+        tracing::warn!(path = %self.path, error = %error, "cannot read configuration; keeping the last value");
+        shared.status.send_if_modified(|s| {
+            if s.freshness == Freshness::Stale {
+                false
+            } else {
+                *s = Status::now(Freshness::Stale, Some(error.to_string()));
+                true
+            }
+        });
+        let _ = shared.problems.send(Problem::Unreachable { error });
     }
 
     async fn rearm(&self, stop: &mut oneshot::Receiver<()>) -> Option<Watch> {
@@ -423,7 +449,11 @@ impl<T: Send + Sync + 'static> Follower<T> {
             Err(e) => return Err(e),
         };
         let current = shared.current.load().version;
-        if read.version != current {
+        let same_bytes = {
+            let taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+            **taken == *read.bytes
+        };
+        if read.version != current || !same_bytes {
             match (self.decode)(self.backend.describe(), &self.path, &read.bytes) {
                 Ok(value) => {
                     if let Some(s) = &self.snapshots {
@@ -443,6 +473,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                             true
                         }
                     });
+                    *self.taken.lock().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&read.bytes);
                     shared.current.store(Arc::new(snapshot.clone()));
                     shared.generation.send_modify(|g| *g += 1);
                     let _ = shared.updates.send(snapshot);
@@ -590,7 +621,9 @@ impl NamespaceWatch {
             for event in batch {
                 match event {
                     WatchEvent::Changed(p) => names.push(p.name().clone()),
-                    WatchEvent::NamespaceChanged(_) | WatchEvent::Resync => full = true,
+                    // The store is away: the Resync after it reads everything.
+                    WatchEvent::Disconnected => {}
+                    _ => full = true,
                 }
             }
             if full {
@@ -657,9 +690,6 @@ impl NamespaceWatch {
     }
 }
 
-/// How long [`Confo::watch_raw`] keeps retrying its first read.
-const FIRST_READ_DEADLINE: Duration = Duration::from_secs(10);
-
 impl Confo {
     /// Follows one configuration as an untyped JSON object.
     pub async fn watch_raw(&self, path: &ConfigPath) -> Result<Live<Value>> {
@@ -670,7 +700,7 @@ impl Confo {
             self.backend()?,
             path.clone(),
             decode,
-            RetryPolicy::default().with_deadline(FIRST_READ_DEADLINE),
+            self.retry_policy(),
             self.snapshots(),
         )
         .await
@@ -686,7 +716,7 @@ impl Confo {
             self.backend()?,
             path.clone(),
             decode,
-            RetryPolicy::default().with_deadline(FIRST_READ_DEADLINE),
+            self.retry_policy(),
             self.snapshots(),
         )
         .await

@@ -13,8 +13,8 @@ use crate::backend::{self, Backend, Expect, Version};
 use crate::error::{Error, NameKind, Result};
 use crate::json;
 use crate::name::{ConfigName, ConfigPath, Namespace};
-use crate::retry::is_transient;
-use crate::snapshot::Snapshots;
+use crate::retry::{is_transient, RetryPolicy};
+use crate::snapshot::{read_with_fallback, Snapshots};
 
 /// The loaded backends and the active one, as [`Confo::backends`] reports them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -71,13 +71,24 @@ impl IntoBackend for String {
 }
 
 /// One configuration as the manager holds it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Entry {
     value: Map<String, Value>,
     /// The version read, `None` for a configuration not yet stored.
     version: Option<Version>,
     /// Changed with `set`/`set_field` and not yet persisted.
     dirty: bool,
+}
+
+impl std::fmt::Debug for Entry {
+    // Values may be passwords: show the field names, never the values.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry")
+            .field("fields", &self.value.keys().collect::<Vec<_>>())
+            .field("version", &self.version)
+            .field("dirty", &self.dirty)
+            .finish()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -87,6 +98,7 @@ struct State {
     namespace: Option<Namespace>,
     entries: BTreeMap<ConfigName, Entry>,
     snapshots: Option<Snapshots>,
+    retry: RetryPolicy,
 }
 
 /// The configuration manager: holds named backends, one of them active, and
@@ -193,6 +205,53 @@ impl Confo {
         self.read_state().snapshots.clone()
     }
 
+    /// Retries reads that fail because the store cannot be reached (a lost
+    /// ZooKeeper connection) with `policy`'s bounded exponential backoff:
+    /// loads, `use_namespace`, `reload`, `namespaces`, the first read of a
+    /// [`crate::Live`] value (and its backoff while the store is away), and
+    /// the reads of [`Confo::update`]. Writes are not retried here: a write
+    /// that lost its connection may or may not have been applied, and only
+    /// `update`'s compare-and-set can tell (see [`crate::update`]).
+    /// [`RetryPolicy::default`] unless set; [`RetryPolicy::none`] turns it off.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use confo::{Confo, RetryPolicy};
+    ///
+    /// let confo = Confo::from_url("mem://").await?
+    ///     .with_retry_policy(RetryPolicy::default().with_deadline(Duration::from_secs(5)));
+    /// assert_eq!(confo.retry_policy().deadline, Duration::from_secs(5));
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub fn with_retry_policy(self, policy: RetryPolicy) -> Self {
+        self.write_state().retry = policy;
+        self
+    }
+
+    /// The policy reads retry with (see [`Confo::with_retry_policy`]).
+    ///
+    /// ```
+    /// let confo = confo::Confo::new();
+    /// assert_eq!(confo.retry_policy(), confo::RetryPolicy::default());
+    /// ```
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.read_state().retry
+    }
+
+    /// Reads one configuration with the retry policy; keeps a snapshot of
+    /// it, or falls back to the snapshot when the store cannot be reached.
+    pub(crate) async fn read_config(
+        &self,
+        backend: &dyn Backend,
+        path: &ConfigPath,
+    ) -> Result<backend::Versioned> {
+        let read = self.retry_policy().run(|| backend.read(path)).await;
+        let (read, _stale) =
+            read_with_fallback(backend, self.snapshots().as_ref(), path, read).await?;
+        Ok(read)
+    }
+
     /// Loads a backend under `name` (a URL string or a backend value).
     /// Replaces a backend of the same name; does not activate it.
     pub async fn load_backend(&self, name: &str, backend: impl IntoBackend) -> Result<()> {
@@ -256,7 +315,10 @@ impl Confo {
     /// Every namespace of the active backend and the one in use.
     pub async fn namespaces(&self) -> Result<Namespaces> {
         let backend = self.backend()?;
-        let all_namespaces = backend.list_namespaces().await?;
+        let all_namespaces = self
+            .retry_policy()
+            .run(|| backend.list_namespaces())
+            .await?;
         Ok(Namespaces {
             all_namespaces,
             current_namespace: self.read_state().namespace.clone(),
@@ -275,7 +337,13 @@ impl Confo {
         let ns = Namespace::new(namespace)?;
         let backend = self.backend()?;
         refuse_pending(&self.read_state())?;
-        let entries = read_entries(&*backend, self.snapshots().as_ref(), &ns).await?;
+        let entries = read_entries(
+            &*backend,
+            self.snapshots().as_ref(),
+            &self.retry_policy(),
+            &ns,
+        )
+        .await?;
         let mut st = self.write_state();
         refuse_pending(&st)?;
         st.namespace = Some(ns);
@@ -288,7 +356,13 @@ impl Confo {
     pub async fn reload(&self) -> Result<()> {
         let ns = self.current_namespace()?;
         let backend = self.backend()?;
-        let fresh = read_entries(&*backend, self.snapshots().as_ref(), &ns).await?;
+        let fresh = read_entries(
+            &*backend,
+            self.snapshots().as_ref(),
+            &self.retry_policy(),
+            &ns,
+        )
+        .await?;
         let mut st = self.write_state();
         if st.namespace.as_ref() != Some(&ns) {
             return Ok(()); // switched namespace meanwhile: nothing to refresh
@@ -485,9 +559,11 @@ fn refuse_pending(st: &State) -> Result<()> {
 async fn read_entries(
     backend: &dyn Backend,
     snapshots: Option<&Snapshots>,
+    retry: &RetryPolicy,
     ns: &Namespace,
 ) -> Result<BTreeMap<ConfigName, Entry>> {
-    let reads = match (backend::read_namespace(backend, ns).await, snapshots) {
+    let read = retry.run(|| backend::read_namespace(backend, ns)).await;
+    let reads = match (read, snapshots) {
         (Ok(reads), Some(s)) => {
             for (name, read) in &reads {
                 s.save(&ConfigPath::new(ns.clone(), name.clone()), &read.bytes)

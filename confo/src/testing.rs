@@ -40,14 +40,17 @@
 //! ends without running destructors (a server in a `static`, a panic with
 //! `panic = "abort"`, a kill), so no JVM and no directory outlive the tests.
 
+mod ensemble;
+mod process;
+
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+pub use ensemble::ZooKeeperEnsemble;
+use process::{four_letter_word, free_port, remove_stale_dirs, ruok, Jvm};
 
 /// Environment variable: a Java class path holding ZooKeeper and its
 /// dependencies, used as is (it wins over [`HOME_ENV`] and the Debian jars).
@@ -71,6 +74,14 @@ const DEBIAN_JAR: &str = "/usr/share/java/zookeeper.jar";
 /// of `zookeeper`): without one the server's log is empty.
 const DEBIAN_SLF4J: &str = "/usr/share/java/slf4j-simple.jar";
 
+/// Jars of the Debian `libnetty-java` package that Netty's TLS handler
+/// needs and the ZooKeeper jar's manifest does not name.
+const DEBIAN_NETTY_EXTRA: &[&str] = &[
+    "/usr/share/java/netty-codec.jar",
+    "/usr/share/java/netty-resolver.jar",
+    "/usr/share/java/netty-transport-native-unix-common.jar",
+];
+
 const MAIN_CLASS: &str = "org.apache.zookeeper.server.ZooKeeperServerMain";
 const INSTALL_HINT: &str =
     "install them with `sudo apt-get install -y zookeeper default-jre-headless` \
@@ -83,9 +94,6 @@ const INSTALL_HINT: &str =
 /// assert_eq!(confo::testing::START_TIMEOUT.as_secs(), 30);
 /// ```
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How long [`ZooKeeperServer::stop`] waits for the JVM to exit before killing it.
-const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The server's tick: sessions time out between 2 and 20 ticks, so a small
 /// tick keeps expiry tests fast.
@@ -124,10 +132,59 @@ impl fmt::Display for ServerError {
 
 impl std::error::Error for ServerError {}
 
-/// A running JVM: its `sh` guard and the pipe the guard reads.
-struct Running {
-    guard: Child,
-    stdin: Option<ChildStdin>,
+/// TLS for a test server's secure client port (see
+/// [`ZooKeeperServer::start_tls`]): the server's certificate and key, and
+/// optionally the CA whose certificates clients must present.
+///
+/// All PEM text. The key must be an unencrypted PKCS#8 key
+/// (`-----BEGIN PRIVATE KEY-----`), as `rcgen` writes it.
+///
+/// ```
+/// let tls = confo::testing::ServerTls::new("-----BEGIN CERTIFICATE-----...", "-----BEGIN PRIVATE KEY-----...");
+/// assert!(!format!("{tls:?}").contains("PRIVATE KEY"));
+/// ```
+#[derive(Clone)]
+pub struct ServerTls {
+    cert_pem: String,
+    key_pem: String,
+    client_ca_pem: Option<String>,
+}
+
+impl fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerTls")
+            .field("key", &"***")
+            .field("client_auth", &self.client_ca_pem.is_some())
+            .finish()
+    }
+}
+
+impl ServerTls {
+    /// The server presents this certificate (chain) and key; clients need
+    /// not present one.
+    ///
+    /// ```
+    /// let tls = confo::testing::ServerTls::new("cert", "key");
+    /// # let _ = tls;
+    /// ```
+    pub fn new(cert_pem: impl Into<String>, key_pem: impl Into<String>) -> Self {
+        ServerTls {
+            cert_pem: cert_pem.into(),
+            key_pem: key_pem.into(),
+            client_ca_pem: None,
+        }
+    }
+
+    /// Clients must present a certificate signed by this CA (mutual TLS).
+    ///
+    /// ```
+    /// let tls = confo::testing::ServerTls::new("cert", "key").require_client_cert("ca");
+    /// assert!(format!("{tls:?}").contains("client_auth: true"));
+    /// ```
+    pub fn require_client_cert(mut self, ca_pem: impl Into<String>) -> Self {
+        self.client_ca_pem = Some(ca_pem.into());
+        self
+    }
 }
 
 /// A real, standalone ZooKeeper server on `127.0.0.1`, for tests.
@@ -157,17 +214,16 @@ struct Running {
 /// ```
 pub struct ZooKeeperServer {
     port: u16,
-    dir: PathBuf,
-    java: PathBuf,
-    classpath: String,
-    running: Mutex<Option<Running>>,
+    secure_port: Option<u16>,
+    jvm: Jvm,
 }
 
 impl fmt::Debug for ZooKeeperServer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ZooKeeperServer")
             .field("address", &self.connect_string())
-            .field("dir", &self.dir)
+            .field("secure_port", &self.secure_port)
+            .field("dir", &self.jvm.dir)
             .field("running", &self.is_running())
             .finish()
     }
@@ -187,24 +243,47 @@ impl ZooKeeperServer {
     /// # Ok::<(), confo::testing::ServerError>(())
     /// ```
     pub fn start() -> Result<Self, ServerError> {
-        let env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
-        let java = find_java(&env)?;
-        let classpath = find_classpath(&env, Path::new(DEBIAN_JAR))?;
+        let (java, classpath) = java_and_classpath()?;
         remove_stale_dirs();
         // The free port is released before the JVM binds it, so another
         // process may take it meanwhile: then try another (at most 3 times).
-        Self::start_with(java, classpath, free_port)
+        Self::start_with(java, classpath, None, free_port)
+    }
+
+    /// Like [`ZooKeeperServer::start`], plus a TLS client port
+    /// ([`ZooKeeperServer::secure_port`], URL [`ZooKeeperServer::tls_url`])
+    /// served by Netty with this certificate. The plain port stays open for
+    /// the readiness probe (`ruok` is plain text); a production server that
+    /// requires TLS leaves `clientPort` out (see `SECURITY.md`).
+    ///
+    /// ```no_run
+    /// use confo::testing::{ServerTls, ZooKeeperServer};
+    /// # let (cert_pem, key_pem) = (String::new(), String::new());
+    /// let server = ZooKeeperServer::start_tls(ServerTls::new(cert_pem, key_pem))?;
+    /// assert!(server.tls_url().unwrap().starts_with("zks://127.0.0.1:"));
+    /// # Ok::<(), confo::testing::ServerError>(())
+    /// ```
+    pub fn start_tls(tls: ServerTls) -> Result<Self, ServerError> {
+        let (java, classpath) = java_and_classpath()?;
+        remove_stale_dirs();
+        Self::start_with(java, classpath, Some(tls), free_port)
     }
 
     fn start_with(
         java: PathBuf,
         classpath: String,
+        tls: Option<ServerTls>,
         mut pick_port: impl FnMut() -> Result<u16, ServerError>,
     ) -> Result<Self, ServerError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Self::start_on(java.clone(), classpath.clone(), &mut pick_port) {
+            match Self::start_on(
+                java.clone(),
+                classpath.clone(),
+                tls.as_ref(),
+                &mut pick_port,
+            ) {
                 Err((error, port_taken)) if port_taken && attempt < 3 => {
                     tracing::warn!(%error, "ZooKeeper test server lost its port; trying another");
                 }
@@ -217,43 +296,32 @@ impl ZooKeeperServer {
     fn start_on(
         java: PathBuf,
         classpath: String,
+        tls: Option<&ServerTls>,
         pick_port: &mut impl FnMut() -> Result<u16, ServerError>,
     ) -> Result<Self, (ServerError, bool)> {
         let not_taken = |e: ServerError| (e, false);
         let port = pick_port().map_err(not_taken)?;
-        let dir = std::env::temp_dir().join(format!(
-            "confo-zk-{}-{}-{}",
-            std::process::id(),
-            DIR_COUNTER.fetch_add(1, Ordering::Relaxed),
-            port
-        ));
-        let io_err = |what: &str, e: io::Error| {
-            ServerError::new(format!("cannot {what} for the ZooKeeper test server: {e}"))
+        let secure_port = match tls {
+            Some(_) => Some(free_port().map_err(not_taken)?),
+            None => None,
         };
-        std::fs::create_dir_all(dir.join("data"))
-            .map_err(|e| not_taken(io_err("create a directory", e)))?;
+        let dir = new_temp_dir(port).map_err(not_taken)?;
         let server = ZooKeeperServer {
             port,
-            dir,
-            java,
-            classpath,
-            running: Mutex::new(None),
+            secure_port,
+            jvm: Jvm::new(java, classpath, MAIN_CLASS, dir.clone(), dir),
         };
         // From here on, Drop cleans up whatever happens.
-        std::fs::write(server.dir.join("zoo.cfg"), server.config())
-            .map_err(|e| not_taken(io_err("write zoo.cfg", e)))?;
+        server.write_config(tls).map_err(not_taken)?;
         match server.launch() {
             Ok(()) => Ok(server),
-            Err(e) => {
-                let log = server.log_tail(200);
-                let taken = log.contains("Address already in use") || log.contains("BindException");
-                Err((e, taken))
-            }
+            Err(e) => Err((e, server.jvm.port_taken())),
         }
     }
 
-    fn config(&self) -> String {
-        format!(
+    fn write_config(&self, tls: Option<&ServerTls>) -> Result<(), ServerError> {
+        let dir = &self.jvm.dir;
+        let mut config = format!(
             "# Written by confo::testing::ZooKeeperServer\n\
              tickTime={TICK_MS}\n\
              initLimit=10\n\
@@ -262,129 +330,87 @@ impl ZooKeeperServer {
              clientPort={}\n\
              clientPortAddress=127.0.0.1\n\
              maxClientCnxns=0\n\
-             4lw.commands.whitelist=ruok,srvr,stat,conf\n\
+             4lw.commands.whitelist=ruok,srvr,stat,conf,mntr,wchs,wchc\n\
              admin.enableServer=false\n\
              autopurge.purgeInterval=0\n",
-            self.dir.join("data").display(),
+            dir.join("data").display(),
             self.port
-        )
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Option<Running>> {
-        // The guarded state is replaced whole; a poisoned lock is still consistent.
-        self.running.lock().unwrap_or_else(|e| e.into_inner())
+        );
+        if let (Some(tls), Some(secure_port)) = (tls, self.secure_port) {
+            let write = |name: &str, text: &str| {
+                let path = dir.join(name);
+                std::fs::write(&path, text)
+                    .map(|()| path)
+                    .map_err(|e| io_error(&format!("write {name}"), e))
+            };
+            // ZooKeeper's PEM key store: the key and the certificate chain in one file.
+            let key_store = write(
+                "server.pem",
+                &format!("{}\n{}\n", tls.key_pem, tls.cert_pem),
+            )?;
+            config.push_str(&format!(
+                "secureClientPort={secure_port}\n\
+                 secureClientPortAddress=127.0.0.1\n\
+                 serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory\n\
+                 ssl.keyStore.location={}\n\
+                 ssl.keyStore.type=PEM\n\
+                 ssl.keyStore.password=\n",
+                key_store.display()
+            ));
+            match &tls.client_ca_pem {
+                Some(ca) => {
+                    let trust = write("client-ca.pem", ca)?;
+                    config.push_str(&format!(
+                        "ssl.clientAuth=need\n\
+                         ssl.trustStore.location={}\n\
+                         ssl.trustStore.type=PEM\n\
+                         ssl.trustStore.password=\n",
+                        trust.display()
+                    ));
+                }
+                None => config.push_str("ssl.clientAuth=none\n"),
+            }
+        }
+        std::fs::write(self.jvm.config_path(), config).map_err(|e| io_error("write zoo.cfg", e))
     }
 
     /// Starts the JVM and waits for `ruok`. Caller made sure none runs.
     fn launch(&self) -> Result<(), ServerError> {
-        let log = self.log_path();
-        // The guard: start the JVM in the background, then block reading our
-        // pipe; when the pipe closes (we stop, drop, or die) kill the JVM.
-        // Told `keep` (a stop before a restart) it stops the JVM gracefully;
-        // otherwise (drop, or this process is gone: a server in a `static` is
-        // never dropped) it kills the JVM at once and removes the directory.
-        let script = r#"
-            "$0" "$@" </dev/null >>"$CONFO_ZK_LOG" 2>&1 &
-            pid=$!
-            echo "$pid" >"$CONFO_ZK_PIDFILE"
-            command=""
-            read -r command
-            if [ "$command" = keep ]; then
-                kill "$pid" 2>/dev/null
-                wait "$pid" 2>/dev/null
-            else
-                kill -9 "$pid" 2>/dev/null
-                wait "$pid" 2>/dev/null
-                [ -n "$CONFO_ZK_DIR" ] && rm -rf "$CONFO_ZK_DIR"
-            fi
-            exit 0
-        "#;
-        let pidfile = self.dir.join("java.pid");
-        let _ = std::fs::remove_file(&pidfile);
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .arg(&self.java)
-            .args([
-                "-Xms32m",
-                "-Xmx256m",
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-Xshare:auto",
-                "-Djava.awt.headless=true",
-                "-Dzookeeper.admin.enableServer=false",
-                "-Dorg.slf4j.simpleLogger.showDateTime=true",
-                "-cp",
-                &self.classpath,
-                MAIN_CLASS,
-            ])
-            .arg(self.dir.join("zoo.cfg"))
-            .env("CONFO_ZK_LOG", &log)
-            .env("CONFO_ZK_DIR", &self.dir)
-            .env("CONFO_ZK_PIDFILE", &pidfile)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| ServerError::new(format!("cannot run `sh` to start ZooKeeper: {e}")))?;
-        let stdin = child.stdin.take();
-        *self.lock() = Some(Running {
-            guard: child,
-            stdin,
-        });
-        self.wait_until_ready(&pidfile)
-    }
-
-    fn wait_until_ready(&self, pidfile: &Path) -> Result<(), ServerError> {
-        let deadline = Instant::now() + START_TIMEOUT;
-        let mut last = String::from("no answer yet");
-        // Bounded by time: at most START_TIMEOUT / 100 ms probes.
-        while Instant::now() < deadline {
-            if let Some(pid) = read_pid(pidfile) {
-                if !process_alive(pid) {
-                    let error = self.failure("the ZooKeeper JVM exited during start-up");
-                    self.kill(true);
-                    return Err(error);
-                }
-            }
-            match ruok(self.port) {
+        self.jvm.spawn()?;
+        let port = self.port;
+        let dir_name = dir_name(&self.jvm.dir);
+        self.jvm.wait_until(
+            Instant::now() + START_TIMEOUT,
+            &format!(
+                "ZooKeeper did not answer `ruok` on 127.0.0.1:{port} within {} s",
+                START_TIMEOUT.as_secs()
+            ),
+            || match ruok(port) {
                 // `imok`, and from our server: whoever took the port between
                 // `free_port` and the JVM's bind would answer too.
-                Ok(true) => match four_letter_word(self.port, b"conf") {
-                    Ok(conf) if conf.contains(&*self.dir_name()) => return Ok(()),
-                    Ok(_) => last = "another server answers on this port".into(),
-                    Err(e) => last = e.to_string(),
+                Ok(true) => match four_letter_word(port, b"conf") {
+                    Ok(conf) if conf.contains(&dir_name) => Ok(()),
+                    Ok(_) => Err("another server answers on this port".into()),
+                    Err(e) => Err(e.to_string()),
                 },
-                Ok(false) => last = "it answered `ruok` with something else than `imok`".into(),
-                Err(e) => last = e.to_string(),
-            }
-            std::thread::sleep(Duration::from_millis(100));
+                Ok(false) => Err("it answered `ruok` with something else than `imok`".into()),
+                Err(e) => Err(e.to_string()),
+            },
+        )?;
+        if let Some(secure_port) = self.secure_port {
+            // The secure port opens with the plain one; wait until it accepts.
+            self.jvm.wait_until(
+                Instant::now() + START_TIMEOUT,
+                &format!("ZooKeeper did not open its TLS port 127.0.0.1:{secure_port}"),
+                || {
+                    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], secure_port));
+                    std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1))
+                        .map(drop)
+                        .map_err(|e| e.to_string())
+                },
+            )?;
         }
-        let error = self.failure(&format!(
-            "ZooKeeper did not answer `ruok` on 127.0.0.1:{} within {} s ({last})",
-            self.port,
-            START_TIMEOUT.as_secs()
-        ));
-        self.kill(true);
-        Err(error)
-    }
-
-    /// The unique name of the temporary directory (it is in `dataDir`).
-    fn dir_name(&self) -> String {
-        self.dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    }
-
-    fn failure(&self, what: &str) -> ServerError {
-        ServerError::new(format!(
-            "{what}; java: {}, class path: {}\n--- last lines of {} ---\n{}",
-            self.java.display(),
-            self.classpath,
-            self.log_path().display(),
-            self.log_tail(30)
-        ))
+        Ok(())
     }
 
     /// The last `lines` lines of the server's log (for failure messages).
@@ -395,38 +421,7 @@ impl ZooKeeperServer {
     /// # Ok::<(), confo::testing::ServerError>(())
     /// ```
     pub fn log_tail(&self, lines: usize) -> String {
-        let text = std::fs::read_to_string(self.log_path()).unwrap_or_default();
-        let all: Vec<&str> = text.lines().collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
-    }
-
-    /// Stops the JVM (closing the guard's pipe) and waits for it to exit;
-    /// the guard removes the directory unless `keep`.
-    fn kill(&self, keep: bool) {
-        let Some(mut running) = self.lock().take() else {
-            return;
-        };
-        if let Some(mut stdin) = running.stdin.take() {
-            let _ = stdin.write_all(if keep { b"keep\n" } else { b"remove\n" });
-        }
-        let deadline = Instant::now() + STOP_TIMEOUT + Duration::from_secs(2);
-        loop {
-            match running.guard.try_wait() {
-                Ok(Some(_)) => break,
-                Ok(None) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                _ => {
-                    // The guard is stuck: kill the JVM and the guard ourselves.
-                    if let Some(pid) = read_pid(&self.dir.join("java.pid")) {
-                        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
-                    }
-                    let _ = running.guard.kill();
-                    let _ = running.guard.wait();
-                    break;
-                }
-            }
-        }
+        self.jvm.log_tail(lines)
     }
 
     /// Stops the server, keeping its port and data for [`ZooKeeperServer::restart`].
@@ -440,7 +435,7 @@ impl ZooKeeperServer {
     /// # Ok::<(), confo::testing::ServerError>(())
     /// ```
     pub fn stop(&self) {
-        self.kill(true);
+        self.jvm.kill(true);
     }
 
     /// Starts the server again (stopping it first if it runs) on the same
@@ -454,7 +449,7 @@ impl ZooKeeperServer {
     /// # Ok::<(), confo::testing::ServerError>(())
     /// ```
     pub fn restart(&self) -> Result<(), ServerError> {
-        self.kill(true);
+        self.jvm.kill(true);
         self.launch()
     }
 
@@ -466,7 +461,7 @@ impl ZooKeeperServer {
     /// # Ok::<(), confo::testing::ServerError>(())
     /// ```
     pub fn is_running(&self) -> bool {
-        self.lock().is_some()
+        self.jvm.is_running()
     }
 
     /// The client port (on `127.0.0.1`).
@@ -478,6 +473,18 @@ impl ZooKeeperServer {
     /// ```
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The TLS client port, for a server started by
+    /// [`ZooKeeperServer::start_tls`].
+    ///
+    /// ```no_run
+    /// let server = confo::testing::ZooKeeperServer::start()?;
+    /// assert_eq!(server.secure_port(), None);
+    /// # Ok::<(), confo::testing::ServerError>(())
+    /// ```
+    pub fn secure_port(&self) -> Option<u16> {
+        self.secure_port
     }
 
     /// `127.0.0.1:PORT`: the connect string for a raw ZooKeeper client.
@@ -504,6 +511,18 @@ impl ZooKeeperServer {
         format!("zk://{}", self.connect_string())
     }
 
+    /// `zks://127.0.0.1:SECURE_PORT`: the TLS URL, for a server started by
+    /// [`ZooKeeperServer::start_tls`]. Add the CA with `?ca_file=...`.
+    ///
+    /// ```no_run
+    /// let server = confo::testing::ZooKeeperServer::start()?;
+    /// assert_eq!(server.tls_url(), None);
+    /// # Ok::<(), confo::testing::ServerError>(())
+    /// ```
+    pub fn tls_url(&self) -> Option<String> {
+        self.secure_port.map(|p| format!("zks://127.0.0.1:{p}"))
+    }
+
     /// The temporary directory holding `zoo.cfg`, `data/` and `server.log`;
     /// removed on drop.
     ///
@@ -513,7 +532,7 @@ impl ZooKeeperServer {
     /// # Ok::<(), confo::testing::ServerError>(())
     /// ```
     pub fn dir(&self) -> &Path {
-        &self.dir
+        &self.jvm.dir
     }
 
     /// The server's log file (standard output and error of the JVM).
@@ -524,93 +543,48 @@ impl ZooKeeperServer {
     /// # Ok::<(), confo::testing::ServerError>(())
     /// ```
     pub fn log_path(&self) -> PathBuf {
-        self.dir.join("server.log")
+        self.jvm.log_path()
     }
 }
 
 impl Drop for ZooKeeperServer {
     fn drop(&mut self) {
-        self.kill(false);
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.jvm.kill(false);
+        let _ = std::fs::remove_dir_all(&self.jvm.dir);
     }
 }
 
-/// Removes the directories of servers whose test process is gone (killed
-/// while its server was stopped for a restart, the one moment no guard runs).
-fn remove_stale_dirs() {
-    if !Path::new("/proc/self").exists() {
-        return; // no reliable way to tell a dead process from another user's
-    }
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .and_then(|n| n.strip_prefix("confo-zk-"))
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !process_alive(pid) {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
+/// A new, empty temporary directory `confo-zk-<pid>-<n>-<tag>` with a
+/// `data/` directory in it. The pid lets [`remove_stale_dirs`] find the
+/// directories of test processes that are gone.
+fn new_temp_dir(tag: impl fmt::Display) -> Result<PathBuf, ServerError> {
+    let dir = std::env::temp_dir().join(format!(
+        "confo-zk-{}-{}-{tag}",
+        std::process::id(),
+        DIR_COUNTER.fetch_add(1, Ordering::Relaxed),
+    ));
+    std::fs::create_dir_all(dir.join("data")).map_err(|e| io_error("create a directory", e))?;
+    Ok(dir)
 }
 
-/// Sends `ruok`; `Ok(true)` when the answer is `imok`.
-fn ruok(port: u16) -> io::Result<bool> {
-    Ok(four_letter_word(port, b"ruok")? == "imok")
+fn io_error(what: &str, e: io::Error) -> ServerError {
+    ServerError::new(format!("cannot {what} for the ZooKeeper test server: {e}"))
 }
 
-/// Sends a four-letter command and returns the answer (at most 64 KiB).
-fn four_letter_word(port: u16, word: &[u8; 4]) -> io::Result<String> {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
-    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-    stream.set_write_timeout(Some(Duration::from_secs(2)))?;
-    stream.write_all(word)?;
-    let mut answer = Vec::new();
-    // The server closes the connection after answering.
-    stream.take(64 * 1024).read_to_end(&mut answer)?;
-    Ok(String::from_utf8_lossy(&answer).into_owned())
+/// The unique name of a temporary directory (it is in `dataDir`, so `conf` shows it).
+fn dir_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
-/// A port nobody listens on now: bind port 0, note the port, release it.
-fn free_port() -> Result<u16, ServerError> {
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .map_err(|e| ServerError::new(format!("cannot find a free port on 127.0.0.1: {e}")))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| ServerError::new(format!("cannot find a free port on 127.0.0.1: {e}")))
-}
-
-fn read_pid(pidfile: &Path) -> Option<u32> {
-    std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()
-}
-
-/// Whether `pid` runs (and is not a zombie waiting for the guard to reap it).
-fn process_alive(pid: u32) -> bool {
-    let stat = Path::new("/proc").join(pid.to_string()).join("stat");
-    match std::fs::read_to_string(stat) {
-        // `pid (comm) S ...`: the state follows the last ')'.
-        Ok(s) => s
-            .rsplit_once(')')
-            .map(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']))
-            .unwrap_or(true),
-        // No /proc (not Linux): ask `kill -0`.
-        Err(_) if !Path::new("/proc/self").exists() => Command::new("kill")
-            .arg("-0")
-            .arg(pid.to_string())
-            .stderr(Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(true),
-        Err(_) => false,
-    }
+/// Java and the class path, from the environment (see the module documentation).
+fn java_and_classpath() -> Result<(PathBuf, String), ServerError> {
+    let env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
+    Ok((
+        find_java(&env)?,
+        find_classpath(&env, Path::new(DEBIAN_JAR))?,
+    ))
 }
 
 /// Reads an environment variable, `None` when unset or empty.
@@ -655,9 +629,13 @@ fn find_classpath(env: Env<'_>, debian_jar: &Path) -> Result<String, ServerError
     }
     if debian_jar.is_file() {
         let mut cp = debian_jar.display().to_string();
-        if Path::new(DEBIAN_SLF4J).is_file() {
-            cp.push(':');
-            cp.push_str(DEBIAN_SLF4J);
+        // The manifest leaves out what Netty's TLS handler needs at run
+        // time (a secure client port); the logging backend is optional too.
+        for jar in [DEBIAN_SLF4J].iter().chain(DEBIAN_NETTY_EXTRA) {
+            if Path::new(jar).is_file() {
+                cp.push(':');
+                cp.push_str(jar);
+            }
         }
         return Ok(cp);
     }
@@ -712,29 +690,21 @@ mod tests {
         says_how_to_install(&err);
     }
 
-    fn java_and_classpath() -> (PathBuf, String) {
-        let env = |key: &str| std::env::var_os(key).filter(|v| !v.is_empty());
-        let java = find_java(&env).unwrap_or_else(|e| panic!("{e}"));
-        let classpath =
-            find_classpath(&env, Path::new(DEBIAN_JAR)).unwrap_or_else(|e| panic!("{e}"));
-        (java, classpath)
-    }
-
     /// The port picked is taken by another ZooKeeper before the JVM binds
     /// it: the other server's `imok` must not pass for ours, and a new port
     /// is tried.
     #[test]
     fn a_port_taken_meanwhile_by_another_server_is_detected_and_replaced() {
-        let (java, classpath) = java_and_classpath();
+        let (java, classpath) = java_and_classpath().unwrap_or_else(|e| panic!("{e}"));
         let other = ZooKeeperServer::start().unwrap_or_else(|e| panic!("{e}"));
         let mut ports = vec![free_port().unwrap(), other.port()];
-        let server = ZooKeeperServer::start_with(java, classpath, || {
+        let server = ZooKeeperServer::start_with(java, classpath, None, || {
             ports.pop().ok_or_else(|| ServerError::new("no more ports"))
         })
         .unwrap_or_else(|e| panic!("{e}"));
         assert_ne!(server.port(), other.port());
         let conf = four_letter_word(server.port(), b"conf").unwrap();
-        assert!(conf.contains(&server.dir_name()), "{conf}");
+        assert!(conf.contains(&dir_name(server.dir())), "{conf}");
     }
 
     #[test]

@@ -44,16 +44,15 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::backend::{Backend, Expect, FileBackend, Versioned, MAX_VALUE_BYTES};
+use crate::backend::{Backend, BatchWrite, Expect, FileBackend, Versioned, MAX_VALUE_BYTES};
 use crate::error::{Error, Result, TreeProblem};
 use crate::json;
 use crate::name::{ConfigName, ConfigPath, Namespace};
 
 /// How many steps [`ImportPlan::apply`] sends as one batch.
 ///
-/// The writes of a batch are sent together, so a backend that pipelines
-/// requests (ZooKeeper) serves them in about one round trip; a batch write
-/// in the [`Backend`] trait will make it one request.
+/// Backends write one configuration at a time today; a batch write in the
+/// [`Backend`] trait will take a whole batch in one round trip.
 ///
 /// ```
 /// assert!(confo::tree::IMPORT_BATCH > 1);
@@ -221,11 +220,19 @@ impl DirTree {
                 message: format!("cannot read this directory: {e}"),
             }),
             Ok(entries) => {
+                let root = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
                 for (name, path) in entries {
                     let Some(name) = utf8_name(&name, &path, &mut problems, dir) else {
                         continue;
                     };
                     if name.starts_with(TMP_PREFIX) {
+                        continue;
+                    }
+                    if let Some(message) = escapes(&root, &path) {
+                        problems.push(TreeProblem {
+                            file: name,
+                            message,
+                        });
                         continue;
                     }
                     if !path.is_dir() {
@@ -304,6 +311,26 @@ fn name_message(err: &Error) -> String {
     }
 }
 
+/// Why `path` may not be read as part of the tree whose real (canonical)
+/// root is `real_root`: a symbolic link leading out of it, like the file
+/// backend refuses. `None` when it stays inside.
+fn escapes(real_root: &Path, path: &Path) -> Option<String> {
+    let is_link = fs::symlink_metadata(path)
+        .map(|m| m.file_type().is_symlink())
+        .unwrap_or(false);
+    if !is_link {
+        return None;
+    }
+    match fs::canonicalize(path) {
+        Ok(real) if real.starts_with(real_root) => None,
+        Ok(real) => Some(format!(
+            "a symbolic link to {}, outside the tree; only what is inside the tree is read",
+            real.display()
+        )),
+        Err(e) => Some(format!("a symbolic link that cannot be followed: {e}")),
+    }
+}
+
 fn read_namespace_dir(
     root: &Path,
     ns: &str,
@@ -322,10 +349,18 @@ fn read_namespace_dir(
             return configs;
         }
     };
+    let real_root = fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
     for (name, path) in entries {
         let Some(file_name) = utf8_name(&name, &path, problems, root) else {
             continue;
         };
+        if let Some(message) = escapes(&real_root, &path) {
+            problems.push(TreeProblem {
+                file: format!("{ns}/{file_name}"),
+                message,
+            });
+            continue;
+        }
         if file_name.starts_with(TMP_PREFIX) && !file_name.ends_with(EXT) {
             continue; // a file backend's write in progress
         }
@@ -830,77 +865,37 @@ impl ImportPlan {
     }
 }
 
-/// Applies one batch, reporting the steps done. Namespaces are created one
-/// by one, in order; each run of writes between them is sent at once, so a
-/// backend that pipelines requests (ZooKeeper) pays about one round trip
-/// and one disk sync for the run instead of one per configuration. Every
-/// write of a run is waited for: on a failure, the steps reported done are
-/// exactly the ones that succeeded, and the first failure (in plan order)
-/// is returned. The place a batch write (ZooKeeper multi) plugs in once the
-/// [`Backend`] trait has one.
+/// Applies one batch: its namespaces, then its writes in one
+/// [`Backend::write_many`] (one atomic ZooKeeper multi-request per megabyte),
+/// reporting the steps done.
 async fn apply_batch(
     backend: &dyn Backend,
     batch: &[Op],
     done: &mut (dyn FnMut(usize) + Send),
 ) -> Result<usize> {
-    let mut written = 0;
-    let mut rest = batch;
-    while let Some(first) = rest.first() {
-        if let Op::CreateNamespace(ns) = first {
-            backend.create_namespace(ns).await?;
-            done(1);
-            rest = &rest[1..];
-            continue;
-        }
-        let run = rest
-            .iter()
-            .take_while(|op| matches!(op, Op::Write { .. }))
-            .count();
-        let writes = rest[..run].iter().filter_map(|op| match op {
+    let mut writes = Vec::new();
+    for op in batch {
+        match op {
+            Op::CreateNamespace(ns) => {
+                backend.create_namespace(ns).await?;
+                done(1);
+            }
             Op::Write {
                 path,
                 bytes,
                 expect,
-            } => Some(backend.write(path, bytes, *expect)),
-            Op::CreateNamespace(_) => None,
-        });
-        let results = join_all(writes.collect()).await;
-        let ok = results.iter().filter(|r| r.is_ok()).count();
-        written += ok;
-        if ok > 0 {
-            done(ok);
+            } => writes.push(BatchWrite {
+                path: path.clone(),
+                bytes: Arc::clone(bytes),
+                expect: *expect,
+            }),
         }
-        if let Some(error) = results.into_iter().find_map(|r| r.err()) {
-            return Err(error);
-        }
-        rest = &rest[run..];
     }
-    Ok(written)
-}
-
-/// Runs `futures` concurrently on the current task; their outputs in order.
-async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
-    use std::task::Poll;
-    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                match future.as_mut().poll(cx) {
-                    Poll::Ready(value) => *output = Some(value),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outputs.into_iter().flatten().collect()
+    if !writes.is_empty() {
+        backend.write_many(&writes).await?;
+        done(writes.len());
+    }
+    Ok(writes.len())
 }
 
 /// Checks every file of `dir` and computes what importing it into
@@ -1095,6 +1090,38 @@ mod tests {
             ]
         );
         assert!(problems[2].message.contains("line 2"), "{}", problems[2]);
+    }
+
+    #[test]
+    fn symlinks_out_of_the_tree_are_problems_inside_allowed() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.json"), r#"{"password":"x"}"#).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "ns/real.json", r#"{"a":1}"#);
+        symlink(
+            dir.path().join("ns/real.json"),
+            dir.path().join("ns/alias.json"),
+        )
+        .unwrap();
+        symlink(
+            outside.path().join("secret.json"),
+            dir.path().join("ns/leak.json"),
+        )
+        .unwrap();
+        symlink(outside.path(), dir.path().join("elsewhere")).unwrap();
+        let err = DirTree::read(dir.path()).unwrap_err();
+        let Error::InvalidTree { problems, .. } = &err else {
+            panic!("{err:?}")
+        };
+        let files: Vec<&str> = problems.iter().map(|p| p.file.as_str()).collect();
+        assert_eq!(files, ["elsewhere", "ns/leak.json"], "{err}");
+        assert!(err.to_string().contains("outside the tree"), "{err}");
+
+        std::fs::remove_file(dir.path().join("ns/leak.json")).unwrap();
+        std::fs::remove_file(dir.path().join("elsewhere")).unwrap();
+        let tree = DirTree::read(dir.path()).unwrap();
+        assert_eq!(tree.len(), 2); // real and its alias inside the tree
     }
 
     #[test]

@@ -484,16 +484,26 @@ async fn read_decode<T: Config>(
     overrides: &[Override],
 ) -> Result<(T, Version, Vec<Applied>)> {
     let read = backend.read(path).await?;
-    let (value, applied) =
-        parse_with_overrides(backend.describe(), path, &read.bytes, overrides, T::KEYS)?;
+    let (decoded, applied) = decode_read::<T>(backend.describe(), path, &read.bytes, overrides)?;
+    Ok((decoded, read.version, applied))
+}
+
+/// Applies `overrides` to stored bytes and decodes them into `T`.
+fn decode_read<T: Config>(
+    describe: &str,
+    path: &ConfigPath,
+    bytes: &[u8],
+    overrides: &[Override],
+) -> Result<(T, Vec<Applied>)> {
+    let (value, applied) = parse_with_overrides(describe, path, bytes, overrides, T::KEYS)?;
     let decoded = decode_as::<T>(
-        backend.describe(),
+        describe,
         path,
         &Value::Object(value),
         path.name().as_str(),
         &applied,
     )?;
-    Ok((decoded, read.version, applied))
+    Ok((decoded, applied))
 }
 
 /// Decodes stored bytes into `T` with `overrides` applied: what a live
@@ -701,7 +711,10 @@ impl Confo {
         let path = self.typed_path::<T>(namespace)?;
         let backend = self.backend()?;
         let overrides = self.typed().overrides();
-        let (value, version, applied) = read_decode::<T>(&*backend, &path, &overrides).await?;
+        let read = self.read_config(&*backend, &path).await?;
+        let (value, applied) =
+            decode_read::<T>(backend.describe(), &path, &read.bytes, &overrides)?;
+        let version = read.version;
         self.typed()
             .remember(backend.describe(), &path, version, applied.clone());
         Ok(Loaded {
@@ -786,22 +799,7 @@ impl Confo {
         applied: &[Applied],
     ) -> Result<Version> {
         let backend = self.backend()?;
-        let mut object = match serde_json::to_value(value) {
-            Ok(Value::Object(map)) => map,
-            Ok(other) => {
-                return Err(Error::NotAnObject {
-                    backend: backend.describe().to_owned(),
-                    path: path.to_string(),
-                    found: json::kind(&other),
-                })
-            }
-            Err(e) => {
-                return Err(Error::Encode {
-                    what: type_name::<T>().to_owned(),
-                    message: e.to_string(),
-                })
-            }
-        };
+        let mut object = encode_object(value, backend.describe(), path)?;
         let stored = match backend.read(path).await {
             Ok(read) => json::parse_object(backend.describe(), &path.to_string(), &read.bytes).ok(),
             Err(Error::NotFound { .. }) | Err(Error::NamespaceNotFound { .. }) => None,
@@ -885,7 +883,7 @@ impl Confo {
     ) -> Result<V> {
         let path = self.typed_path::<C>(namespace)?;
         let backend = self.backend()?;
-        let read = backend.read(&path).await?;
+        let read = self.read_config(&*backend, &path).await?;
         let overrides = self.typed().overrides();
         let (map, applied) =
             parse_with_overrides(backend.describe(), &path, &read.bytes, &overrides, C::KEYS)?;
@@ -987,6 +985,26 @@ impl Confo {
     }
 }
 
+/// Encodes a configuration value as the JSON object it is stored as.
+fn encode_object<T: Serialize>(
+    value: &T,
+    describe: &str,
+    path: &ConfigPath,
+) -> Result<Map<String, Value>> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(Error::NotAnObject {
+            backend: describe.to_owned(),
+            path: path.to_string(),
+            found: json::kind(&other),
+        }),
+        Err(e) => Err(Error::Encode {
+            what: type_name::<T>().to_owned(),
+            message: e.to_string(),
+        }),
+    }
+}
+
 /// Live values and conflict-free updates of typed configurations.
 impl Confo {
     /// Follows the configuration `T` declares: a [`crate::Live`] whose
@@ -1076,7 +1094,11 @@ impl Confo {
         let backend = self.backend()?;
         let describe = backend.describe().to_owned();
         let mut written: Option<T> = None;
-        crate::update::update_object(&*backend, &path, &crate::UpdatePolicy::default(), |map| {
+        let policy = crate::UpdatePolicy {
+            retry: self.retry_policy(),
+            ..crate::UpdatePolicy::default()
+        };
+        crate::update::update_object(&*backend, &path, &policy, |map| {
             let mut value: T = decode_as::<T>(
                 &describe,
                 &path,
@@ -1085,22 +1107,7 @@ impl Confo {
                 &[],
             )?;
             change(&mut value);
-            match serde_json::to_value(&value) {
-                Ok(Value::Object(fields)) => map.extend(fields),
-                Ok(other) => {
-                    return Err(Error::NotAnObject {
-                        backend: describe.clone(),
-                        path: path.to_string(),
-                        found: json::kind(&other),
-                    })
-                }
-                Err(e) => {
-                    return Err(Error::Encode {
-                        what: type_name::<T>().to_owned(),
-                        message: e.to_string(),
-                    })
-                }
-            }
+            map.extend(encode_object(&value, &describe, &path)?);
             written = Some(value);
             Ok(())
         })

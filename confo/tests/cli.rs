@@ -159,6 +159,114 @@ mod file {
     cli_suite!(crate::Store::file());
 }
 
+/// The same cases on a real ZooKeeper (one server for this test binary,
+/// a fresh chroot per test). Its export/import/diff round trip goes from
+/// ZooKeeper into a file store and back to a diff that shows nothing.
+mod zookeeper {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+
+    use confo::testing::ZooKeeperServer;
+
+    pub fn server() -> &'static ZooKeeperServer {
+        static SERVER: OnceLock<ZooKeeperServer> = OnceLock::new();
+        SERVER.get_or_init(|| ZooKeeperServer::start().unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    pub fn fresh_url() -> String {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        format!("{}/cli-{}-{n}", server().url(), std::process::id())
+    }
+
+    cli_suite!(crate::Store::new(fresh_url(), ()));
+}
+
+#[test]
+fn an_unreachable_zookeeper_is_an_error_naming_the_hosts_within_the_timeout() {
+    // A port nothing listens on: bind one, then free it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let started = std::time::Instant::now();
+    Command::new(BIN)
+        .args([
+            "--url",
+            &format!("zk://admin:hunter2@127.0.0.1:{port}?connect_timeout=2s"),
+            "namespaces",
+        ])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("127.0.0.1:{port}")))
+        .stderr(predicate::str::contains("hunter2").not());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_wrong_password_is_not_authorized_with_exit_code_5() {
+    let url = zookeeper::fresh_url();
+    let base = url.trim_start_matches("zk://");
+    let owner = format!("zk://owner:right@{base}");
+    let intruder = format!("zk://owner:wrong@{base}");
+    Command::new(BIN)
+        .args(["--url", &owner, "put", "systemA/database", "-"])
+        .write_stdin(r#"{"password":"hunter2-secret"}"#)
+        .assert()
+        .success();
+    Command::new(BIN)
+        .args(["--url", &intruder, "get", "systemA/database"])
+        .assert()
+        .code(5)
+        .stderr(predicate::str::contains("not authorized"))
+        .stderr(predicate::str::contains("systemA/database"))
+        .stderr(predicate::str::contains("hunter2").not())
+        .stderr(predicate::str::contains("wrong").not());
+}
+
+/// `watch` on ZooKeeper follows the store's own watch, not polling: the
+/// interval is an hour, so only an event can print the next line in time.
+#[test]
+fn watch_follows_zookeeper_events_without_polling() {
+    let s = Store::new(zookeeper::fresh_url(), ());
+    s.put("systemA/database", json!({"port": 1}));
+    let mut child = std::process::Command::new(BIN)
+        .env("CONFO_URL", &s.url)
+        .args([
+            "watch",
+            "systemA/database",
+            "--interval",
+            "1h",
+            "--max-events",
+            "3",
+            "--timeout",
+            "60s",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn confo watch");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next = || parse(lines.next().expect("a line").expect("read").as_bytes());
+    assert_eq!(next()["value"], json!({"port": 1}));
+    s.confo()
+        .args(["set", "systemA/database", "port", "2"])
+        .assert()
+        .success();
+    assert_eq!(next()["value"], json!({"port": 2}));
+    // Deleted: null for version and value.
+    s.confo()
+        .args(["rm", "systemA/database"])
+        .assert()
+        .success();
+    assert_eq!(next()["value"], Value::Null);
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{status}");
+}
+
 // ---------------------------------------------------------------- listing
 
 pub fn namespaces_and_ls_list_the_tree(s: &Store) {
@@ -991,16 +1099,16 @@ fn the_default_store_is_the_confo_directory_here() {
     assert!(dir.path().join("confo/systemA/database.json").is_file());
 }
 
-// ---------------------------------------------------------------- docs/cli.md
+// ---------------------------------------------------------------- README.md
 
-/// Runs the ```console blocks of `docs/cli.md` as one shell session in an
+/// Runs the ```console blocks of the README as one shell session in an
 /// empty directory with the default store, and compares the transcript with
 /// the document: `$ ` lines are commands, the lines after them their output
 /// (stdout and stderr), `[..]` in an expected line matches any text.
 #[test]
 fn the_documented_session_runs_as_written() {
-    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/cli.md");
-    let doc = std::fs::read_to_string(&doc_path).expect("docs/cli.md");
+    let doc_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let doc = std::fs::read_to_string(&doc_path).expect("README.md");
     let mut expected = Vec::new();
     let mut in_block = false;
     for line in doc.lines() {
@@ -1012,7 +1120,7 @@ fn the_documented_session_runs_as_written() {
             expected.push(line.to_owned());
         }
     }
-    assert!(!expected.is_empty(), "no ```console block in docs/cli.md");
+    assert!(!expected.is_empty(), "no ```console block in README.md");
 
     let mut script = String::from("exec 2>&1\n");
     for line in &expected {
@@ -1040,7 +1148,7 @@ fn the_documented_session_runs_as_written() {
     let actual: Vec<&str> = actual.lines().collect();
     let report = || {
         format!(
-            "docs/cli.md session differs.\n--- expected\n{}\n--- actual\n{}",
+            "README.md session differs.\n--- expected\n{}\n--- actual\n{}",
             expected.join("\n"),
             actual.join("\n")
         )

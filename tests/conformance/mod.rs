@@ -13,7 +13,9 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use confo::backend::{read_namespace, Backend, Expect, Version};
+use confo::backend::{
+    read_namespace, Backend, BatchWrite, Expect, Version, Watch, WatchEvent, WatchScope,
+};
 use confo::{ConfigName, ConfigPath, Error, Namespace};
 
 /// A fresh store and whatever keeps it alive (a temp dir, a server).
@@ -48,6 +50,9 @@ macro_rules! conformance_tests {
             unicode_content_round_trips, value_at_the_size_limit_round_trips,
             value_over_the_size_limit_is_refused_and_nothing_changes,
             read_many_marks_missing, read_namespace_reads_all,
+            a_config_watch_reports_create_change_and_delete,
+            a_namespace_watch_reports_configurations_coming_and_going,
+            batch_writes_round_trip, batch_write_conflicts_name_the_path,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
@@ -453,4 +458,144 @@ pub async fn read_namespace_reads_all(b: Arc<dyn Backend>) {
         assert_eq!(name.as_str(), format!("c{i:03}"));
         assert_eq!(&*v.bytes, format!("{{\"i\":{i}}}").as_bytes());
     }
+}
+
+/// How long a watch may take to report a change.
+const EVENT_WAIT: Duration = Duration::from_secs(20);
+
+/// Waits for an event that says `path` may have changed (events are hints:
+/// a namespace event or a resync covers it too).
+async fn wait_for_event_on(w: &mut Watch, path: &ConfigPath, what: &str) {
+    let deadline = tokio::time::Instant::now() + EVENT_WAIT;
+    loop {
+        let event = tokio::time::timeout_at(deadline, w.next())
+            .await
+            .unwrap_or_else(|_| panic!("no event for {path} after {what} within {EVENT_WAIT:?}"))
+            .unwrap_or_else(|| panic!("the watch ended before {what}"));
+        match &event {
+            WatchEvent::Changed(p) if p == path => return,
+            WatchEvent::NamespaceChanged(n) if n == path.namespace() => return,
+            WatchEvent::Resync => return,
+            _ => {}
+        }
+    }
+}
+
+/// Lets the events of the last change go by (a file write is several OS
+/// events), so the next wait sees only the next change's.
+async fn drain(w: &mut Watch) {
+    for _ in 0..1000 {
+        if tokio::time::timeout(Duration::from_millis(200), w.next())
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+pub async fn a_config_watch_reports_create_change_and_delete(b: Arc<dyn Backend>) {
+    let path = p("ns/db");
+    // Armed before the configuration (and its namespace) exists.
+    let mut w = b.watch(&WatchScope::Config(path.clone())).await.unwrap();
+    b.write(&path, br#"{"v":1}"#, Expect::Absent).await.unwrap();
+    wait_for_event_on(&mut w, &path, "the create").await;
+    drain(&mut w).await;
+    b.write(&path, br#"{"v":2}"#, Expect::Any).await.unwrap();
+    wait_for_event_on(&mut w, &path, "the change").await;
+    drain(&mut w).await;
+    b.delete(&path, Expect::Any).await.unwrap();
+    wait_for_event_on(&mut w, &path, "the delete").await;
+    drain(&mut w).await;
+    // Another configuration's change is not reported on this one.
+    b.write(&p("ns/other"), b"{}", Expect::Absent)
+        .await
+        .unwrap();
+    if let Ok(Some(event)) = tokio::time::timeout(Duration::from_millis(500), w.next()).await {
+        assert!(
+            !matches!(&event, WatchEvent::Changed(other) if *other != path),
+            "{event:?} reported on a watch of {path}"
+        );
+    }
+}
+
+pub async fn a_namespace_watch_reports_configurations_coming_and_going(b: Arc<dyn Backend>) {
+    b.create_namespace(&ns("ns")).await.unwrap();
+    let mut w = b.watch(&WatchScope::Namespace(ns("ns"))).await.unwrap();
+    let a = p("ns/a");
+    b.write(&a, b"{}", Expect::Absent).await.unwrap();
+    wait_for_event_on(&mut w, &a, "adding a").await;
+    drain(&mut w).await;
+    b.write(&a, br#"{"v":1}"#, Expect::Any).await.unwrap();
+    wait_for_event_on(&mut w, &a, "changing a").await;
+    drain(&mut w).await;
+    b.delete(&a, Expect::Any).await.unwrap();
+    wait_for_event_on(&mut w, &a, "removing a").await;
+    // Two watches on one scope both hear of a change.
+    let mut second = b.watch(&WatchScope::Namespace(ns("ns"))).await.unwrap();
+    drain(&mut w).await;
+    let c = p("ns/c");
+    b.write(&c, b"{}", Expect::Absent).await.unwrap();
+    wait_for_event_on(&mut w, &c, "adding c").await;
+    wait_for_event_on(&mut second, &c, "adding c (second watch)").await;
+}
+
+fn batch(path: &str, body: &str, expect: Expect) -> BatchWrite {
+    BatchWrite {
+        path: p(path),
+        bytes: body.as_bytes().into(),
+        expect,
+    }
+}
+
+pub async fn batch_writes_round_trip(b: Arc<dyn Backend>) {
+    let v = b.write(&p("one/a"), b"{}", Expect::Absent).await.unwrap();
+    let mut writes = vec![
+        batch("one/a", r#"{"a":2}"#, Expect::Version(v)),
+        batch("one/b", r#"{"b":1}"#, Expect::Absent),
+        batch("two/c", r#"{"c":1}"#, Expect::Any),
+    ];
+    for i in 0..150 {
+        writes.push(batch(
+            &format!("many/c{i:03}"),
+            &format!("{{\"i\":{i}}}"),
+            Expect::Absent,
+        ));
+    }
+    let versions = b.write_many(&writes).await.unwrap();
+    assert_eq!(versions.len(), writes.len());
+    for (w, version) in writes.iter().zip(&versions) {
+        let read = b.read(&w.path).await.unwrap();
+        assert_eq!(read.bytes, w.bytes, "{}", w.path);
+        assert_eq!(read.version, *version, "{}", w.path);
+    }
+    assert_eq!(b.list_configs(&ns("many")).await.unwrap().len(), 150);
+    assert!(b.write_many(&[]).await.unwrap().is_empty());
+}
+
+pub async fn batch_write_conflicts_name_the_path(b: Arc<dyn Backend>) {
+    let v1 = b
+        .write(&p("cas/x"), b"{\"n\":1}", Expect::Absent)
+        .await
+        .unwrap();
+    b.write(&p("cas/x"), b"{\"n\":2}", Expect::Version(v1))
+        .await
+        .unwrap();
+    let err = b
+        .write_many(&[batch("cas/x", r#"{"n":3}"#, Expect::Version(v1))])
+        .await
+        .unwrap_err();
+    match &err {
+        Error::VersionConflict { path, current, .. } => {
+            assert_eq!(path, "cas/x");
+            assert!(current.is_some());
+        }
+        other => panic!("expected conflict, got {other:?}"),
+    }
+    let err = b
+        .write_many(&[batch("cas/x", "{}", Expect::Absent)])
+        .await
+        .unwrap_err();
+    assert!(err.is_conflict(), "{err:?}");
+    assert_eq!(text(&*b, "cas/x").await, "{\"n\":2}");
 }

@@ -8,7 +8,9 @@ use async_trait::async_trait;
 
 use tokio::sync::broadcast;
 
-use super::{check_size, Backend, Expect, Version, Versioned, Watch, WatchEvent, WatchScope};
+use super::{
+    check_size, Backend, BatchWrite, Expect, Version, Versioned, Watch, WatchEvent, WatchScope,
+};
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
 
@@ -131,6 +133,44 @@ impl Backend for MemoryBackend {
         drop(tree);
         self.notify(WatchEvent::Changed(path.clone()));
         Ok(version)
+    }
+
+    /// All or nothing: every condition is checked before anything is written.
+    async fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        for w in writes {
+            check_size(self, &w.path, &w.bytes)?;
+        }
+        let mut tree = self.tree();
+        // Check each condition against the state the earlier writes leave.
+        let mut planned: BTreeMap<&ConfigPath, Option<Version>> = BTreeMap::new();
+        for w in writes {
+            let current = match planned.get(&w.path) {
+                Some(v) => *v,
+                None => tree
+                    .get(w.path.namespace())
+                    .and_then(|c| c.get(w.path.name()))
+                    .map(|v| v.version),
+            };
+            w.expect.check(DESCRIBE, &w.path, current)?;
+            planned.insert(&w.path, Some(Version::from_raw(0)));
+        }
+        let mut versions = Vec::with_capacity(writes.len());
+        for w in writes {
+            let version = self.next_version();
+            tree.entry(w.path.namespace().clone()).or_default().insert(
+                w.path.name().clone(),
+                Versioned {
+                    bytes: Arc::clone(&w.bytes),
+                    version,
+                },
+            );
+            versions.push(version);
+        }
+        drop(tree);
+        for w in writes {
+            self.notify(WatchEvent::Changed(w.path.clone()));
+        }
+        Ok(versions)
     }
 
     async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {

@@ -40,13 +40,15 @@ mod watch;
 mod zookeeper;
 #[cfg(feature = "zookeeper")]
 mod zookeeper_options;
+#[cfg(feature = "zookeeper")]
+mod zookeeper_watch;
 
 pub use file::FileBackend;
 pub use memory::MemoryBackend;
 pub use url::{open_url, redact, DEFAULT_URL, URL_ENV};
 pub use watch::{Watch, WatchEvent, WatchScope, EVENT_CAPACITY};
 #[cfg(feature = "zookeeper")]
-pub use zookeeper::ZooKeeper;
+pub use zookeeper::{SessionStatus, ZooKeeper};
 #[cfg(feature = "zookeeper")]
 pub use zookeeper_options::{
     Credentials, ZooKeeperOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_SESSION_TIMEOUT,
@@ -186,6 +188,28 @@ impl fmt::Display for Expect {
     }
 }
 
+/// One write of a batch given to [`Backend::write_many`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct BatchWrite {
+    /// Where to write.
+    pub path: ConfigPath,
+    /// What to write.
+    pub bytes: Arc<[u8]>,
+    /// The condition it must meet.
+    pub expect: Expect,
+}
+
+impl fmt::Debug for BatchWrite {
+    // Values may hold secrets: show the size, never the bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchWrite")
+            .field("path", &self.path)
+            .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
+            .field("expect", &self.expect)
+            .finish()
+    }
+}
+
 /// A store of configurations: the one interface every backend implements.
 ///
 /// Object safe, so a manager holds `Arc<dyn Backend>`. Every method takes
@@ -229,6 +253,20 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// when missing, and returns the new version. Refuses values over
     /// [`Backend::max_value_bytes`] with [`Error::ValueTooLarge`].
     async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version>;
+
+    /// Writes a batch and returns the new versions, in order.
+    ///
+    /// The default writes one by one and stops at the first error (the
+    /// writes before it stay done). ZooKeeper sends each run of writes that
+    /// fits one request (1 MiB in all) as one atomic multi-request: all of
+    /// it or none of it.
+    async fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        let mut versions = Vec::with_capacity(writes.len());
+        for w in writes {
+            versions.push(self.write(&w.path, &w.bytes, w.expect).await?);
+        }
+        Ok(versions)
+    }
 
     /// Creates a namespace; `Ok(false)` if it already existed.
     async fn create_namespace(&self, namespace: &Namespace) -> Result<bool>;

@@ -20,7 +20,9 @@ pub const URL_ENV: &str = "CONFO_URL";
 /// - `zk://[user:password@]host:port[,host:port...][/chroot][?options]`: a
 ///   [`ZooKeeper`](super::ZooKeeper) backend (feature `zookeeper`, on by
 ///   default); see [`ZooKeeperOptions`](super::ZooKeeperOptions) for the
-///   details. It connects before returning, within the connect timeout.
+///   details. It connects before returning, within the connect timeout;
+/// - `zks://...?ca_file=CA.pem`: the same over TLS (feature `tls`, on by
+///   default).
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -54,43 +56,53 @@ pub async fn open_url(url: &str) -> Result<Arc<dyn Backend>> {
             Ok(Arc::new(MemoryBackend::new()))
         }
         #[cfg(feature = "zookeeper")]
-        "zk" | "zookeeper" => Ok(Arc::new(super::ZooKeeper::connect(url).await?)),
+        "zk" | "zookeeper" | "zks" => Ok(Arc::new(super::ZooKeeper::connect(url).await?)),
         #[cfg(not(feature = "zookeeper"))]
-        "zk" | "zookeeper" => Err(invalid(
+        "zk" | "zookeeper" | "zks" => Err(invalid(
             "the ZooKeeper backend is not compiled into this build of confo (enable the `zookeeper` feature)",
         )),
         _ => Err(invalid(
-            "unknown scheme; use file://DIR, mem:// or zk://host:port",
+            "unknown scheme; use file://DIR, mem://, zk://host:port or zks://host:port",
         )),
     }
 }
 
 /// `url` with the password of any `user:password@` replaced by `***`.
 ///
+/// The credentials of a URL end at its last `@` (as
+/// [`ZooKeeperOptions::from_url`](super::ZooKeeperOptions::from_url) reads
+/// them), so a password holding `/`, `?` or `@` is hidden whole; in a URL
+/// without a `:` there the whole user part is hidden (it may be a password
+/// given alone). In `file://` and `mem://` URLs only the part before the
+/// first `/` is searched (a file path may hold an `@`).
+///
 /// ```
 /// assert_eq!(
 ///     confo::backend::redact("zk://admin:hunter2@10.0.0.1:2181/app"),
 ///     "zk://admin:***@10.0.0.1:2181/app"
 /// );
+/// assert_eq!(confo::backend::redact("zk://admin:pa/ss@h:1"), "zk://admin:***@h:1");
 /// assert_eq!(confo::backend::redact("file://./confo"), "file://./confo");
 /// ```
 pub fn redact(url: &str) -> String {
-    // Without a scheme (a mistyped URL), the whole text is the authority.
+    // Without a scheme (a mistyped URL), the whole text may hold credentials.
     let (scheme, rest) = match url.split_once("://") {
         Some((scheme, rest)) => (format!("{scheme}://"), rest),
         None => (String::new(), url),
     };
-    // Credentials end at the last '@' before the path.
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rfind('@') {
+    // A file path may hold an '@': there only an authority (before the
+    // first '/') can hold credentials, though none belong there.
+    let end = match url.split_once("://") {
+        Some(("file" | "mem" | "memory", _)) => rest.find('/').unwrap_or(rest.len()),
+        _ => rest.len(),
+    };
+    match rest[..end].rfind('@') {
         Some(at) => {
-            let userinfo = &authority[..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            let shown = if userinfo.contains(':') {
-                format!("{user}:***")
-            } else {
-                user.to_owned()
+            let shown = match rest[..at].split_once(':') {
+                Some((user, _)) => format!("{user}:***"),
+                // Text without a scheme and a ':' is no URL: `a@b` stays.
+                None if scheme.is_empty() => return url.to_owned(),
+                None => "***".to_owned(),
             };
             format!("{scheme}{shown}{}", &rest[at..])
         }
@@ -106,9 +118,15 @@ mod tests {
     fn redact_hides_password_only() {
         assert_eq!(redact("zk://u:p@h:1,h:2/x"), "zk://u:***@h:1,h:2/x");
         assert_eq!(redact("zk://u:p:q@h:1"), "zk://u:***@h:1");
-        assert_eq!(redact("zk://h:1/a@b"), "zk://h:1/a@b");
+        // The last '@' ends the credentials, as the parser reads them.
+        assert_eq!(redact("zk://h:1/a@b"), "zk://h:***@b");
+        assert_eq!(redact("zk://u:p?q@h"), "zk://u:***@h");
+        assert_eq!(redact("zk://pw@h"), "zk://***@h");
+        assert_eq!(redact("file:///a@b"), "file:///a@b");
+        assert_eq!(redact("mem://u:p@x"), "mem://u:***@x");
         assert_eq!(redact("no-scheme"), "no-scheme");
         assert_eq!(redact("u:p@h:1"), "u:***@h:1");
+        assert_eq!(redact("a@b"), "a@b");
     }
 
     #[tokio::test]

@@ -22,7 +22,12 @@
 //!   `world:anyone` read when [`ZooKeeperOptions::world_readable`] is set.
 //!   Without credentials nodes are open (`world:anyone` all).
 //! - A session that expired (or a client that was closed) is replaced by a
-//!   new connection on the next operation.
+//!   new connection on the next operation. [`ZooKeeperOptions::connect_lazily`]
+//!   opens the backend without connecting at all: the first operation
+//!   connects (for services that start from local snapshots while
+//!   ZooKeeper is down).
+//! - [`Backend::watch`] is a persistent watch per znode, shared by every
+//!   watch on it; see `zookeeper_watch.rs` for reconnections and expiry.
 
 use std::fmt;
 use std::future::Future;
@@ -31,11 +36,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use zookeeper_client::{
-    Acl, Acls, AuthId, Client, CreateMode, Error as ZkError, MultiReadResult, MultiWriteError,
-    Permission, SessionState, Stat,
+    Acl, Acls, AddWatchMode, AuthId, Client, CreateMode, Error as ZkError, MultiReadResult,
+    MultiWriteError, MultiWriteResult, Permission, PersistentWatcher, SessionState, Stat,
 };
 
-use super::{check_size, Backend, Expect, Version, Versioned, ZooKeeperOptions};
+use super::zookeeper_watch::{self, Hubs};
+use super::{
+    check_size, Backend, BatchWrite, Expect, Version, Versioned, Watch, WatchScope,
+    ZooKeeperOptions,
+};
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
 
@@ -43,6 +52,13 @@ use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
 /// nodes between its steps (each retry is caused by another client's
 /// success, so this bounds a livelock, not ordinary contention).
 const MAX_ATTEMPTS: usize = 16;
+
+/// Bytes of values one multi-request carries at most: ZooKeeper refuses
+/// requests over 1 MiB (`jute.maxbuffer`), less room for paths and headers.
+const MULTI_BYTES: usize = 1024 * 1024 - 64 * 1024;
+
+/// Room each write of a multi-request takes besides its value (path, header).
+const MULTI_OVERHEAD: usize = 600;
 
 /// Children deleted per multi-request when deleting a namespace: a request
 /// must stay under ZooKeeper's 1 MiB packet limit (names are <= 250 bytes).
@@ -70,12 +86,15 @@ pub struct ZooKeeper {
 struct Inner {
     options: ZooKeeperOptions,
     describe: String,
-    /// The current session; replaced when it ends.
-    client: Mutex<Client>,
+    /// The current session; replaced when it ends. `None` until the first
+    /// connection of a backend opened lazily.
+    client: Mutex<Option<Client>>,
     /// Serializes reconnections.
     reconnect: tokio::sync::Mutex<()>,
     /// The ACL of every node confo creates (see [`acl_policy`]).
     acls: Vec<Acl>,
+    /// The shared server-side watches, by znode.
+    hubs: Hubs,
 }
 
 impl fmt::Debug for ZooKeeper {
@@ -119,24 +138,89 @@ impl ZooKeeper {
     }
 
     pub(crate) async fn with_options(options: ZooKeeperOptions) -> Result<Self> {
+        let zk = Self::lazily(options)?;
+        zk.client().await?;
+        Ok(zk)
+    }
+
+    /// The backend, validated but not connected: the first operation connects.
+    pub(crate) fn lazily(options: ZooKeeperOptions) -> Result<Self> {
         let describe = options.describe();
         options.validate().map_err(|reason| Error::InvalidUrl {
             url: describe.clone(),
             reason,
         })?;
         let acls = acl_policy(&options);
-        let client = open_session(&options, &describe, &acls).await?;
-        let zk = ZooKeeper {
+        Ok(ZooKeeper {
             inner: Arc::new(Inner {
                 options,
                 describe,
-                client: Mutex::new(client.clone()),
+                client: Mutex::new(None),
                 reconnect: tokio::sync::Mutex::new(()),
                 acls,
+                hubs: Hubs::default(),
             }),
-        };
-        zk.prepare(&client).await?;
-        Ok(zk)
+        })
+    }
+
+    /// [`ZooKeeper::connect`] without connecting: validates the URL and
+    /// returns at once; the first operation connects, and each operation
+    /// tries again until one succeeds. With [`crate::Confo::keep_snapshots`]
+    /// a service can so start while ZooKeeper is down.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confo::Error> {
+    /// let store = confo::backend::ZooKeeper::connect_lazily("zk://127.0.0.1:2181")?;
+    /// let confo = confo::Confo::with_backend(store);
+    /// confo.keep_snapshots("/var/lib/my-service/confo");
+    /// # Ok(()) }
+    /// ```
+    pub fn connect_lazily(url: &str) -> Result<Self> {
+        ZooKeeperOptions::from_url(url)?.connect_lazily()
+    }
+
+    /// The state of the session as the client last saw it.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confo::Error> {
+    /// use confo::backend::{SessionStatus, ZooKeeper};
+    /// let store = ZooKeeper::connect("zk://127.0.0.1:2181").await?;
+    /// assert_eq!(store.session_status(), SessionStatus::Connected);
+    /// # Ok(()) }
+    /// ```
+    pub fn session_status(&self) -> SessionStatus {
+        match self.current_client() {
+            None => SessionStatus::NotConnected,
+            Some(client) => match client.state() {
+                SessionState::SyncConnected | SessionState::ConnectedReadOnly => {
+                    SessionStatus::Connected
+                }
+                SessionState::Disconnected => SessionStatus::Disconnected,
+                SessionState::Expired => SessionStatus::Expired,
+                _ => SessionStatus::Closed,
+            },
+        }
+    }
+
+    /// The id of the current session (`None` before the first connection):
+    /// it changes when an expired session is replaced.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), confo::Error> {
+    /// let store = confo::backend::ZooKeeper::connect("zk://127.0.0.1:2181").await?;
+    /// assert!(store.session_id().is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn session_id(&self) -> Option<i64> {
+        self.current_client().map(|c| c.session_id().0)
+    }
+
+    /// Arms a persistent watch on `znode` on the current session.
+    pub(super) async fn arm(&self, znode: &str, mode: AddWatchMode) -> Result<PersistentWatcher> {
+        let client = self.client().await?;
+        self.within(client.watch(znode, mode))
+            .await
+            .map_err(|e| self.error("watch", znode, e))
     }
 
     /// The options this backend was opened with.
@@ -158,24 +242,26 @@ impl ZooKeeper {
 
     /// The session to use: the current one, or a new one when it ended.
     async fn client(&self) -> Result<Client> {
-        let current = self.current_client();
-        if !is_terminal(current.state()) {
+        let usable = |c: &Option<Client>| c.as_ref().filter(|c| !is_terminal(c.state())).cloned();
+        if let Some(current) = usable(&self.current_client()) {
             return Ok(current);
         }
         let _serial = self.inner.reconnect.lock().await;
         let current = self.current_client();
-        if !is_terminal(current.state()) {
+        if let Some(current) = usable(&current) {
             return Ok(current); // someone else reconnected meanwhile
         }
-        tracing::info!(backend = %self.inner.describe, state = %current.state(), "ZooKeeper session ended; reconnecting");
+        if let Some(ended) = &current {
+            tracing::info!(backend = %self.inner.describe, state = %ended.state(), "ZooKeeper session ended; reconnecting");
+        }
         let client =
             open_session(&self.inner.options, &self.inner.describe, &self.inner.acls).await?;
         self.prepare(&client).await?;
-        *self.inner.client.lock().unwrap_or_else(|e| e.into_inner()) = client.clone();
+        *self.inner.client.lock().unwrap_or_else(|e| e.into_inner()) = Some(client.clone());
         Ok(client)
     }
 
-    fn current_client(&self) -> Client {
+    fn current_client(&self) -> Option<Client> {
         self.inner
             .client
             .lock()
@@ -239,22 +325,29 @@ impl ZooKeeper {
                 op,
                 path: znode.to_owned(),
             },
-            ZkError::ConnectionLoss
-            | ZkError::SessionExpired
-            | ZkError::SessionMoved
-            | ZkError::ClientClosed
-            | ZkError::NoHosts
-            | ZkError::Timeout => Error::Connection {
-                backend,
-                message: if matches!(op, "write" | "create" | "delete") {
-                    format!(
-                        "{op} {znode} failed: {e}; the change may or may not have been applied: \
-                         read it again once ZooKeeper is reachable"
-                    )
+            e if is_connection_error(&e) => {
+                // An ensemble serves only with a quorum: say so, it is the
+                // usual cause when one server is still up.
+                let quorum = if self.inner.options.connect_string().contains(',') {
+                    " (an ensemble serves only while a majority of its servers run and \
+                     agree on a leader)"
                 } else {
-                    format!("{op} {znode} failed: {e}; try again once ZooKeeper is reachable")
-                },
-            },
+                    ""
+                };
+                Error::Connection {
+                    backend,
+                    message: if matches!(op, "write" | "create" | "delete") {
+                        format!(
+                            "{op} {znode} failed: {e}; the change may or may not have been \
+                             applied: read it again once ZooKeeper is reachable{quorum}"
+                        )
+                    } else {
+                        format!(
+                            "{op} {znode} failed: {e}; try again once ZooKeeper is reachable{quorum}"
+                        )
+                    },
+                }
+            }
             ZkError::AuthFailed => Error::Connection {
                 backend,
                 message: "ZooKeeper refused the credentials (authentication failed); check the user and password".into(),
@@ -353,6 +446,72 @@ impl ZooKeeper {
         Err(self.gave_up("create", &znode))
     }
 
+    /// One atomic multi-request. `Expect::Any` becomes the version read
+    /// just before (or a create), so a racing writer makes the request fail
+    /// and it is tried again, at most [`MAX_ATTEMPTS`] times.
+    async fn write_multi(&self, client: &Client, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        let create = CreateMode::Persistent.with_acls(self.acls());
+        for _ in 0..MAX_ATTEMPTS {
+            let mut expects = Vec::with_capacity(writes.len());
+            for w in writes {
+                expects.push(match w.expect {
+                    Expect::Any => {
+                        Expect::from_read(self.current_version(client, &w.path.znode()).await?)
+                    }
+                    other => other,
+                });
+            }
+            let mut writer = client.new_multi_writer();
+            for (w, expect) in writes.iter().zip(&expects) {
+                let znode = w.path.znode();
+                let added = match expect {
+                    Expect::Absent => writer.add_create(&znode, &w.bytes, &create),
+                    Expect::Version(v) => match zk_version(*v) {
+                        Some(raw) => writer.add_set_data(&znode, &w.bytes, Some(raw)),
+                        None => return Err(self.conflict_now(client, &w.path, w.expect).await?),
+                    },
+                    Expect::Any => writer.add_set_data(&znode, &w.bytes, None),
+                };
+                added.map_err(|e| self.error("write", &znode, e))?;
+            }
+            let result = tokio::time::timeout(self.op_timeout(), writer.commit())
+                .await
+                .unwrap_or(Err(MultiWriteError::RequestFailed {
+                    source: ZkError::Timeout,
+                }));
+            match result {
+                Ok(results) => {
+                    return Ok(results
+                        .iter()
+                        .map(|r| match r {
+                            MultiWriteResult::SetData { stat } => version_of(stat),
+                            // A created node is at version 0 (its stat may be
+                            // invalid, ZOOKEEPER-4026).
+                            _ => Version::from_raw(0),
+                        })
+                        .collect());
+                }
+                Err(MultiWriteError::OperationFailed {
+                    index,
+                    source: ZkError::BadVersion | ZkError::NodeExists | ZkError::NoNode,
+                }) => {
+                    let failed = &writes[index.min(writes.len() - 1)];
+                    if failed.expect != Expect::Any {
+                        return Err(self
+                            .conflict_now(client, &failed.path, failed.expect)
+                            .await?);
+                    }
+                    // Raced on a last-writer-wins write: read again and retry.
+                }
+                Err(e) => {
+                    let znode = writes[0].path.znode();
+                    return Err(self.error("write", &znode, e.into()));
+                }
+            }
+        }
+        Err(self.gave_up("write", &writes[0].path.znode()))
+    }
+
     async fn list_children_of(
         &self,
         client: &Client,
@@ -379,18 +538,43 @@ async fn open_session(options: &ZooKeeperOptions, describe: &str, acls: &[Acl]) 
         backend: describe.to_owned(),
         message,
     };
-    let client = match tokio::time::timeout(timeout, connector.connect(&hosts)).await {
+    let tls_hint = if options.is_tls() {
+        "; with TLS, check that the port is the servers' secureClientPort, that ca_file \
+         holds the CA that signed their certificates (issued for the host names in the URL), \
+         and the client certificate if they require one"
+    } else {
+        ""
+    };
+    #[cfg(feature = "tls")]
+    let tls = match options.tls_settings() {
+        Some(settings) => Some(tls_options(settings, describe)?),
+        None => None,
+    };
+    let connecting = async {
+        #[cfg(feature = "tls")]
+        if let Some(tls) = tls {
+            return connector.with_tls(tls).secure_connect(&hosts).await;
+        }
+        connector.connect(&hosts).await
+    };
+    let client = match tokio::time::timeout(timeout, connecting).await {
         Ok(Ok(client)) => client,
+        Ok(Err(ZkError::BadArguments(reason))) => {
+            return Err(Error::InvalidUrl {
+                url: describe.to_owned(),
+                reason: format!("ZooKeeper's client refuses the options: {reason}"),
+            })
+        }
         Ok(Err(e)) if e != ZkError::Timeout => {
             return Err(connection_error(format!(
-                "no ZooKeeper session with {hosts}: {e}; check that ZooKeeper runs there"
+                "no ZooKeeper session with {hosts}: {e}; check that ZooKeeper runs there{tls_hint}"
             )))
         }
         // Our timeout, or the client's own (about the session timeout).
         _ => {
             return Err(connection_error(format!(
                 "no ZooKeeper server at {hosts} answered within {:.1} s (connect timeout); \
-                 check that ZooKeeper runs there and that the hosts and ports are right",
+                 check that ZooKeeper runs there and that the hosts and ports are right{tls_hint}",
                 timeout.as_secs_f64()
             )))
         }
@@ -433,6 +617,40 @@ async fn open_session(options: &ZooKeeperOptions, describe: &str, acls: &[Acl]) 
     })
 }
 
+/// The TLS options of the client: the CA and any client identity, read
+/// now (files) and checked. Errors name the file, never its content.
+#[cfg(feature = "tls")]
+fn tls_options(
+    tls: &super::zookeeper_options::TlsSettings,
+    describe: &str,
+) -> Result<zookeeper_client::TlsOptions> {
+    let invalid = |reason: String| Error::InvalidUrl {
+        url: describe.to_owned(),
+        reason,
+    };
+    let mut options = zookeeper_client::TlsOptions::new();
+    if let Some(ca) = &tls.ca {
+        let pem = ca.load("CA file").map_err(invalid)?;
+        options = options.with_pem_ca(&pem).map_err(|e| {
+            invalid(format!(
+                "the CA (ca_file) holds no usable PEM certificate: {e}"
+            ))
+        })?;
+    }
+    if let (Some(cert), Some(key)) = (&tls.cert, &tls.key) {
+        let cert = cert.load("client certificate").map_err(invalid)?;
+        let key = key.load("client key").map_err(invalid)?;
+        // The client's message about a bad key never quotes it.
+        options = options.with_pem_identity(&cert, &key).map_err(|e| {
+            invalid(format!(
+                "the client certificate or key is not usable PEM: {e}"
+            ))
+        })?;
+    }
+    tracing::debug!(backend = %describe, client_identity = tls.cert.is_some(), "connecting with TLS");
+    Ok(options)
+}
+
 /// The ACL of what confo creates: open without credentials; with them, all
 /// permissions for that identity only, plus read for anyone when
 /// `world_readable`.
@@ -445,6 +663,63 @@ fn acl_policy(options: &ZooKeeperOptions) -> Vec<Acl> {
         acls.push(Acl::new(Permission::READ, AuthId::anyone()));
     }
     acls
+}
+
+/// The state of a [`ZooKeeper`] backend's session: see
+/// [`ZooKeeper::session_status`].
+///
+/// ```
+/// use confo::backend::SessionStatus;
+/// assert_ne!(SessionStatus::Connected, SessionStatus::Disconnected);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionStatus {
+    /// Opened lazily and no operation has connected yet.
+    NotConnected,
+    /// Connected: operations go through.
+    Connected,
+    /// The connection was lost; the client is reconnecting and the session
+    /// lives until its timeout.
+    Disconnected,
+    /// The session expired (the client was away longer than the session
+    /// timeout); the next operation opens a new one.
+    Expired,
+    /// The session was closed or refused; the next operation opens a new one.
+    Closed,
+}
+
+/// Whether `e` means the server could not be reached or the connection
+/// broke (so the request may be tried again): the client's own connection
+/// errors, and an I/O error of the socket (`Connection reset by peer` when
+/// a server stops mid-request), which the client reports as a custom error.
+fn is_connection_error(e: &ZkError) -> bool {
+    match e {
+        ZkError::ConnectionLoss
+        | ZkError::SessionExpired
+        | ZkError::SessionMoved
+        | ZkError::ClientClosed
+        | ZkError::NoHosts
+        | ZkError::Timeout => true,
+        ZkError::Custom(custom) => {
+            let mut source = std::error::Error::source(custom);
+            // Bounded by the length of the error's source chain.
+            while let Some(cause) = source {
+                // The client keeps the I/O error in an `Arc`, which hides it
+                // from a downcast of the `Arc` itself.
+                type Shared = std::sync::Arc<dyn std::error::Error + Send + Sync>;
+                let inner = cause
+                    .downcast_ref::<Shared>()
+                    .map(|a| &**a as &dyn std::error::Error);
+                if cause.is::<std::io::Error>() || inner.is_some_and(|i| i.is::<std::io::Error>()) {
+                    return true;
+                }
+                source = cause.source();
+            }
+            false
+        }
+        _ => false,
+    }
 }
 
 fn is_terminal(state: SessionState) -> bool {
@@ -636,6 +911,37 @@ impl Backend for ZooKeeper {
         self.make_namespace(&client, namespace).await
     }
 
+    /// Each run of writes that fits one request is one atomic multi-request.
+    async fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        for w in writes {
+            check_size(self, &w.path, &w.bytes)?;
+        }
+        let client = self.client().await?;
+        // Namespaces first: a multi-request cannot create a parent on demand.
+        let mut namespaces: Vec<&Namespace> = writes.iter().map(|w| w.path.namespace()).collect();
+        namespaces.sort();
+        namespaces.dedup();
+        for ns in namespaces {
+            self.make_namespace(&client, ns).await?;
+        }
+        let mut versions = Vec::with_capacity(writes.len());
+        let mut start = 0;
+        while start < writes.len() {
+            // As many writes as fit one request, at least one.
+            let mut end = start;
+            let mut size = 0;
+            while end < writes.len()
+                && (end == start || size + writes[end].bytes.len() + MULTI_OVERHEAD <= MULTI_BYTES)
+            {
+                size += writes[end].bytes.len() + MULTI_OVERHEAD;
+                end += 1;
+            }
+            versions.extend(self.write_multi(&client, &writes[start..end]).await?);
+            start = end;
+        }
+        Ok(versions)
+    }
+
     async fn delete(&self, path: &ConfigPath, expect: Expect) -> Result<()> {
         let client = self.client().await?;
         let znode = path.znode();
@@ -724,5 +1030,11 @@ impl Backend for ZooKeeper {
             }
         }
         Err(self.gave_up("delete", &znode))
+    }
+
+    /// A persistent watch on the configuration's znode, or a recursive one
+    /// on the namespace's; one per znode, shared (see `zookeeper_watch.rs`).
+    async fn watch(&self, scope: &WatchScope) -> Result<Watch> {
+        zookeeper_watch::watch(self, &self.inner.hubs, scope).await
     }
 }

@@ -42,8 +42,10 @@ pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 /// The URL form is
 /// `zk://[user:password@]host[:port][,host[:port]...][/chroot][?options]`:
 ///
-/// - `user:password` authenticates with ZooKeeper's `digest` scheme; a `@`,
-///   `:` or `/` in either must be percent-encoded (`%40`, `%3A`, `%2F`);
+/// - `user:password` authenticates with ZooKeeper's `digest` scheme; a `:`
+///   in the user and a `%` in either must be percent-encoded (`%3A`,
+///   `%25`); the credentials end at the URL's last `@`, so the chroot and
+///   options cannot hold an `@`;
 /// - a host without a port uses 2181;
 /// - the chroot is a znode path under which confo keeps its `/confo` tree;
 ///   confo creates it when missing;
@@ -70,6 +72,43 @@ pub struct ZooKeeperOptions {
     connect_timeout: Duration,
     session_timeout: Duration,
     world_readable: bool,
+    tls: Option<TlsSettings>,
+}
+
+/// PEM text, given as is or as a file read when connecting.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Pem {
+    File(std::path::PathBuf),
+    Text(String),
+}
+
+impl Pem {
+    /// The PEM text (reads the file); the error names the file, never its content.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn load(&self, what: &str) -> std::result::Result<String, String> {
+        match self {
+            Pem::Text(text) => Ok(text.clone()),
+            Pem::File(path) => std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the {what} {}: {e}", path.display())),
+        }
+    }
+
+    /// For `Debug`: a file's path, `<PEM>` for text (it may be a key).
+    fn shown(&self) -> String {
+        match self {
+            Pem::File(path) => path.display().to_string(),
+            Pem::Text(_) => "<PEM>".into(),
+        }
+    }
+}
+
+/// TLS to ZooKeeper: the CA that signs the servers' certificates and an
+/// optional client certificate and key.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct TlsSettings {
+    pub(crate) ca: Option<Pem>,
+    pub(crate) cert: Option<Pem>,
+    pub(crate) key: Option<Pem>,
 }
 
 impl fmt::Debug for ZooKeeperOptions {
@@ -84,6 +123,17 @@ impl fmt::Debug for ZooKeeperOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("session_timeout", &self.session_timeout)
             .field("world_readable", &self.world_readable)
+            .field(
+                "tls",
+                &self.tls.as_ref().map(|t| {
+                    format!(
+                        "ca: {}, cert: {}, key: {}",
+                        t.ca.as_ref().map_or("none".into(), Pem::shown),
+                        t.cert.as_ref().map_or("none".into(), Pem::shown),
+                        t.key.as_ref().map_or("none", |_| "***"),
+                    )
+                }),
+            )
             .finish()
     }
 }
@@ -110,6 +160,7 @@ impl ZooKeeperOptions {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             session_timeout: DEFAULT_SESSION_TIMEOUT,
             world_readable: false,
+            tls: None,
         }
     }
 
@@ -131,22 +182,34 @@ impl ZooKeeperOptions {
             url: redact(url),
             reason,
         };
-        let rest = url
-            .strip_prefix("zk://")
-            .or_else(|| url.strip_prefix("zookeeper://"))
-            .ok_or_else(|| invalid("a ZooKeeper URL starts with zk://".into()))?;
+        let (rest, tls) = match url.split_once("://") {
+            Some(("zk" | "zookeeper", rest)) => (rest, false),
+            Some(("zks", rest)) => (rest, true),
+            _ => {
+                return Err(invalid(
+                    "a ZooKeeper URL starts with zk:// (or zks:// for TLS)".into(),
+                ))
+            }
+        };
+        // Credentials end at the last '@' of the URL, wherever it is: a
+        // password may hold '/', '?' or '@' unencoded and must never be
+        // taken for a host, chroot or option (and shown in an error).
+        // `redact` hides exactly this part.
+        let (userinfo, rest) = match rest.rfind('@') {
+            Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+            None => (None, rest),
+        };
         let (rest, query) = match rest.split_once('?') {
             Some((r, q)) => (r, Some(q)),
             None => (rest, None),
         };
         let authority_end = rest.find('/').unwrap_or(rest.len());
-        let (authority, chroot) = rest.split_at(authority_end);
-        let (userinfo, hosts) = match authority.rfind('@') {
-            Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
-            None => (None, authority),
-        };
+        let (hosts, chroot) = rest.split_at(authority_end);
         let mut options = ZooKeeperOptions::new(hosts);
         options.chroot = (!chroot.is_empty() && chroot != "/").then(|| chroot.to_owned());
+        if tls {
+            options.tls = Some(TlsSettings::default());
+        }
         if let Some(userinfo) = userinfo {
             let Some((user, password)) = userinfo.split_once(':') else {
                 return Err(invalid(
@@ -177,9 +240,33 @@ impl ZooKeeperOptions {
                         }
                     }
                 }
+                "tls" => match value {
+                    "" | "true" | "1" | "yes" => {
+                        options.tls.get_or_insert_with(TlsSettings::default);
+                    }
+                    "false" | "0" | "no" if !tls => options.tls = None,
+                    _ => {
+                        return Err(invalid(format!(
+                            "tls takes true or false (and zks:// is always TLS), not {value:?}"
+                        )))
+                    }
+                },
+                "ca_file" | "cert_file" | "key_file" => {
+                    if value.is_empty() {
+                        return Err(invalid(format!("{key} needs a file name")));
+                    }
+                    let file = Some(Pem::File(percent_decode(value).map_err(&invalid)?.into()));
+                    let settings = options.tls.get_or_insert_with(TlsSettings::default);
+                    match key {
+                        "ca_file" => settings.ca = file,
+                        "cert_file" => settings.cert = file,
+                        _ => settings.key = file,
+                    }
+                }
                 _ => {
                     return Err(invalid(format!(
-                        "unknown option {key:?}; known: connect_timeout, session_timeout, world_readable"
+                        "unknown option {key:?}; known: connect_timeout, session_timeout, \
+                         world_readable, tls, ca_file, cert_file, key_file"
                     )))
                 }
             }
@@ -260,6 +347,60 @@ impl ZooKeeperOptions {
         self
     }
 
+    /// Connects with TLS, checking the servers' certificates against this
+    /// CA (PEM text: one or more certificates). The servers must listen
+    /// with TLS (ZooKeeper's `secureClientPort`); the URL form is
+    /// `zks://host:port?ca_file=/path/ca.pem`. Needs the `tls` feature (on
+    /// by default).
+    ///
+    /// ```
+    /// # let ca_pem = String::new();
+    /// let options = confo::backend::ZooKeeper::builder("zk1:2281").tls_ca(ca_pem);
+    /// assert!(options.is_tls());
+    /// assert_eq!(options.describe(), "zks://zk1:2281");
+    /// ```
+    pub fn tls_ca(mut self, ca_pem: impl Into<String>) -> Self {
+        self.tls.get_or_insert_with(TlsSettings::default).ca = Some(Pem::Text(ca_pem.into()));
+        self
+    }
+
+    /// Presents this client certificate and key (PEM text) to servers that
+    /// ask for one (ZooKeeper's `ssl.clientAuth=need`); turns TLS on. The
+    /// URL form is `?cert_file=/path/cert.pem&key_file=/path/key.pem`.
+    /// `Debug` never shows the key.
+    ///
+    /// ```
+    /// # let (ca, cert, key) = (String::new(), String::new(), String::from("KEY"));
+    /// let options = confo::backend::ZooKeeper::builder("zk1:2281")
+    ///     .tls_ca(ca)
+    ///     .tls_identity(cert, key);
+    /// assert!(!format!("{options:?}").contains("KEY"));
+    /// ```
+    pub fn tls_identity(mut self, cert_pem: impl Into<String>, key_pem: impl Into<String>) -> Self {
+        let settings = self.tls.get_or_insert_with(TlsSettings::default);
+        settings.cert = Some(Pem::Text(cert_pem.into()));
+        settings.key = Some(Pem::Text(key_pem.into()));
+        self
+    }
+
+    /// Whether connections use TLS (`zks://`, `?tls=true`, or a CA or
+    /// identity given).
+    ///
+    /// ```
+    /// use confo::backend::ZooKeeperOptions;
+    /// assert!(ZooKeeperOptions::from_url("zks://h:2281?ca_file=/etc/zk/ca.pem")?.is_tls());
+    /// assert!(!ZooKeeperOptions::from_url("zk://h:2181")?.is_tls());
+    /// # Ok::<(), confo::Error>(())
+    /// ```
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) fn tls_settings(&self) -> Option<&TlsSettings> {
+        self.tls.as_ref()
+    }
+
     /// The connect timeout in effect.
     ///
     /// ```
@@ -304,8 +445,8 @@ impl ZooKeeperOptions {
         self.user.as_ref().map(|(u, _)| u.as_str())
     }
 
-    /// `zk://host:port[,host:port...][/chroot]`: where this backend stores,
-    /// for messages. Never contains credentials.
+    /// `zk://host:port[,host:port...][/chroot]` (`zks://` with TLS): where
+    /// this backend stores, for messages. Never contains credentials.
     ///
     /// ```
     /// let options = confo::backend::ZooKeeperOptions::from_url("zk://u:secret@h:1/x")?;
@@ -314,7 +455,8 @@ impl ZooKeeperOptions {
     /// ```
     pub fn describe(&self) -> String {
         format!(
-            "zk://{}{}",
+            "{}://{}{}",
+            if self.tls.is_some() { "zks" } else { "zk" },
             self.hosts.join(","),
             self.chroot.as_deref().unwrap_or("")
         )
@@ -358,6 +500,9 @@ impl ZooKeeperOptions {
         if self.session_timeout.is_zero() {
             return Err("session_timeout must be more than zero".into());
         }
+        if let Some(tls) = &self.tls {
+            check_tls(tls, &self.hosts)?;
+        }
         Ok(())
     }
 
@@ -378,6 +523,18 @@ impl ZooKeeperOptions {
     /// ```
     pub async fn connect(self) -> Result<ZooKeeper> {
         ZooKeeper::with_options(self).await
+    }
+
+    /// Checks the options and returns the backend without connecting: the
+    /// first operation connects (see [`ZooKeeper::connect_lazily`]).
+    ///
+    /// ```
+    /// let store = confo::backend::ZooKeeper::builder("127.0.0.1:1").connect_lazily()?;
+    /// assert_eq!(store.session_status(), confo::backend::SessionStatus::NotConnected);
+    /// # Ok::<(), confo::Error>(())
+    /// ```
+    pub fn connect_lazily(self) -> Result<ZooKeeper> {
+        ZooKeeper::lazily(self)
     }
 }
 
@@ -591,12 +748,64 @@ fn check_host(host: &str) -> std::result::Result<(), String> {
     if name.is_empty() {
         return Err(format!("host {host:?} has no name before the port"));
     }
+    // A name, an IPv4 address or a bracketed IPv6 address: anything else
+    // (a bare IPv6 address, a stray ':' or space) would be read differently
+    // by the client, and would not describe itself as the same URL.
+    let valid = match name.strip_prefix('[') {
+        Some(rest) => rest
+            .strip_suffix(']')
+            .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok()),
+        None => name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')),
+    };
+    if !valid {
+        return Err(format!(
+            "host {host:?} is not a host name, an IPv4 address or an IPv6 address in brackets \
+             ([::1]:2181)"
+        ));
+    }
     match port.parse::<u16>() {
         Ok(p) if p != 0 => Ok(()),
         _ => Err(format!(
             "host {host:?} has an invalid port {port:?}; expected host:port with a port from 1 to 65535"
         )),
     }
+}
+
+fn check_tls(tls: &TlsSettings, hosts: &[String]) -> std::result::Result<(), String> {
+    if cfg!(not(feature = "tls")) {
+        return Err("TLS (zks://) is not compiled into this build of confo \
+                    (enable the `tls` feature)"
+            .into());
+    }
+    if tls.ca.is_none() {
+        return Err("TLS needs the CA that signed the servers' certificates: \
+                    add ?ca_file=/path/to/ca.pem"
+            .into());
+    }
+    match (&tls.cert, &tls.key) {
+        (Some(_), None) => return Err("cert_file needs key_file (the client's private key)".into()),
+        (None, Some(_)) => return Err("key_file needs cert_file (the client's certificate)".into()),
+        _ => {}
+    }
+    // The TLS client checks each server's certificate against its host name
+    // (and fails hard on a name that cannot be one): refuse such names here.
+    #[cfg(feature = "tls")]
+    for host in hosts {
+        let name = host
+            .rsplit_once(':')
+            .map_or(host.as_str(), |(name, _)| name);
+        let name = name.trim_start_matches('[').trim_end_matches(']');
+        if rustls_pki_types::ServerName::try_from(name).is_err() {
+            return Err(format!(
+                "{name:?} is not a host name or IP address TLS can check a certificate against"
+            ));
+        }
+    }
+    #[cfg(not(feature = "tls"))]
+    let _ = hosts;
+    Ok(())
 }
 
 fn check_chroot(chroot: &str) -> std::result::Result<(), String> {
@@ -688,6 +897,12 @@ mod tests {
         assert_eq!(o.describe(), "zk://h:2");
         assert_eq!(o.digest().unwrap(), b"us:er:p@ss:w");
 
+        // Unencoded '/', '?' and '@' in a password stay in the password.
+        let o = ZooKeeperOptions::from_url("zk://u:p/a?s@s@h:2/c?session_timeout=1s").unwrap();
+        assert_eq!(o.describe(), "zk://h:2/c");
+        assert_eq!(o.digest().unwrap(), b"u:p/a?s@s");
+        assert_eq!(o.get_session_timeout(), Duration::from_secs(1));
+
         let o = ZooKeeperOptions::from_url("zk://[::1]:2181,[::2]").unwrap();
         assert_eq!(o.describe(), "zk://[::1]:2181,[::2]:2181");
     }
@@ -706,6 +921,13 @@ mod tests {
             ("zk://u:secret@h?nope=1", "unknown option"),
             ("zk://u:secret@h?connect_timeout=5", "500ms or 10s"),
             ("zk://u:sec%zzret@h", "escape"),
+            ("zk://u:sec/ret@h:x", "invalid port"),
+            ("zk://u:sec?ret@h?nope", "unknown option"),
+            ("zk://secret@h", "user:password"),
+            ("zk://::1", "IPv6 address in brackets"),
+            ("zk://[::1", "IPv6 address in brackets"),
+            ("zk://a b:1", "not a host name"),
+            ("zk://:1]:21\u{18}1", "not a host name"),
         ] {
             let err = ZooKeeperOptions::from_url(url).unwrap_err();
             let msg = err.to_string();

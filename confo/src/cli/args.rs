@@ -114,8 +114,9 @@ pub(crate) enum Command {
     ///
     /// {"path", "version", "value"}: first the current value, then one line
     /// per change, version and value null when deleted; until interrupted,
-    /// --max-events or --timeout. Polls the store every --interval for now;
-    /// it will use the store's own watches once the library has them.
+    /// --max-events or --timeout. Uses the store's own watches (ZooKeeper
+    /// watches, file-system events); reads every --interval a store that
+    /// cannot watch, or cannot be reached, until it can.
     Watch(WatchArgs),
 }
 
@@ -223,7 +224,8 @@ pub(crate) struct WatchArgs {
     /// The configuration: <namespace>/<name>
     pub path: ConfigPath,
 
-    /// How often to read the store: 500ms, 2s, 1m (10ms to 1h)
+    /// How often to read a store that cannot watch (or while it cannot be
+    /// reached): 500ms, 2s, 1m (10ms to 1h)
     #[arg(long, default_value = "500ms", value_parser = parse_interval, value_name = "DURATION")]
     pub interval: Duration,
 

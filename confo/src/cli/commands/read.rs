@@ -69,27 +69,20 @@ pub(crate) async fn get(ctx: &Ctx, args: GetArgs) -> Result<(), Failure> {
     if args.raw && args.field.is_none() && !ctx.out.json {
         return ctx.out.bytes(&read.bytes);
     }
-    let value = json::parse_value(ctx.backend.describe(), &shown_path, &read.bytes)?;
+    // A stored value that is not a JSON object is a broken configuration:
+    // say so (exit 1) rather than print it as if it were one (`--raw`
+    // shows the bytes whatever they are).
+    let map = json::parse_object(ctx.backend.describe(), &shown_path, &read.bytes)?;
     let value = match &args.field {
-        None => value,
-        Some(field) => match &value {
-            Value::Object(map) => map
-                .get(field)
-                .cloned()
-                .ok_or_else(|| Error::FieldNotFound {
-                    backend: ctx.backend.describe().to_owned(),
-                    path: shown_path.clone(),
-                    field: field.clone(),
-                })?,
-            other => {
-                return Err(Error::NotAnObject {
-                    backend: ctx.backend.describe().to_owned(),
-                    path: shown_path,
-                    found: json::kind(other),
-                }
-                .into())
-            }
-        },
+        None => Value::Object(map),
+        Some(field) => map
+            .get(field)
+            .cloned()
+            .ok_or_else(|| Error::FieldNotFound {
+                backend: ctx.backend.describe().to_owned(),
+                path: shown_path.clone(),
+                field: field.clone(),
+            })?,
     };
     let pretty = !args.compact;
     if ctx.out.json {

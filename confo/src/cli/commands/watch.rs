@@ -1,9 +1,9 @@
 //! `confo watch`: one JSON line per new version.
 //!
-//! Polls [`crate::backend::Backend::read`] every `--interval` and prints
-//! when the version changes. It will switch to the store's own watch
-//! (ZooKeeper watches, `notify` on files) once the backend trait has one;
-//! the output stays the same.
+//! Arms the store's own watch ([`crate::backend::Backend::watch`]: ZooKeeper
+//! watches, file-system events), then reads; every event reads again and
+//! prints when the value changed. A store that cannot watch is read every
+//! `--interval` instead, and so is one that cannot be reached, until it can.
 
 use std::sync::Arc;
 
@@ -11,15 +11,30 @@ use serde_json::{json, Value};
 use tokio::time::{sleep_until, Instant};
 
 use super::{version_json, Ctx};
-use crate::backend::{Version, Versioned};
+use crate::backend::{Version, Versioned, Watch, WatchEvent, WatchScope};
 use crate::cli::args::WatchArgs;
 use crate::cli::exit::Failure;
 use crate::error::Error;
 use crate::json;
 
+/// What woke the loop.
+enum Wake {
+    /// Read the store (an event, or the interval passed).
+    Read,
+    /// The store is away; a `Resync` will come.
+    Away,
+    /// The watch ended: arm it again.
+    Ended,
+    /// `--timeout` passed.
+    Deadline,
+}
+
 pub(crate) async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<(), Failure> {
     let deadline = args.timeout.map(|t| Instant::now() + t);
     let shown = args.path.to_string();
+    let scope = WatchScope::Config(args.path.clone());
+    // Arm first, then read: no change falls between the two.
+    let mut events = arm(ctx, &scope, args.interval).await;
     // The first read must succeed: a typo should not wait forever.
     let first = ctx.backend.read(&args.path).await?;
     // Version and bytes: a ZooKeeper node deleted and created again restarts
@@ -34,13 +49,27 @@ pub(crate) async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<(), Failure> {
         if args.max_events.is_some_and(|max| printed >= max) {
             return Ok(());
         }
-        let next = Instant::now() + args.interval;
-        match deadline {
-            Some(d) if d <= next => {
-                sleep_until(d).await;
-                return Ok(());
+        // Poll when there is no watch, and while the store is away (a store
+        // that cannot say when it is back is read until it answers).
+        let poll = events.is_none() || offline;
+        let tick = poll.then(|| Instant::now() + args.interval);
+        match next_wake(events.as_mut(), tick, deadline).await {
+            Wake::Deadline => return Ok(()),
+            Wake::Ended => {
+                events = arm(ctx, &scope, args.interval).await;
+                // Changes while it was down had no event: read.
             }
-            _ => sleep_until(next).await,
+            Wake::Away => {
+                if !offline {
+                    ctx.out.note(&format!(
+                        "warning: lost the connection to {}; still watching",
+                        ctx.store
+                    ));
+                    offline = true;
+                }
+                continue;
+            }
+            Wake::Read => {}
         }
         let read = match ctx.backend.read(&args.path).await {
             Ok(read) => Some(read),
@@ -67,6 +96,47 @@ pub(crate) async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<(), Failure> {
         ctx.out
             .line(&event(ctx, &shown, read.as_ref()).to_string())?;
         printed += 1;
+    }
+}
+
+/// The store's watch, or `None` (with a note) when it cannot watch: then
+/// the command reads every `interval`.
+async fn arm(ctx: &Ctx, scope: &WatchScope, interval: std::time::Duration) -> Option<Watch> {
+    match ctx.backend.watch(scope).await {
+        Ok(watch) => Some(watch),
+        Err(e) => {
+            ctx.out.note(&format!(
+                "note: cannot watch {} ({e}); reading it every {interval:?} instead",
+                ctx.store
+            ));
+            None
+        }
+    }
+}
+
+/// Waits for an event, the poll `tick`, or the `deadline`, whichever first.
+async fn next_wake(
+    events: Option<&mut Watch>,
+    tick: Option<Instant>,
+    deadline: Option<Instant>,
+) -> Wake {
+    let far = Instant::now() + std::time::Duration::from_secs(365 * 24 * 3600);
+    let event = async {
+        match events {
+            Some(watch) => match watch.next_batch().await {
+                None => Wake::Ended,
+                Some(batch) if batch == [WatchEvent::Disconnected] => Wake::Away,
+                Some(_) => Wake::Read,
+            },
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        // A deadline that falls with an event wins: stop on time.
+        biased;
+        _ = sleep_until(deadline.unwrap_or(far)) => Wake::Deadline,
+        wake = event => wake,
+        _ = sleep_until(tick.unwrap_or(far)) => Wake::Read,
     }
 }
 
