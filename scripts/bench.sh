@@ -61,8 +61,12 @@ mkdir -p "$out_dir"
 driver_pid=""
 cleanup() {
     if [ -n "$driver_pid" ] && kill -0 "$driver_pid" 2>/dev/null; then
-        # Its children (Python peers, followers) first, by their ids.
+        # Its Python peers and followers first, by their ids. Not the `sh`
+        # that guards the ZooKeeper JVM: it kills the JVM and removes its
+        # data when the driver is gone, and killing it first would leave the
+        # JVM running.
         for child in $(pgrep -P "$driver_pid" 2>/dev/null || true); do
+            [ "$(ps -o comm= -p "$child" 2>/dev/null)" = sh ] && continue
             kill -TERM "$child" 2>/dev/null || true
         done
         kill -TERM "$driver_pid" 2>/dev/null || true
