@@ -3,7 +3,7 @@
 # kazoo and the Python `confo` package, against ONE throwaway ZooKeeper on
 # 127.0.0.1 that this run starts and always stops.
 #
-#   scripts/bench.sh            full run (about 10 minutes on 2 cores)
+#   scripts/bench.sh            full run (2–3 minutes on 2 cores)
 #   scripts/bench.sh --quick    smoke run: fewer rounds, smaller sizes
 #   scripts/bench.sh --only=1,5 only these scenarios (2 and 7 run together)
 #
@@ -83,7 +83,7 @@ trap 'echo "bench.sh: interrupted; stopping" >&2; exit 130' INT TERM
 # --- build -------------------------------------------------------------------
 echo "bench.sh: building the confo command and the bench driver (release)" >&2
 cargo build --release -p confo --bin confo --features cli >&2
-driver=$(cargo bench --no-run --bench peers --message-format=json 2>/dev/null \
+driver=$(cargo bench --no-run --bench peers --message-format=json \
     | python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
