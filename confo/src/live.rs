@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
@@ -121,12 +121,29 @@ struct Shared<T> {
     backend: String,
     current: ArcSwap<Snapshot<T>>,
     generation: watch::Sender<u64>,
-    updates: broadcast::Sender<Snapshot<T>>,
-    problems: broadcast::Sender<Problem>,
+    /// Made on the first `subscribe()`: a channel allocates its 256 slots up
+    /// front (about 12 KiB), so 10,000 values nobody subscribes to would
+    /// hold 250 MB of empty slots. Sending without a receiver does nothing,
+    /// so a value sent before the channel exists is lost to no one.
+    updates: OnceLock<broadcast::Sender<Snapshot<T>>>,
+    /// Made on the first `problems()`, like `updates`.
+    problems: OnceLock<broadcast::Sender<Problem>>,
     status: watch::Sender<Status>,
     /// Dropped with the last handle: the task sees it and stops.
     _stop: oneshot::Sender<()>,
 }
+
+impl<T> Shared<T> {
+    /// Sends `problem` to whoever called [`Live::problems`].
+    fn report(&self, problem: Problem) {
+        if let Some(problems) = self.problems.get() {
+            let _ = problems.send(problem);
+        }
+    }
+}
+
+/// Capacity of the [`Live::subscribe`] and [`Live::problems`] channels.
+const CHANNEL_CAPACITY: usize = 256;
 
 /// A configuration value that follows the store.
 ///
@@ -205,8 +222,8 @@ impl<T: Send + Sync + 'static> Live<T> {
             backend: backend.describe().to_owned(),
             current: ArcSwap::from_pointee(snapshot),
             generation,
-            updates: broadcast::channel(256).0,
-            problems: broadcast::channel(256).0,
+            updates: OnceLock::new(),
+            problems: OnceLock::new(),
             status: watch::channel(if stale {
                 Status::now(
                     Freshness::Stale,
@@ -269,7 +286,11 @@ impl<T> Live<T> {
     /// A stream of every new valid value with its version, from now on.
     pub fn subscribe(&self) -> Updates<T> {
         Updates {
-            rx: self.shared.updates.subscribe(),
+            rx: self
+                .shared
+                .updates
+                .get_or_init(|| broadcast::channel(CHANNEL_CAPACITY).0)
+                .subscribe(),
             shared: Arc::clone(&self.shared),
         }
     }
@@ -277,7 +298,10 @@ impl<T> Live<T> {
     /// A stream of the updates that were not taken (rejected, deleted,
     /// unreachable), from now on.
     pub fn problems(&self) -> broadcast::Receiver<Problem> {
-        self.shared.problems.subscribe()
+        self.shared
+            .problems
+            .get_or_init(|| broadcast::channel(CHANNEL_CAPACITY).0)
+            .subscribe()
     }
 
     /// Fresh, stale or deleted, and since when.
@@ -403,7 +427,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                 true
             }
         });
-        let _ = shared.problems.send(Problem::Unreachable { error });
+        shared.report(Problem::Unreachable { error });
     }
 
     async fn rearm(&self, stop: &mut oneshot::Receiver<()>) -> Option<Watch> {
@@ -442,7 +466,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                 });
                 if changed {
                     tracing::warn!(path = %self.path, "configuration deleted; keeping the last value");
-                    let _ = shared.problems.send(Problem::Deleted);
+                    shared.report(Problem::Deleted);
                 }
                 return Ok(());
             }
@@ -476,7 +500,9 @@ impl<T: Send + Sync + 'static> Follower<T> {
                     *self.taken.lock().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&read.bytes);
                     shared.current.store(Arc::new(snapshot.clone()));
                     shared.generation.send_modify(|g| *g += 1);
-                    let _ = shared.updates.send(snapshot);
+                    if let Some(updates) = shared.updates.get() {
+                        let _ = updates.send(snapshot);
+                    }
                     return Ok(());
                 }
                 Err(e) => {
@@ -485,7 +511,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                     shared.status.send_modify(|s| {
                         *s = Status::now(Freshness::Fresh, Some(problem));
                     });
-                    let _ = shared.problems.send(Problem::Rejected {
+                    shared.report(Problem::Rejected {
                         version: read.version,
                         error: Arc::new(e),
                     });

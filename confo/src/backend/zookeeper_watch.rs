@@ -61,6 +61,22 @@ fn target(scope: &WatchScope) -> (String, AddWatchMode) {
     }
 }
 
+/// Events a hub buffers per watcher. A channel allocates all its slots up
+/// front, so one configuration (one znode: a lagging watcher loses nothing
+/// by getting `Resync` instead, it reads the znode again either way) keeps
+/// a few; a namespace, whose events name different configurations, keeps
+/// [`EVENT_CAPACITY`].
+fn capacity(scope: &WatchScope) -> usize {
+    match scope {
+        WatchScope::Config(_) => CONFIG_EVENT_CAPACITY,
+        WatchScope::Namespace(_) => EVENT_CAPACITY,
+    }
+}
+
+/// See [`capacity`]: 4,096 slots per configuration made 10,000 live values
+/// take 3 GB.
+const CONFIG_EVENT_CAPACITY: usize = 16;
+
 /// A [`Watch`] on `scope`, sharing the hub of its znode when one lives.
 pub(super) async fn watch(zk: &ZooKeeper, hubs: &Hubs, scope: &WatchScope) -> Result<Watch> {
     let (znode, mode) = target(scope);
@@ -75,7 +91,7 @@ pub(super) async fn watch(zk: &ZooKeeper, hubs: &Hubs, scope: &WatchScope) -> Re
         }
     }
     let watcher = zk.arm(&znode, mode).await?;
-    let (tx, rx) = broadcast::channel(EVENT_CAPACITY);
+    let (tx, rx) = broadcast::channel(capacity(scope));
     let weak = tx.downgrade();
     let task = tokio::spawn(follow(zk.clone(), znode.clone(), mode, watcher, tx));
     let hub = Arc::new(Hub {
