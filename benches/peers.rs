@@ -835,6 +835,10 @@ async fn propagate_round(
         let mut cmd = tokio::process::Command::new(&ctx.self_exe);
         cmd.args(["follow", "--url", &ctx.url]);
         cmd
+    } else if which == "raw" {
+        let mut cmd = tokio::process::Command::new(&ctx.self_exe);
+        cmd.args(["follow-raw", "--port", &ctx.port.to_string()]);
+        cmd
     } else {
         let mut cmd = tokio::process::Command::new(&ctx.python);
         cmd.arg(&ctx.peers_py).args([
@@ -904,10 +908,10 @@ async fn scenario_3(ctx: &Ctx) -> Vec<Row> {
     let mut s = Samples::default();
     let mut seq = 0;
     for round in 0..ctx.plan.rounds {
-        let order = if round % 2 == 0 {
-            ["confo", "kazoo"]
-        } else {
-            ["kazoo", "confo"]
+        let order = match round % 3 {
+            0 => ["confo", "raw", "kazoo"],
+            1 => ["raw", "kazoo", "confo"],
+            _ => ["kazoo", "confo", "raw"],
         };
         for which in order {
             if s.failed(which) {
@@ -920,6 +924,12 @@ async fn scenario_3(ctx: &Ctx) -> Vec<Row> {
     let sc = "3 change propagation";
     let mut confo = s.row(sc, "confo");
     confo.implementation = "confo Live<T> in another process".into();
+    let mut raw = s.row(sc, "raw");
+    raw.implementation =
+        "raw zookeeper-client persistent watch + get_data in another process (floor)".into();
+    if let (Some(c50), Some(r50)) = (confo.median, raw.median) {
+        raw.ratio_vs_confo = Some(r50 / c50);
+    }
     let mut kazoo = s.row(sc, "kazoo");
     kazoo.implementation = "kazoo DataWatch in another process".into();
     if confo.median.is_some() {
@@ -936,7 +946,49 @@ async fn scenario_3(ctx: &Ctx) -> Vec<Row> {
     } else {
         kazoo.target = "confo p50 <= kazoo/2, p99 below kazoo's".into();
     }
-    vec![confo, kazoo]
+    vec![confo, raw, kazoo]
+}
+
+/// Child process: the floor of scenario 3, by hand on the raw client: a
+/// persistent watch, and a `get_data` + decode for each event.
+async fn follow_raw(port: &str) -> Result<(), String> {
+    const PATH: &str = "/confo/bench3/propagate";
+    let client = zk::Client::connect(&format!("127.0.0.1:{port}"))
+        .await
+        .map_err(err_string)?;
+    let mut watcher = client
+        .watch(PATH, zk::AddWatchMode::Persistent)
+        .await
+        .map_err(err_string)?;
+    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while std::io::stdin().read_line(&mut sink).unwrap_or(0) > 0 {
+            sink.clear();
+        }
+        let _ = stop_tx.send(());
+    });
+    let mut out = std::io::stdout();
+    out.write_all(b"ready\n").map_err(err_string)?;
+    out.flush().map_err(err_string)?;
+    let deadline = Instant::now() + Duration::from_secs(3600);
+    while Instant::now() < deadline {
+        tokio::select! {
+            _ = &mut stop_rx => break,
+            event = watcher.changed() => {
+                if event.event_type != zk::EventType::NodeDataChanged {
+                    continue;
+                }
+                let (data, _) = client.get_data(PATH).await.map_err(err_string)?;
+                let value: Propagate = serde_json::from_slice(&data).map_err(err_string)?;
+                let now = wall_ns();
+                let line = format!("lat {} {}\n", now.saturating_sub(value.sent_ns), value.seq);
+                out.write_all(line.as_bytes()).map_err(err_string)?;
+                out.flush().map_err(err_string)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Child process: follows `bench3/propagate` with `confo.watch::<Propagate>()`.
@@ -1541,6 +1593,7 @@ fn main() {
         match args.command.as_str() {
             "run" => run(&args).await,
             "follow" => follow(&flag(&args, "url")?).await,
+            "follow-raw" => follow_raw(&flag(&args, "port")?).await,
             "rtt" => rtt().await,
             "profile-ns" => profile_ns(&flag(&args, "impl")?).await,
             "hot" => {

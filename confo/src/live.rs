@@ -353,7 +353,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
         // No watch yet (the store was unreachable at start): arm it, then read.
         let mut watch = match watch {
             Some(w) => w,
-            None => match self.rearm(&mut stop).await {
+            None => match Box::pin(self.rearm(&mut stop)).await {
                 Some(w) => w,
                 None => return,
             },
@@ -368,7 +368,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                         None => {
                             // The backend's event source ended: re-arm with
                             // backoff, then read (changes meanwhile had no event).
-                            match self.rearm(&mut stop).await {
+                            match Box::pin(self.rearm(&mut stop)).await {
                                 Some(w) => watch = w,
                                 None => return,
                             }
@@ -394,7 +394,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                 let Some(shared) = self.shared.upgrade() else {
                     return;
                 };
-                match self.refresh(&shared).await {
+                match Box::pin(self.refresh(&shared)).await {
                     Ok(()) => {
                         failures = 0;
                         break;

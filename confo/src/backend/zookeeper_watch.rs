@@ -130,7 +130,7 @@ async fn follow(
                     // arm a new one on the session (the old watcher is
                     // dropped with no request: the path still has a watcher).
                     tracing::info!(backend = zk.describe(), %znode, "ZooKeeper connection back; re-arming the watch and resyncing");
-                    watcher = rearm(&zk, &znode, mode).await;
+                    watcher = Box::pin(rearm(&zk, &znode, mode)).await;
                     send(WatchEvent::Resync);
                 }
                 state => {
@@ -138,7 +138,7 @@ async fn follow(
                     // (it must not be polled again). Re-arm on a new session.
                     tracing::warn!(backend = zk.describe(), %znode, %state, "ZooKeeper session ended; re-arming the watch on a new session");
                     send(WatchEvent::Disconnected);
-                    watcher = rearm(&zk, &znode, mode).await;
+                    watcher = Box::pin(rearm(&zk, &znode, mode)).await;
                     send(WatchEvent::Resync);
                 }
             },
