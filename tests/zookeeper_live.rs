@@ -569,3 +569,38 @@ async fn a_service_starts_from_its_snapshot_while_zookeeper_is_down() {
         }
     );
 }
+
+/// `watch_namespace` rides out a server that is down when it is called,
+/// with the manager's retry policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_namespace_watch_started_during_an_outage_retries_until_the_server_is_back() {
+    let server = own_server().await;
+    let chroot = fresh_chroot();
+    let store = zk(&server.connect_string(), &chroot, Duration::from_secs(4)).await;
+    write(&store, "ns/a", json!({"v": 1})).await;
+    let confo = Confo::with_backend(store.clone())
+        .with_retry_policy(RetryPolicy::default().with_deadline(WAIT));
+
+    stop(&server).await;
+    let back = {
+        let server = Arc::clone(&server);
+        tokio::spawn(async move {
+            // Longer than one request waits for a reconnection (2 x session
+            // + connect timeout = 10 s): only a retry gets through.
+            tokio::time::sleep(Duration::from_secs(12)).await;
+            restart(&server).await;
+        })
+    };
+    let mut changes = timeout(WAIT, confo.watch_namespace("ns"))
+        .await
+        .expect("watch_namespace within the retry deadline")
+        .unwrap_or_else(|e| panic!("{e}"));
+    back.await.unwrap();
+    assert_eq!(changes.known().len(), 1);
+
+    write(&store, "ns/b", json!({"v": 2})).await;
+    match timeout(WAIT, changes.next()).await.unwrap().unwrap() {
+        NamespaceChange::Added { name, .. } => assert_eq!(name, "b"),
+        other => panic!("expected Added b, got {other:?}"),
+    }
+}

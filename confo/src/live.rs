@@ -604,20 +604,43 @@ impl NamespaceWatch {
     /// Arms a watch on `namespace` and reads what it holds now; changes
     /// are reported relative to that.
     pub async fn start(backend: Arc<dyn Backend>, namespace: Namespace) -> Result<Self> {
-        let watch = backend
-            .watch(&WatchScope::Namespace(namespace.clone()))
+        Self::start_with(backend, namespace, &RetryPolicy::none()).await
+    }
+
+    /// [`NamespaceWatch::start`], retrying the arm and the first read on
+    /// connection loss as `retry` says ([`Confo::watch_namespace`] passes
+    /// the manager's policy).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// use confo::backend::{Backend, MemoryBackend};
+    /// use confo::{NamespaceWatch, RetryPolicy};
+    ///
+    /// let store = Arc::new(MemoryBackend::new());
+    /// store.create_namespace(&"systemA".parse()?).await?;
+    /// let changes = NamespaceWatch::start_with(store, "systemA".parse()?, &RetryPolicy::default()).await?;
+    /// assert!(changes.known().is_empty());
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub async fn start_with(
+        backend: Arc<dyn Backend>,
+        namespace: Namespace,
+        retry: &RetryPolicy,
+    ) -> Result<Self> {
+        let scope = WatchScope::Namespace(namespace.clone());
+        let watch = retry.run(|| backend.watch(&scope)).await?;
+        let reads = retry
+            .run(|| backend::read_namespace(&*backend, &namespace))
             .await?;
-        let mut this = NamespaceWatch {
+        let known = reads.into_iter().map(|(n, r)| (n, r.version)).collect();
+        Ok(NamespaceWatch {
             backend,
             namespace,
             watch,
-            known: BTreeMap::new(),
+            known,
             pending: VecDeque::new(),
-        };
-        for (name, read) in backend::read_namespace(&*this.backend, &this.namespace).await? {
-            this.known.insert(name, read.version);
-        }
-        Ok(this)
+        })
     }
 
     /// The configurations known now, with their versions.
@@ -750,6 +773,11 @@ impl Confo {
 
     /// Follows every configuration of a namespace.
     pub async fn watch_namespace(&self, namespace: &str) -> Result<NamespaceWatch> {
-        NamespaceWatch::start(self.backend()?, Namespace::new(namespace)?).await
+        NamespaceWatch::start_with(
+            self.backend()?,
+            Namespace::new(namespace)?,
+            &self.retry_policy(),
+        )
+        .await
     }
 }
