@@ -745,14 +745,7 @@ impl Confo {
         let decode: Decoder<Value> = Arc::new(|backend, path, bytes| {
             json::parse_object(backend, &path.to_string(), bytes).map(Value::Object)
         });
-        Live::start(
-            self.backend()?,
-            path.clone(),
-            decode,
-            self.retry_policy(),
-            self.snapshots(),
-        )
-        .await
+        self.watch_with(path, decode).await
     }
 
     /// Follows one configuration decoded with `decode`.
