@@ -949,6 +949,32 @@ async fn scenario_3(ctx: &Ctx) -> Vec<Row> {
     vec![confo, raw, kazoo]
 }
 
+/// A follower's start: says `ready` on stdout, and returns a receiver that
+/// fires when the parent closes our stdin (its way of stopping us).
+fn ready_until_stdin_closes() -> Result<tokio::sync::oneshot::Receiver<()>, String> {
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        while std::io::stdin().read_line(&mut sink).unwrap_or(0) > 0 {
+            sink.clear();
+        }
+        let _ = stop_tx.send(());
+    });
+    let mut out = std::io::stdout();
+    out.write_all(b"ready\n").map_err(err_string)?;
+    out.flush().map_err(err_string)?;
+    Ok(stop_rx)
+}
+
+/// A follower's line for one change seen: `lat <ns since the write> <seq>`.
+fn report_latency(value: &Propagate) -> Result<(), String> {
+    let now = wall_ns();
+    let line = format!("lat {} {}\n", now.saturating_sub(value.sent_ns), value.seq);
+    let mut out = std::io::stdout();
+    out.write_all(line.as_bytes()).map_err(err_string)?;
+    out.flush().map_err(err_string)
+}
+
 /// Child process: the floor of scenario 3, by hand on the raw client: a
 /// persistent watch, and a `get_data` + decode for each event.
 async fn follow_raw(port: &str) -> Result<(), String> {
@@ -960,17 +986,7 @@ async fn follow_raw(port: &str) -> Result<(), String> {
         .watch(PATH, zk::AddWatchMode::Persistent)
         .await
         .map_err(err_string)?;
-    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while std::io::stdin().read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
-        }
-        let _ = stop_tx.send(());
-    });
-    let mut out = std::io::stdout();
-    out.write_all(b"ready\n").map_err(err_string)?;
-    out.flush().map_err(err_string)?;
+    let mut stop_rx = ready_until_stdin_closes()?;
     let deadline = Instant::now() + Duration::from_secs(3600);
     while Instant::now() < deadline {
         tokio::select! {
@@ -981,10 +997,7 @@ async fn follow_raw(port: &str) -> Result<(), String> {
                 }
                 let (data, _) = client.get_data(PATH).await.map_err(err_string)?;
                 let value: Propagate = serde_json::from_slice(&data).map_err(err_string)?;
-                let now = wall_ns();
-                let line = format!("lat {} {}\n", now.saturating_sub(value.sent_ns), value.seq);
-                out.write_all(line.as_bytes()).map_err(err_string)?;
-                out.flush().map_err(err_string)?;
+                report_latency(&value)?;
             }
         }
     }
@@ -1002,27 +1015,14 @@ async fn follow(url: &str) -> Result<(), String> {
         }
     };
     // Stop when the parent closes our stdin (or after an hour at most).
-    let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        while std::io::stdin().read_line(&mut sink).unwrap_or(0) > 0 {
-            sink.clear();
-        }
-        let _ = stop_tx.send(());
-    });
-    let mut out = std::io::stdout();
-    out.write_all(b"ready\n").map_err(err_string)?;
-    out.flush().map_err(err_string)?;
+    let mut stop_rx = ready_until_stdin_closes()?;
     let deadline = Instant::now() + Duration::from_secs(3600);
     while Instant::now() < deadline {
         tokio::select! {
             _ = &mut stop_rx => break,
             changed = live.changed() => {
                 let value = changed.map_err(err_string)?;
-                let now = wall_ns();
-                let line = format!("lat {} {}\n", now.saturating_sub(value.sent_ns), value.seq);
-                out.write_all(line.as_bytes()).map_err(err_string)?;
-                out.flush().map_err(err_string)?;
+                report_latency(&value)?;
             }
         }
     }
