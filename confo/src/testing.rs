@@ -388,11 +388,7 @@ impl ZooKeeperServer {
             || match ruok(port) {
                 // `imok`, and from our server: whoever took the port between
                 // `free_port` and the JVM's bind would answer too.
-                Ok(true) => match four_letter_word(port, b"conf") {
-                    Ok(conf) if conf.contains(&dir_name) => Ok(()),
-                    Ok(_) => Err("another server answers on this port".into()),
-                    Err(e) => Err(e.to_string()),
-                },
+                Ok(true) => answered_by_ours(port, &dir_name),
                 Ok(false) => Err("it answered `ruok` with something else than `imok`".into()),
                 Err(e) => Err(e.to_string()),
             },
@@ -604,6 +600,16 @@ fn new_temp_dir(tag: impl fmt::Display) -> Result<PathBuf, ServerError> {
 
 fn io_error(what: &str, e: io::Error) -> ServerError {
     ServerError::new(format!("cannot {what} for the ZooKeeper test server: {e}"))
+}
+
+/// Whether the server on `port` is ours: its `conf` names our directory
+/// (whoever took the port between `free_port` and the JVM's bind would answer too).
+fn answered_by_ours(port: u16, dir_name: &str) -> Result<(), String> {
+    match four_letter_word(port, b"conf") {
+        Ok(conf) if conf.contains(dir_name) => Ok(()),
+        Ok(_) => Err("another server answers on this port".into()),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// The unique name of a temporary directory (it is in `dataDir`, so `conf` shows it).

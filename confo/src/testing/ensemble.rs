@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::process::{four_letter_word, free_ports, remove_stale_dirs, ruok, Jvm};
-use super::{dir_name, io_error, java_and_classpath, new_temp_dir, ServerError, START_TIMEOUT};
+use super::{
+    answered_by_ours, dir_name, io_error, java_and_classpath, new_temp_dir, ServerError,
+    START_TIMEOUT,
+};
 
 const QUORUM_MAIN_CLASS: &str = "org.apache.zookeeper.server.quorum.QuorumPeerMain";
 
@@ -215,11 +218,7 @@ impl ZooKeeperEnsemble {
                 START_TIMEOUT.as_secs()
             ),
             || match mode(port) {
-                Some(_) => match four_letter_word(port, b"conf") {
-                    Ok(conf) if conf.contains(&ours) => Ok(()),
-                    Ok(_) => Err("another server answers on this port".into()),
-                    Err(e) => Err(e.to_string()),
-                },
+                Some(_) => answered_by_ours(port, &ours),
                 None => Err("not serving yet".into()),
             },
         )
