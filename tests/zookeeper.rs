@@ -532,23 +532,29 @@ async fn the_backend_survives_a_server_restart() {
     .await
     .unwrap();
     // Reconnects on its own (same session, or a new one once it expired).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let read = loop {
-        match store.read(&p("ns/kept")).await {
-            Ok(read) => break read,
-            Err(e) if Instant::now() < deadline => {
-                assert!(matches!(e, Error::Connection { .. }), "{e:?}");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("no recovery within 30 s: {e}"),
-        }
-    };
+    let read = read_once_back(&store, "ns/kept", "no recovery").await;
     assert_eq!(read.version, v1);
     store
         .write(&p("ns/kept"), br#"{"n":2}"#, Expect::Version(v1))
         .await
         .unwrap();
     drop(server);
+}
+
+/// Reads `path` until the store answers again (30 s at most); until then
+/// every failure must be a connection error.
+async fn read_once_back(store: &ZooKeeper, path: &str, what: &str) -> confo::backend::Versioned {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match store.read(&p(path)).await {
+            Ok(read) => return read,
+            Err(e) if Instant::now() < deadline => {
+                assert!(matches!(e, Error::Connection { .. }), "{e:?}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("{what} within 30 s: {e}"),
+        }
+    }
 }
 
 #[tokio::test]
@@ -584,17 +590,7 @@ async fn the_backend_opens_a_new_session_when_its_session_expired() {
     .await
     .unwrap();
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let read = loop {
-        match store.read(&p("ns/kept")).await {
-            Ok(read) => break read,
-            Err(e) if Instant::now() < deadline => {
-                assert!(matches!(e, Error::Connection { .. }), "{e:?}");
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => panic!("no new session within 30 s: {e}"),
-        }
-    };
+    let read = read_once_back(&store, "ns/kept", "no new session").await;
     assert_eq!(&*read.bytes, br#"{"n":1}"#);
     drop(server);
 }
