@@ -42,6 +42,7 @@
 
 mod ensemble;
 mod process;
+mod proxy;
 
 use std::fmt;
 use std::io;
@@ -51,6 +52,7 @@ use std::time::{Duration, Instant};
 
 pub use ensemble::ZooKeeperEnsemble;
 use process::{four_letter_word, free_port, remove_stale_dirs, ruok, Jvm};
+pub use proxy::{LinkProxy, LinkState, MAX_CONNECTIONS};
 
 /// Environment variable: a Java class path holding ZooKeeper and its
 /// dependencies, used as is (it wins over [`HOME_ENV`] and the Debian jars).
