@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::url::redact;
-use super::zookeeper::ZooKeeper;
+use super::ZooKeeper;
+use crate::backend::url::redact;
 use crate::error::{Error, Result};
 
 /// ZooKeeper's usual client port, used when a host has none.

@@ -40,13 +40,17 @@ use zookeeper_client::{
     MultiWriteError, MultiWriteResult, Permission, PersistentWatcher, SessionState, Stat,
 };
 
-use super::zookeeper_watch::{self, Hubs};
-use super::{
-    check_size, Backend, BatchWrite, Expect, Version, Versioned, Watch, WatchScope,
-    ZooKeeperOptions,
+mod builder;
+mod watch;
+
+pub use builder::{
+    Credentials, ZooKeeperOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_SESSION_TIMEOUT,
 };
+
+use super::{check_size, Backend, BatchWrite, Expect, Version, Versioned, Watch, WatchScope};
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
+use watch::Hubs;
 
 /// How many times a write retries when others create or delete the same
 /// nodes between its steps (each retry is caused by another client's
@@ -620,10 +624,7 @@ async fn open_session(options: &ZooKeeperOptions, describe: &str, acls: &[Acl]) 
 /// The TLS options of the client: the CA and any client identity, read
 /// now (files) and checked. Errors name the file, never its content.
 #[cfg(feature = "tls")]
-fn tls_options(
-    tls: &super::zookeeper_options::TlsSettings,
-    describe: &str,
-) -> Result<zookeeper_client::TlsOptions> {
+fn tls_options(tls: &builder::TlsSettings, describe: &str) -> Result<zookeeper_client::TlsOptions> {
     let invalid = |reason: String| Error::InvalidUrl {
         url: describe.to_owned(),
         reason,
@@ -1035,6 +1036,6 @@ impl Backend for ZooKeeper {
     /// A persistent watch on the configuration's znode, or a recursive one
     /// on the namespace's; one per znode, shared (see `zookeeper_watch.rs`).
     async fn watch(&self, scope: &WatchScope) -> Result<Watch> {
-        zookeeper_watch::watch(self, &self.inner.hubs, scope).await
+        watch::watch(self, &self.inner.hubs, scope).await
     }
 }
