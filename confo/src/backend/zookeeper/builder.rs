@@ -1,14 +1,13 @@
-//! How to reach ZooKeeper: [`ZooKeeperOptions`] (built by hand or from a
-//! `zk://` URL) and [`Credentials`] (the Python package's credential map).
+//! The builder: [`ZooKeeperOptions`], everything needed to open a
+//! [`ZooKeeper`] backend (hosts, chroot, credentials, timeouts, ACL policy,
+//! TLS), with `with_*` setters and plain getters.
 
 use std::fmt;
 use std::time::Duration;
 
-use serde::Deserialize;
-
+use super::tls::{check_tls, Pem, TlsSettings};
 use super::ZooKeeper;
-use crate::backend::url::redact;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// ZooKeeper's usual client port, used when a host has none.
 ///
@@ -18,26 +17,26 @@ use crate::error::{Error, Result};
 /// ```
 pub const DEFAULT_PORT: u16 = 2181;
 
-/// Default for [`ZooKeeperOptions::connect_timeout`].
+/// Default for [`ZooKeeperOptions::with_connect_timeout`].
 ///
 /// ```
 /// use confo::backend::{ZooKeeperOptions, DEFAULT_CONNECT_TIMEOUT};
-/// assert_eq!(ZooKeeperOptions::new("zk1").get_connect_timeout(), DEFAULT_CONNECT_TIMEOUT);
+/// assert_eq!(ZooKeeperOptions::new("zk1").connect_timeout(), DEFAULT_CONNECT_TIMEOUT);
 /// ```
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Default for [`ZooKeeperOptions::session_timeout`].
+/// Default for [`ZooKeeperOptions::with_session_timeout`].
 ///
 /// ```
 /// use confo::backend::{ZooKeeperOptions, DEFAULT_SESSION_TIMEOUT};
-/// assert_eq!(ZooKeeperOptions::new("zk1").get_session_timeout(), DEFAULT_SESSION_TIMEOUT);
+/// assert_eq!(ZooKeeperOptions::new("zk1").session_timeout(), DEFAULT_SESSION_TIMEOUT);
 /// ```
 pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Everything needed to open a [`ZooKeeper`] backend: hosts, chroot,
 /// credentials, timeouts and the ACL policy. Built by
 /// [`ZooKeeper::builder`], [`ZooKeeperOptions::from_url`] or from
-/// [`Credentials`]; opened by [`ZooKeeperOptions::connect`].
+/// [`Credentials`](super::Credentials); opened by [`ZooKeeperOptions::connect`].
 ///
 /// The URL form is
 /// `zk://[user:password@]host[:port][,host[:port]...][/chroot][?options]`:
@@ -60,55 +59,19 @@ pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// let options = ZooKeeperOptions::from_url("zk://app:s3cret@zk1:2181,zk2/prod?connect_timeout=3s")?;
 /// assert_eq!(options.describe(), "zk://zk1:2181,zk2:2181/prod");
-/// assert_eq!(options.get_connect_timeout(), Duration::from_secs(3));
+/// assert_eq!(options.connect_timeout(), Duration::from_secs(3));
 /// assert!(!format!("{options:?}").contains("s3cret"));
 /// # Ok::<(), confo::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct ZooKeeperOptions {
-    hosts: Vec<String>,
-    chroot: Option<String>,
-    user: Option<(String, String)>,
-    connect_timeout: Duration,
-    session_timeout: Duration,
-    world_readable: bool,
-    tls: Option<TlsSettings>,
-}
-
-/// PEM text, given as is or as a file read when connecting.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) enum Pem {
-    File(std::path::PathBuf),
-    Text(String),
-}
-
-impl Pem {
-    /// The PEM text (reads the file); the error names the file, never its content.
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
-    pub(crate) fn load(&self, what: &str) -> std::result::Result<String, String> {
-        match self {
-            Pem::Text(text) => Ok(text.clone()),
-            Pem::File(path) => std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read the {what} {}: {e}", path.display())),
-        }
-    }
-
-    /// For `Debug`: a file's path, `<PEM>` for text (it may be a key).
-    fn shown(&self) -> String {
-        match self {
-            Pem::File(path) => path.display().to_string(),
-            Pem::Text(_) => "<PEM>".into(),
-        }
-    }
-}
-
-/// TLS to ZooKeeper: the CA that signs the servers' certificates and an
-/// optional client certificate and key.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub(crate) struct TlsSettings {
-    pub(crate) ca: Option<Pem>,
-    pub(crate) cert: Option<Pem>,
-    pub(crate) key: Option<Pem>,
+    pub(super) hosts: Vec<String>,
+    pub(super) chroot: Option<String>,
+    pub(super) user: Option<(String, String)>,
+    pub(super) connect_timeout: Duration,
+    pub(super) session_timeout: Duration,
+    pub(super) world_readable: bool,
+    pub(super) tls: Option<TlsSettings>,
 }
 
 impl fmt::Debug for ZooKeeperOptions {
@@ -164,129 +127,22 @@ impl ZooKeeperOptions {
         }
     }
 
-    /// Parses a `zk://` URL (see the type's documentation).
-    /// Errors never contain the password.
-    ///
-    /// ```
-    /// use confo::backend::ZooKeeperOptions;
-    ///
-    /// let options = ZooKeeperOptions::from_url("zk://10.0.0.1,10.0.0.2:2182")?;
-    /// assert_eq!(options.describe(), "zk://10.0.0.1:2181,10.0.0.2:2182");
-    /// let err = ZooKeeperOptions::from_url("zk://u:hunter2@h:notaport").unwrap_err();
-    /// assert!(err.to_string().contains("port"));
-    /// assert!(!err.to_string().contains("hunter2"));
-    /// # Ok::<(), confo::Error>(())
-    /// ```
-    pub fn from_url(url: &str) -> Result<Self> {
-        let invalid = |reason: String| Error::InvalidUrl {
-            url: redact(url),
-            reason,
-        };
-        let (rest, tls) = match url.split_once("://") {
-            Some(("zk" | "zookeeper", rest)) => (rest, false),
-            Some(("zks", rest)) => (rest, true),
-            _ => {
-                return Err(invalid(
-                    "a ZooKeeper URL starts with zk:// (or zks:// for TLS)".into(),
-                ))
-            }
-        };
-        // Credentials end at the last '@' of the URL, wherever it is: a
-        // password may hold '/', '?' or '@' unencoded and must never be
-        // taken for a host, chroot or option (and shown in an error).
-        // `redact` hides exactly this part.
-        let (userinfo, rest) = match rest.rfind('@') {
-            Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
-            None => (None, rest),
-        };
-        let (rest, query) = match rest.split_once('?') {
-            Some((r, q)) => (r, Some(q)),
-            None => (rest, None),
-        };
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        let (hosts, chroot) = rest.split_at(authority_end);
-        let mut options = ZooKeeperOptions::new(hosts);
-        options.chroot = (!chroot.is_empty() && chroot != "/").then(|| chroot.to_owned());
-        if tls {
-            options.tls = Some(TlsSettings::default());
-        }
-        if let Some(userinfo) = userinfo {
-            let Some((user, password)) = userinfo.split_once(':') else {
-                return Err(invalid(
-                    "credentials must be user:password (digest authentication)".into(),
-                ));
-            };
-            let user = percent_decode(user).map_err(&invalid)?;
-            let password = percent_decode(password).map_err(&invalid)?;
-            options = options.credentials(user, password);
-        }
-        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            match key {
-                "connect_timeout" => {
-                    options.connect_timeout = parse_duration(value).map_err(&invalid)?
-                }
-                "session_timeout" => {
-                    options.session_timeout = parse_duration(value).map_err(&invalid)?
-                }
-                "world_readable" => {
-                    options.world_readable = match value {
-                        "" | "true" | "1" | "yes" => true,
-                        "false" | "0" | "no" => false,
-                        _ => {
-                            return Err(invalid(format!(
-                                "world_readable takes true or false, not {value:?}"
-                            )))
-                        }
-                    }
-                }
-                "tls" => match value {
-                    "" | "true" | "1" | "yes" => {
-                        options.tls.get_or_insert_with(TlsSettings::default);
-                    }
-                    "false" | "0" | "no" if !tls => options.tls = None,
-                    _ => {
-                        return Err(invalid(format!(
-                            "tls takes true or false (and zks:// is always TLS), not {value:?}"
-                        )))
-                    }
-                },
-                "ca_file" | "cert_file" | "key_file" => {
-                    if value.is_empty() {
-                        return Err(invalid(format!("{key} needs a file name")));
-                    }
-                    let file = Some(Pem::File(percent_decode(value).map_err(&invalid)?.into()));
-                    let settings = options.tls.get_or_insert_with(TlsSettings::default);
-                    match key {
-                        "ca_file" => settings.ca = file,
-                        "cert_file" => settings.cert = file,
-                        _ => settings.key = file,
-                    }
-                }
-                _ => {
-                    return Err(invalid(format!(
-                        "unknown option {key:?}; known: connect_timeout, session_timeout, \
-                         world_readable, tls, ca_file, cert_file, key_file"
-                    )))
-                }
-            }
-        }
-        options.validate().map_err(invalid)?;
-        Ok(options)
-    }
-
     /// Authenticates with ZooKeeper's `digest` scheme as `user`.
     ///
     /// What confo creates is then readable and writable by this identity
     /// only (ACL `auth` with all permissions), unless
-    /// [`ZooKeeperOptions::world_readable`] is set.
+    /// [`ZooKeeperOptions::with_world_readable`] is set.
     ///
     /// ```
     /// let options = confo::backend::ZooKeeper::builder("127.0.0.1:2181")
-    ///     .credentials("app", "s3cret");
+    ///     .with_credentials("app", "s3cret");
     /// assert!(format!("{options:?}").contains("app:***"));
     /// ```
-    pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+    pub fn with_credentials(
+        mut self,
+        user: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
         self.user = Some((user.into(), password.into()));
         self
     }
@@ -294,10 +150,10 @@ impl ZooKeeperOptions {
     /// Keeps the `/confo` tree under this znode (created when missing).
     ///
     /// ```
-    /// let options = confo::backend::ZooKeeper::builder("127.0.0.1:2181").chroot("/team-a");
+    /// let options = confo::backend::ZooKeeper::builder("127.0.0.1:2181").with_chroot("/team-a");
     /// assert_eq!(options.describe(), "zk://127.0.0.1:2181/team-a");
     /// ```
-    pub fn chroot(mut self, chroot: impl Into<String>) -> Self {
+    pub fn with_chroot(mut self, chroot: impl Into<String>) -> Self {
         let chroot = chroot.into();
         self.chroot = (!chroot.is_empty() && chroot != "/").then_some(chroot);
         self
@@ -309,10 +165,10 @@ impl ZooKeeperOptions {
     /// ```
     /// use std::time::Duration;
     /// let options = confo::backend::ZooKeeper::builder("127.0.0.1:2181")
-    ///     .connect_timeout(Duration::from_secs(2));
-    /// assert_eq!(options.get_connect_timeout(), Duration::from_secs(2));
+    ///     .with_connect_timeout(Duration::from_secs(2));
+    /// assert_eq!(options.connect_timeout(), Duration::from_secs(2));
     /// ```
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
@@ -324,10 +180,10 @@ impl ZooKeeperOptions {
     /// ```
     /// use std::time::Duration;
     /// let options = confo::backend::ZooKeeper::builder("127.0.0.1:2181")
-    ///     .session_timeout(Duration::from_secs(30));
-    /// assert_eq!(options.get_session_timeout(), Duration::from_secs(30));
+    ///     .with_session_timeout(Duration::from_secs(30));
+    /// assert_eq!(options.session_timeout(), Duration::from_secs(30));
     /// ```
-    pub fn session_timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_session_timeout(mut self, timeout: Duration) -> Self {
         self.session_timeout = timeout;
         self
     }
@@ -338,11 +194,11 @@ impl ZooKeeperOptions {
     ///
     /// ```
     /// let options = confo::backend::ZooKeeper::builder("127.0.0.1:2181")
-    ///     .credentials("app", "s3cret")
-    ///     .world_readable(true);
+    ///     .with_credentials("app", "s3cret")
+    ///     .with_world_readable(true);
     /// assert!(options.is_world_readable());
     /// ```
-    pub fn world_readable(mut self, world_readable: bool) -> Self {
+    pub fn with_world_readable(mut self, world_readable: bool) -> Self {
         self.world_readable = world_readable;
         self
     }
@@ -355,11 +211,11 @@ impl ZooKeeperOptions {
     ///
     /// ```
     /// # let ca_pem = String::new();
-    /// let options = confo::backend::ZooKeeper::builder("zk1:2281").tls_ca(ca_pem);
+    /// let options = confo::backend::ZooKeeper::builder("zk1:2281").with_tls_ca(ca_pem);
     /// assert!(options.is_tls());
     /// assert_eq!(options.describe(), "zks://zk1:2281");
     /// ```
-    pub fn tls_ca(mut self, ca_pem: impl Into<String>) -> Self {
+    pub fn with_tls_ca(mut self, ca_pem: impl Into<String>) -> Self {
         self.tls.get_or_insert_with(TlsSettings::default).ca = Some(Pem::Text(ca_pem.into()));
         self
     }
@@ -372,11 +228,15 @@ impl ZooKeeperOptions {
     /// ```
     /// # let (ca, cert, key) = (String::new(), String::new(), String::from("KEY"));
     /// let options = confo::backend::ZooKeeper::builder("zk1:2281")
-    ///     .tls_ca(ca)
-    ///     .tls_identity(cert, key);
+    ///     .with_tls_ca(ca)
+    ///     .with_tls_identity(cert, key);
     /// assert!(!format!("{options:?}").contains("KEY"));
     /// ```
-    pub fn tls_identity(mut self, cert_pem: impl Into<String>, key_pem: impl Into<String>) -> Self {
+    pub fn with_tls_identity(
+        mut self,
+        cert_pem: impl Into<String>,
+        key_pem: impl Into<String>,
+    ) -> Self {
         let settings = self.tls.get_or_insert_with(TlsSettings::default);
         settings.cert = Some(Pem::Text(cert_pem.into()));
         settings.key = Some(Pem::Text(key_pem.into()));
@@ -405,10 +265,10 @@ impl ZooKeeperOptions {
     ///
     /// ```
     /// let options = confo::backend::ZooKeeperOptions::from_url("zk://h?connect_timeout=1500ms")?;
-    /// assert_eq!(options.get_connect_timeout().as_millis(), 1500);
+    /// assert_eq!(options.connect_timeout().as_millis(), 1500);
     /// # Ok::<(), confo::Error>(())
     /// ```
-    pub fn get_connect_timeout(&self) -> Duration {
+    pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
     }
 
@@ -416,14 +276,14 @@ impl ZooKeeperOptions {
     ///
     /// ```
     /// let options = confo::backend::ZooKeeperOptions::from_url("zk://h?session_timeout=30s")?;
-    /// assert_eq!(options.get_session_timeout().as_secs(), 30);
+    /// assert_eq!(options.session_timeout().as_secs(), 30);
     /// # Ok::<(), confo::Error>(())
     /// ```
-    pub fn get_session_timeout(&self) -> Duration {
+    pub fn session_timeout(&self) -> Duration {
         self.session_timeout
     }
 
-    /// Whether [`ZooKeeperOptions::world_readable`] is set.
+    /// Whether [`ZooKeeperOptions::with_world_readable`] is set.
     ///
     /// ```
     /// let options = confo::backend::ZooKeeperOptions::from_url("zk://u:p@h?world_readable=true")?;
@@ -467,7 +327,7 @@ impl ZooKeeperOptions {
         self.hosts.join(",")
     }
 
-    pub(crate) fn chroot_path(&self) -> Option<&str> {
+    pub(crate) fn chroot(&self) -> Option<&str> {
         self.chroot.as_deref()
     }
 
@@ -515,8 +375,8 @@ impl ZooKeeperOptions {
     /// use confo::backend::ZooKeeper;
     ///
     /// let store = ZooKeeper::builder("127.0.0.1:2181")
-    ///     .credentials("app", "s3cret")
-    ///     .connect_timeout(Duration::from_secs(3))
+    ///     .with_credentials("app", "s3cret")
+    ///     .with_connect_timeout(Duration::from_secs(3))
     ///     .connect()
     ///     .await?;
     /// # Ok(()) }
@@ -538,187 +398,7 @@ impl ZooKeeperOptions {
     }
 }
 
-impl From<Credentials> for ZooKeeperOptions {
-    fn from(credentials: Credentials) -> Self {
-        credentials.into_options()
-    }
-}
-
-/// A port given as a number or as a string, as the Python package allows.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum PortField {
-    Number(u64),
-    Text(String),
-}
-
-/// The credential map of the Python `confo` package:
-///
-/// ```json
-/// {"zookeeper_host": "10.0.0.1", "zookeeper_port": "2181",
-///  "zookeeper_user": "app", "zookeeper_passwd": "s3cret"}
-/// ```
-///
-/// `zookeeper_port` may be a string or a number; user and password are
-/// optional (empty means none). `zookeeper_host` may list several hosts
-/// separated by commas; each without a port gets `zookeeper_port`.
-/// `Debug` shows `***` for the password.
-///
-/// ```
-/// use confo::backend::Credentials;
-///
-/// let creds: Credentials = serde_json::from_str(
-///     r#"{"zookeeper_host": "10.0.0.1", "zookeeper_port": 2181,
-///         "zookeeper_user": "app", "zookeeper_passwd": "p@ss/word"}"#,
-/// ).unwrap();
-/// assert_eq!(creds.into_url(), "zk://app:p%40ss%2Fword@10.0.0.1:2181");
-/// ```
-#[derive(Clone, Deserialize)]
-#[serde(try_from = "RawCredentials")]
-pub struct Credentials {
-    host: String,
-    port: u16,
-    user: Option<String>,
-    password: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RawCredentials {
-    zookeeper_host: String,
-    #[serde(default)]
-    zookeeper_port: Option<PortField>,
-    #[serde(default)]
-    zookeeper_user: Option<String>,
-    #[serde(default)]
-    zookeeper_passwd: Option<String>,
-}
-
-impl TryFrom<RawCredentials> for Credentials {
-    type Error = String;
-
-    fn try_from(raw: RawCredentials) -> std::result::Result<Self, String> {
-        let port = match raw.zookeeper_port {
-            None => DEFAULT_PORT,
-            Some(PortField::Number(n)) => u16::try_from(n)
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| format!("zookeeper_port {n} is not a port (1 to 65535)"))?,
-            Some(PortField::Text(s)) => s
-                .trim()
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| format!("zookeeper_port {s:?} is not a port (1 to 65535)"))?,
-        };
-        if raw.zookeeper_host.trim().is_empty() {
-            return Err("zookeeper_host is empty".into());
-        }
-        let non_empty = |s: Option<String>| s.filter(|s| !s.is_empty());
-        Ok(Credentials {
-            host: raw.zookeeper_host.trim().to_owned(),
-            port,
-            user: non_empty(raw.zookeeper_user),
-            password: non_empty(raw.zookeeper_passwd),
-        })
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Credentials")
-            .field("zookeeper_host", &self.host)
-            .field("zookeeper_port", &self.port)
-            .field("zookeeper_user", &self.user)
-            .field("zookeeper_passwd", &self.password.as_ref().map(|_| "***"))
-            .finish()
-    }
-}
-
-impl Credentials {
-    /// Credentials for `host:port` with no user.
-    ///
-    /// ```
-    /// let creds = confo::backend::Credentials::new("zk1", 2181).with_user("app", "pw");
-    /// assert_eq!(creds.into_url(), "zk://app:pw@zk1:2181");
-    /// ```
-    pub fn new(host: impl Into<String>, port: u16) -> Self {
-        Credentials {
-            host: host.into(),
-            port,
-            user: None,
-            password: None,
-        }
-    }
-
-    /// Adds a user and password (digest authentication).
-    ///
-    /// ```
-    /// let creds = confo::backend::Credentials::new("zk1", 2181).with_user("app", "pw");
-    /// assert!(format!("{creds:?}").contains("***"));
-    /// ```
-    pub fn with_user(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
-        self.user = Some(user.into());
-        self.password = Some(password.into());
-        self
-    }
-
-    /// `host1:port,host2:port`: each host of `zookeeper_host` with the port
-    /// unless it has its own.
-    fn hosts(&self) -> String {
-        self.host
-            .split(',')
-            .map(|h| h.trim())
-            .map(|h| {
-                if has_port(h) {
-                    h.to_owned()
-                } else {
-                    format!("{h}:{}", self.port)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    /// The `zk://` URL these credentials describe, user and password
-    /// percent-encoded. It holds the password: do not log it (see
-    /// [`crate::backend::redact`]).
-    ///
-    /// ```
-    /// let url = confo::backend::Credentials::new("zk1", 2181).with_user("app", "a b").into_url();
-    /// assert_eq!(url, "zk://app:a%20b@zk1:2181");
-    /// assert_eq!(confo::backend::redact(&url), "zk://app:***@zk1:2181");
-    /// ```
-    pub fn into_url(self) -> String {
-        let userinfo = match (&self.user, &self.password) {
-            (Some(u), p) => format!(
-                "{}:{}@",
-                percent_encode(u),
-                percent_encode(p.as_deref().unwrap_or(""))
-            ),
-            (None, _) => String::new(),
-        };
-        format!("zk://{userinfo}{}", self.hosts())
-    }
-
-    /// Options for these credentials, to adjust and
-    /// [`connect`](ZooKeeperOptions::connect).
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let creds = confo::backend::Credentials::new("zk1", 2181);
-    /// let options = creds.into_options().connect_timeout(Duration::from_secs(3));
-    /// assert_eq!(options.describe(), "zk://zk1:2181");
-    /// ```
-    pub fn into_options(self) -> ZooKeeperOptions {
-        let mut options = ZooKeeperOptions::new(self.hosts());
-        if let Some(user) = self.user {
-            options = options.credentials(user, self.password.unwrap_or_default());
-        }
-        options
-    }
-}
-
-fn has_port(host: &str) -> bool {
+pub(super) fn has_port(host: &str) -> bool {
     match host.strip_prefix('[') {
         // `[::1]:2181` has a port, `[::1]` has none.
         Some(rest) => rest
@@ -728,7 +408,7 @@ fn has_port(host: &str) -> bool {
     }
 }
 
-fn with_default_port(host: &str) -> String {
+pub(super) fn with_default_port(host: &str) -> String {
     let host = host.trim();
     if host.is_empty() || has_port(host) {
         host.to_owned()
@@ -737,7 +417,7 @@ fn with_default_port(host: &str) -> String {
     }
 }
 
-fn check_host(host: &str) -> std::result::Result<(), String> {
+pub(super) fn check_host(host: &str) -> std::result::Result<(), String> {
     if host.is_empty() {
         return Err("an empty host in the host list (two commas in a row?)".into());
     }
@@ -773,42 +453,7 @@ fn check_host(host: &str) -> std::result::Result<(), String> {
     }
 }
 
-fn check_tls(tls: &TlsSettings, hosts: &[String]) -> std::result::Result<(), String> {
-    if cfg!(not(feature = "tls")) {
-        return Err("TLS (zks://) is not compiled into this build of confo \
-                    (enable the `tls` feature)"
-            .into());
-    }
-    if tls.ca.is_none() {
-        return Err("TLS needs the CA that signed the servers' certificates: \
-                    add ?ca_file=/path/to/ca.pem"
-            .into());
-    }
-    match (&tls.cert, &tls.key) {
-        (Some(_), None) => return Err("cert_file needs key_file (the client's private key)".into()),
-        (None, Some(_)) => return Err("key_file needs cert_file (the client's certificate)".into()),
-        _ => {}
-    }
-    // The TLS client checks each server's certificate against its host name
-    // (and fails hard on a name that cannot be one): refuse such names here.
-    #[cfg(feature = "tls")]
-    for host in hosts {
-        let name = host
-            .rsplit_once(':')
-            .map_or(host.as_str(), |(name, _)| name);
-        let name = name.trim_start_matches('[').trim_end_matches(']');
-        if rustls_pki_types::ServerName::try_from(name).is_err() {
-            return Err(format!(
-                "{name:?} is not a host name or IP address TLS can check a certificate against"
-            ));
-        }
-    }
-    #[cfg(not(feature = "tls"))]
-    let _ = hosts;
-    Ok(())
-}
-
-fn check_chroot(chroot: &str) -> std::result::Result<(), String> {
+pub(super) fn check_chroot(chroot: &str) -> std::result::Result<(), String> {
     let bad = |why: &str| Err(format!("invalid chroot {chroot:?}: {why}"));
     if chroot.ends_with('/') {
         return bad("it must not end with '/'");
@@ -827,139 +472,4 @@ fn check_chroot(chroot: &str) -> std::result::Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn parse_duration(value: &str) -> std::result::Result<Duration, String> {
-    let parsed = if let Some(ms) = value.strip_suffix("ms") {
-        ms.parse::<u64>().ok().map(Duration::from_millis)
-    } else if let Some(s) = value.strip_suffix('s') {
-        s.parse::<u64>().ok().map(Duration::from_secs)
-    } else {
-        None
-    };
-    match parsed {
-        Some(d) if !d.is_zero() => Ok(d),
-        _ => Err(format!(
-            "invalid duration {value:?}; write it like 500ms or 10s"
-        )),
-    }
-}
-
-fn percent_decode(s: &str) -> std::result::Result<String, String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| {
-                    "a '%' in the credentials must start an escape like %40".to_owned()
-                })?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "the credentials are not UTF-8 once decoded".to_owned())
-}
-
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urls_parse() {
-        let o = ZooKeeperOptions::from_url("zk://a:1,b/x/y?session_timeout=500ms&world_readable")
-            .unwrap();
-        assert_eq!(o.describe(), "zk://a:1,b:2181/x/y");
-        assert_eq!(o.get_session_timeout(), Duration::from_millis(500));
-        assert!(o.is_world_readable());
-        assert_eq!(o.user(), None);
-
-        let o = ZooKeeperOptions::from_url("zk://us%3Aer:p%40ss:w@h:2/").unwrap();
-        assert_eq!(o.describe(), "zk://h:2");
-        assert_eq!(o.digest().unwrap(), b"us:er:p@ss:w");
-
-        // Unencoded '/', '?' and '@' in a password stay in the password.
-        let o = ZooKeeperOptions::from_url("zk://u:p/a?s@s@h:2/c?session_timeout=1s").unwrap();
-        assert_eq!(o.describe(), "zk://h:2/c");
-        assert_eq!(o.digest().unwrap(), b"u:p/a?s@s");
-        assert_eq!(o.get_session_timeout(), Duration::from_secs(1));
-
-        let o = ZooKeeperOptions::from_url("zk://[::1]:2181,[::2]").unwrap();
-        assert_eq!(o.describe(), "zk://[::1]:2181,[::2]:2181");
-    }
-
-    #[test]
-    fn bad_urls_say_why_without_the_password() {
-        for (url, why) in [
-            ("zk://", "no host"),
-            ("zk://h:0", "invalid port"),
-            ("zk://h:99999", "invalid port"),
-            ("zk://a,,b", "empty host"),
-            ("zk://u:secret@h/x/", "end with '/'"),
-            ("zk://u:secret@h//x", "empty segment"),
-            ("zk://u:secret@h/../x", "'..'"),
-            ("zk://user-only@h", "user:password"),
-            ("zk://u:secret@h?nope=1", "unknown option"),
-            ("zk://u:secret@h?connect_timeout=5", "500ms or 10s"),
-            ("zk://u:sec%zzret@h", "escape"),
-            ("zk://u:sec/ret@h:x", "invalid port"),
-            ("zk://u:sec?ret@h?nope", "unknown option"),
-            ("zk://secret@h", "user:password"),
-            ("zk://::1", "IPv6 address in brackets"),
-            ("zk://[::1", "IPv6 address in brackets"),
-            ("zk://a b:1", "not a host name"),
-            ("zk://:1]:21\u{18}1", "not a host name"),
-        ] {
-            let err = ZooKeeperOptions::from_url(url).unwrap_err();
-            let msg = err.to_string();
-            assert!(msg.contains(why), "{url}: {msg}");
-            assert!(!msg.contains("secret"), "{url}: {msg}");
-        }
-    }
-
-    #[test]
-    fn credentials_accept_the_python_map() {
-        let c: Credentials = serde_json::from_str(
-            r#"{"zookeeper_host":"h1,h2:3","zookeeper_port":"2182","zookeeper_user":"","zookeeper_passwd":""}"#,
-        )
-        .unwrap();
-        assert_eq!(c.clone().into_url(), "zk://h1:2182,h2:3");
-        assert_eq!(c.into_options().user(), None);
-
-        let c: Credentials = serde_json::from_str(
-            r#"{"zookeeper_host":"h","zookeeper_port":2181,"zookeeper_user":"u","zookeeper_passwd":"pw"}"#,
-        )
-        .unwrap();
-        let debug = format!("{c:?}");
-        assert!(debug.contains("***") && !debug.contains("pw\""), "{debug}");
-        let options = ZooKeeperOptions::from_url(&c.clone().into_url()).unwrap();
-        assert_eq!(options.digest().unwrap(), b"u:pw");
-
-        for bad in [
-            r#"{"zookeeper_host":"h","zookeeper_port":"http"}"#,
-            r#"{"zookeeper_host":"h","zookeeper_port":70000}"#,
-            r#"{"zookeeper_host":"","zookeeper_port":1}"#,
-        ] {
-            assert!(serde_json::from_str::<Credentials>(bad).is_err(), "{bad}");
-        }
-    }
 }
