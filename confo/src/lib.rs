@@ -96,8 +96,6 @@
 
 pub mod backend;
 pub mod blocking;
-#[cfg(feature = "cli")]
-pub mod cli;
 pub mod error;
 mod field;
 pub mod json;
