@@ -110,7 +110,7 @@ py_versions=$("$venv/bin/pip" list --disable-pip-version-check 2>/dev/null \
 echo "bench.sh: $(nproc) cores; Python peers: ${py_versions:-?}" >&2
 "$driver" run \
     --python "$venv/bin/python" \
-    --peers "$root/bench/peers.py" \
+    --peers "$root/benches/peers/peers.py" \
     --confo-bin "$target_dir/release/confo" \
     --out "$out_dir" \
     "${quick[@]}" "${only[@]}" &
