@@ -82,7 +82,7 @@ trap 'echo "bench.sh: interrupted; stopping" >&2; exit 130' INT TERM
 
 # --- build -------------------------------------------------------------------
 echo "bench.sh: building the confo command and the bench driver (release)" >&2
-cargo build --release -p confo --bin confo --features cli >&2
+cargo build --release -p confo-cli --bin confo >&2
 driver=$(cargo bench --no-run --bench peers --message-format=json \
     | python3 -c 'import json,sys
 for line in sys.stdin:
@@ -110,7 +110,7 @@ py_versions=$("$venv/bin/pip" list --disable-pip-version-check 2>/dev/null \
 echo "bench.sh: $(nproc) cores; Python peers: ${py_versions:-?}" >&2
 "$driver" run \
     --python "$venv/bin/python" \
-    --peers "$root/bench/peers.py" \
+    --peers "$root/benches/peers/peers.py" \
     --confo-bin "$target_dir/release/confo" \
     --out "$out_dir" \
     "${quick[@]}" "${only[@]}" &

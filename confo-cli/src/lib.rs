@@ -1,6 +1,6 @@
-//! The `confo` command (feature `cli`, on by default): a thin layer over the
-//! library that parses arguments, calls [`crate::backend`] and
-//! [`crate::tree`], and prints.
+//! The `confo` command (package `confo-cli`, binary `confo`): a thin layer over the
+//! library that parses arguments, calls [`confo::backend`] and
+//! [`confo::tree`], and prints.
 //!
 //! ```text
 //! confo [--url URL] [--json] <command>
@@ -28,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::backend::redact;
+use confo::backend::redact;
 
 pub use exit::Exit;
 
@@ -40,7 +40,7 @@ use output::Output;
 ///
 /// ```no_run
 /// fn main() -> std::process::ExitCode {
-///     confo::cli::main()
+///     confo_cli::main()
 /// }
 /// ```
 pub fn main() -> ExitCode {
@@ -51,7 +51,7 @@ pub fn main() -> ExitCode {
 /// its exit status. Prints to this process's stdout and stderr.
 ///
 /// ```
-/// use confo::cli::{run, Exit};
+/// use confo_cli::{run, Exit};
 ///
 /// assert_eq!(run(["confo", "--url", "mem://", "namespaces"]), Exit::Ok);
 /// assert_eq!(run(["confo", "get", "not-a-path"]), Exit::Usage);
