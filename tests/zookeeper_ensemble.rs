@@ -253,12 +253,17 @@ async fn increments_survive_leader_and_quorum_loss_exactly_once() {
     let mut applied_though_failed = 0;
     for (op, e) in &failed {
         assert!(
-            matches!(e, Error::Connection { .. } | Error::VersionConflict { .. }),
+            matches!(
+                e,
+                Error::Connection { .. }
+                    | Error::OutcomeUnknown { .. }
+                    | Error::VersionConflict { .. }
+            ),
             "update {op} failed with an unexpected error: {e}"
         );
         if seen.contains(op) {
             assert!(
-                matches!(e, Error::Connection { .. }),
+                e.is_outcome_unknown(),
                 "{op} applied though it failed with {e}"
             );
             applied_though_failed += 1;

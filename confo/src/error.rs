@@ -306,6 +306,37 @@ pub enum Error {
         message: String,
     },
 
+    /// A write was sent, and the connection broke or stopped answering
+    /// before its answer came: it may or may not have been applied.
+    ///
+    /// Never retried by [`crate::RetryPolicy`] (applying it again could
+    /// apply it twice). `update` resolves it itself when it can (see
+    /// [`crate::update::update_object`]) and returns it only when it cannot
+    /// tell; then read `path` and decide. Match it with
+    /// [`Error::is_outcome_unknown`].
+    ///
+    /// ```
+    /// let err = confo::Error::OutcomeUnknown {
+    ///     backend: "zk://h:2181".into(),
+    ///     op: "write",
+    ///     path: "/confo/a/b".into(),
+    ///     message: "connection to server has lost".into(),
+    /// };
+    /// assert!(err.is_outcome_unknown());
+    /// assert!(err.to_string().contains("may or may not have been applied"));
+    /// ```
+    #[error("{op} {path} in {backend} may or may not have been applied: {message}")]
+    OutcomeUnknown {
+        /// Backend description (hosts, no password).
+        backend: String,
+        /// What was attempted ("write", "delete", "update").
+        op: &'static str,
+        /// The path concerned (a znode or `namespace/name`).
+        path: String,
+        /// What happened and what to do.
+        message: String,
+    },
+
     /// An I/O operation of the file backend failed.
     #[error("{op} {path} in {backend} failed: {source}")]
     Io {
@@ -356,5 +387,16 @@ impl Error {
     /// ```
     pub fn is_conflict(&self) -> bool {
         matches!(self, Error::VersionConflict { .. })
+    }
+
+    /// True for [`Error::OutcomeUnknown`]: a write that may or may not have
+    /// been applied.
+    ///
+    /// ```
+    /// let err = confo::Error::Connection { backend: "zk://h:1".into(), message: "lost".into() };
+    /// assert!(!err.is_outcome_unknown());
+    /// ```
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Error::OutcomeUnknown { .. })
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use crate::backend::{Backend, Expect, Version};
+use crate::backend::{Backend, Expect, Version, Versioned};
 use crate::error::{Error, Result};
 use crate::json;
 use crate::manager::Confo;
@@ -38,15 +38,37 @@ impl Default for UpdatePolicy {
 /// compare-and-set; on a version conflict it starts again from a fresh read,
 /// within `policy`'s bounds. Returns the version written.
 ///
-/// A write that fails with a lost connection may or may not have been
-/// applied; the update then reads again and takes the write as applied
-/// when the stored bytes are exactly the ones it wrote (two writers
-/// producing identical bytes from the same start are indistinguishable:
-/// put something unique in the value where that matters), as not applied
-/// when the stored version is still the one it read (and goes again), and
-/// otherwise (others wrote meanwhile, maybe after it) gives up with
-/// [`Error::Connection`] saying the outcome is unknown: retrying then
-/// could apply the change twice.
+/// # Exactly once
+///
+/// An update that returns `Ok` was applied exactly once. One that returns
+/// an error was not applied, except [`Error::OutcomeUnknown`]: then it may
+/// or may not have been, and retrying it blindly could apply it twice
+/// (read `path` and decide).
+///
+/// A write whose answer is lost (the connection broke or stopped
+/// answering) may have landed. The update then reads `path` back with
+/// [`Backend::read_latest`] (on ZooKeeper: `sync`, then read, on whatever
+/// server the session is on now, so a follower that has not applied the
+/// write yet cannot hide it), and:
+///
+/// - the stored bytes are exactly the ones an attempt of this update wrote:
+///   it landed; `Ok` (two writers producing identical bytes from the same
+///   start are indistinguishable: put something unique in the value, e.g.
+///   an operation id, where that matters);
+/// - the stored version is still the one the attempt started from: it has
+///   not landed as of the read-back, so the update goes again from that
+///   read. The lost write may still be in flight and land later; it then
+///   makes the next attempt's compare-and-set fail, and that conflict is
+///   resolved by another read-back: the update never applies `change` again
+///   on a value it has not checked against every uncertain attempt;
+/// - anything else (another writer wrote between the lost answer and the
+///   read-back, or the read-back itself failed): the update cannot tell
+///   whether its write landed before the other one, and returns
+///   [`Error::OutcomeUnknown`] without writing again.
+///
+/// So when other writers write between a lost answer and the read-back,
+/// the update is never applied twice, but it may report
+/// [`Error::OutcomeUnknown`] for a write that did land (or did not).
 pub async fn update_object<F>(
     backend: &dyn Backend,
     path: &ConfigPath,
@@ -58,9 +80,26 @@ where
 {
     let start = Instant::now();
     let mut attempt = 0u32;
+    // The bytes of every attempt whose write may have landed unseen.
+    let mut uncertain: Vec<Vec<u8>> = Vec::new();
+    // A read-back to start the next round from.
+    let mut known: Option<Result<Versioned>> = None;
+    let unknown = |why: String| Error::OutcomeUnknown {
+        backend: backend.describe().to_owned(),
+        op: "update",
+        path: path.to_string(),
+        message: format!(
+            "{why}; it was not retried, so that it cannot be applied twice: read {path} and \
+             decide whether to apply the change again"
+        ),
+    };
     loop {
         attempt += 1;
-        let (mut map, expect) = match policy.retry.run(|| backend.read(path)).await {
+        let read = match known.take() {
+            Some(read) => read,
+            None => policy.retry.run(|| backend.read(path)).await,
+        };
+        let (mut map, expect) = match read {
             Ok(read) => (
                 json::parse_object(backend.describe(), &path.to_string(), &read.bytes)?,
                 Expect::Version(read.version),
@@ -70,51 +109,61 @@ where
         };
         change(&mut map)?;
         let bytes = json::to_bytes(&map);
-        let outcome = match backend.write(path, &bytes, expect).await {
-            Err(e) if is_transient(&e) => {
-                // Did it land? Read back and compare.
-                let not_landed = |current| Error::VersionConflict {
-                    backend: backend.describe().to_owned(),
-                    path: path.to_string(),
-                    expected: expect.to_string(),
-                    current,
-                };
-                match policy.retry.run(|| backend.read(path)).await {
-                    Ok(read) if *read.bytes == *bytes => Ok(read.version),
-                    // Still the version we read: the write did not land, go again.
-                    Ok(read) if expect == Expect::Version(read.version) => {
-                        Err(not_landed(Some(read.version)))
-                    }
-                    Err(Error::NotFound { .. }) if expect == Expect::Absent => {
-                        Err(not_landed(None))
-                    }
-                    // Changed since our read, by others and maybe by us
-                    // first: going again could apply the change twice.
-                    Ok(_) | Err(Error::NotFound { .. }) => Err(Error::Connection {
-                        backend: backend.describe().to_owned(),
-                        message: format!(
-                            "the update of {path} was interrupted ({e}) and {path} has changed \
-                             since, so the update may or may not have been applied; it was not \
-                             retried, so that it cannot be applied twice: read {path} and decide"
-                        ),
-                    }),
-                    Err(e) => Err(e),
-                }
-            }
-            other => other,
-        };
-        match outcome {
+        let error = match backend.write(path, &bytes, expect).await {
             Ok(version) => return Ok(version),
-            Err(e) if e.is_conflict() => {
-                if attempt >= policy.max_attempts || start.elapsed() >= policy.deadline {
-                    return Err(e);
-                }
-                // Spread contending writers a little.
-                let jitter = Duration::from_micros(u64::from(attempt.min(50)) * 100);
-                tokio::time::sleep(jitter).await;
+            Err(e) => e,
+        };
+        let lost_answer = error.is_outcome_unknown() || is_transient(&error);
+        if lost_answer {
+            uncertain.push(bytes);
+        } else if !error.is_conflict() {
+            return Err(if uncertain.is_empty() {
+                error
+            } else {
+                unknown(format!(
+                    "an earlier write of this update lost its answer, and the next one failed \
+                     ({error})"
+                ))
+            });
+        } else if uncertain.is_empty() {
+            // A plain conflict: someone else wrote; start again.
+            if attempt >= policy.max_attempts || start.elapsed() >= policy.deadline {
+                return Err(error);
             }
-            Err(e) => return Err(e),
+            // Spread contending writers a little.
+            let jitter = Duration::from_micros(u64::from(attempt.min(50)) * 100);
+            tokio::time::sleep(jitter).await;
+            continue;
         }
+        // A write of this update may have landed unseen: did it? Read as
+        // of now, not from a server that may lag.
+        let read = policy.retry.run(|| backend.read_latest(path)).await;
+        match &read {
+            Ok(r) if uncertain.iter().any(|b| **b == *r.bytes) => return Ok(r.version),
+            // Not landed as of the read-back: go again from it.
+            Ok(r) if lost_answer && expect == Expect::Version(r.version) => {}
+            Err(Error::NotFound { .. }) if lost_answer && expect == Expect::Absent => {}
+            Ok(_) | Err(Error::NotFound { .. }) => {
+                return Err(unknown(format!(
+                    "the update of {path} lost the answer to a write ({error}) and {path} was \
+                     changed by another writer before it could read it back, so the update may \
+                     or may not have been applied"
+                )))
+            }
+            Err(e) => {
+                return Err(unknown(format!(
+                    "the update of {path} lost the answer to a write ({error}) and could not \
+                     read it back ({e}), so it may or may not have been applied"
+                )))
+            }
+        }
+        if attempt >= policy.max_attempts || start.elapsed() >= policy.deadline {
+            return Err(unknown(format!(
+                "the update of {path} lost the answer to a write ({error}) and ran out of \
+                 attempts or time; that write may still land"
+            )));
+        }
+        known = Some(read);
     }
 }
 
@@ -156,7 +205,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::backend::{MemoryBackend, Versioned};
+    use crate::backend::MemoryBackend;
     use crate::name::{ConfigName, Namespace};
 
     /// What the next write does, to play a connection cut mid-write.
@@ -168,6 +217,15 @@ mod tests {
         AfterWriteAndAnother,
         /// The connection drops before the write reaches the store.
         BeforeWrite,
+        /// The write lands, the answer is lost, and plain reads come from a
+        /// server that has not applied it yet (until `read_latest`).
+        AfterWriteLaggingReads,
+        /// The answer is lost while the write is still in flight: it lands
+        /// just before the next write arrives.
+        LandsLate,
+        /// Like `AfterWrite`, with the answer lost as a request timeout
+        /// reported as outcome unknown.
+        AfterWriteUnknown,
     }
 
     /// A memory store whose first write is cut as told.
@@ -176,6 +234,10 @@ mod tests {
         store: MemoryBackend,
         cut: Mutex<Option<Cut>>,
         writes: AtomicU32,
+        /// What a lagging server still shows to plain reads.
+        lagging: Mutex<Option<Versioned>>,
+        /// A write in flight: (bytes, expect), landing before the next write.
+        in_flight: Mutex<Option<(Vec<u8>, Expect)>>,
     }
 
     fn lost() -> Error {
@@ -197,14 +259,44 @@ mod tests {
             self.store.list_configs(namespace).await
         }
         async fn read(&self, path: &ConfigPath) -> Result<Versioned> {
+            if let Some(stale) = self.lagging.lock().unwrap().clone() {
+                return Ok(stale);
+            }
+            self.store.read(path).await
+        }
+        async fn read_latest(&self, path: &ConfigPath) -> Result<Versioned> {
+            self.lagging.lock().unwrap().take();
             self.store.read(path).await
         }
         async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
             self.writes.fetch_add(1, Ordering::SeqCst);
+            let late = self.in_flight.lock().unwrap().take();
+            if let Some((late, late_expect)) = late {
+                self.store.write(path, &late, late_expect).await?;
+            }
             let cut = self.cut.lock().unwrap().take();
             match cut {
                 None => self.store.write(path, bytes, expect).await,
                 Some(Cut::BeforeWrite) => Err(lost()),
+                Some(Cut::AfterWriteLaggingReads) => {
+                    let before = self.store.read(path).await?;
+                    self.store.write(path, bytes, expect).await?;
+                    *self.lagging.lock().unwrap() = Some(before);
+                    Err(lost())
+                }
+                Some(Cut::LandsLate) => {
+                    *self.in_flight.lock().unwrap() = Some((bytes.to_vec(), expect));
+                    Err(lost())
+                }
+                Some(Cut::AfterWriteUnknown) => {
+                    self.store.write(path, bytes, expect).await?;
+                    Err(Error::OutcomeUnknown {
+                        backend: "mem://".into(),
+                        op: "write",
+                        path: path.to_string(),
+                        message: "no response from connection in 1600ms".into(),
+                    })
+                }
                 Some(Cut::AfterWrite) => {
                     self.store.write(path, bytes, expect).await?;
                     Err(lost())
@@ -238,6 +330,8 @@ mod tests {
             store: MemoryBackend::new(),
             cut: Mutex::new(None),
             writes: AtomicU32::new(0),
+            lagging: Mutex::new(None),
+            in_flight: Mutex::new(None),
         };
         let path: ConfigPath = "ns/counter".parse().unwrap();
         backend
@@ -277,11 +371,40 @@ mod tests {
     async fn a_cut_write_overtaken_by_another_is_not_applied_twice() {
         let (outcome, n, writes) = increment_with(Cut::AfterWriteAndAnother).await;
         let err = outcome.unwrap_err();
-        assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+        assert!(err.is_outcome_unknown(), "{err:?}");
         assert!(
             err.to_string().contains("may or may not have been applied"),
             "{err}"
         );
         assert_eq!((n, writes), (1, 1), "applied once, not retried");
+    }
+
+    #[tokio::test]
+    async fn a_landed_write_hidden_by_a_lagging_server_counts_once() {
+        let (outcome, n, writes) = increment_with(Cut::AfterWriteLaggingReads).await;
+        assert!(outcome.is_ok(), "{outcome:?}");
+        assert_eq!(
+            (n, writes),
+            (1, 1),
+            "read back as of now, not from the lagging server"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_write_landing_after_its_read_back_counts_once() {
+        let (outcome, n, writes) = increment_with(Cut::LandsLate).await;
+        assert!(outcome.is_ok(), "{outcome:?}");
+        assert_eq!(
+            (n, writes),
+            (1, 2),
+            "the second attempt conflicts with the late first one, which is recognised"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_write_with_an_unknown_outcome_is_read_back() {
+        let (outcome, n, writes) = increment_with(Cut::AfterWriteUnknown).await;
+        assert!(outcome.is_ok(), "{outcome:?}");
+        assert_eq!((n, writes), (1, 1));
     }
 }

@@ -306,7 +306,7 @@ async fn run(
 /// Whether an update's error says its outcome is unknown (it may have
 /// been applied).
 pub fn outcome_unknown(e: &Error) -> bool {
-    matches!(e, Error::Connection { .. })
+    e.is_outcome_unknown()
 }
 
 /// What a scenario measured, printed by [`check`].

@@ -23,7 +23,7 @@ async fn drops_with_slow_servers_apply_each_update_once(delay: Duration) {
     // that sees the old version goes again, the case under test.
     let (stop, stopped) = common::stop_signal();
     let mut workers = Vec::new();
-    for name in ["w1", "w2", "w3", "w4"] {
+    for name in ["w1", "w2", "w3", "w4", "w5", "w6"] {
         let namespace = format!("faults-{name}");
         common::seed_in(&direct, &namespace).await;
         let mut spec = Spec::new(name, common::url(&ensemble, &[]));

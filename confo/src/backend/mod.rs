@@ -230,6 +230,29 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// Reads one configuration. [`Error::NotFound`] if it does not exist.
     async fn read(&self, path: &ConfigPath) -> Result<Versioned>;
 
+    /// Reads one configuration as of now: the read sees every write that
+    /// completed before it was called, whichever server or connection
+    /// carried that write. [`Error::NotFound`] if it does not exist.
+    ///
+    /// `update` uses it to find out whether a write whose answer was lost
+    /// landed. The default is [`Backend::read`], right for a backend whose
+    /// reads always see the latest write (files, memory); ZooKeeper, whose
+    /// followers may lag the leader, first `sync`s the path on the server
+    /// the session is on now. A backend that wraps another must forward it.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// let backend = MemoryBackend::new();
+    /// let path = "systemA/db".parse()?;
+    /// let version = backend.write(&path, b"{}", Expect::Any).await?;
+    /// assert_eq!(backend.read_latest(&path).await?.version, version);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    async fn read_latest(&self, path: &ConfigPath) -> Result<Versioned> {
+        self.read(path).await
+    }
+
     /// Reads several configurations; `None` for each that does not exist.
     /// Backends with batches (ZooKeeper multi-read) do this in one round trip.
     async fn read_many(&self, paths: &[ConfigPath]) -> Result<Vec<Option<Versioned>>> {

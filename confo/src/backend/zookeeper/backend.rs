@@ -108,7 +108,7 @@ impl ZooKeeper {
                     // are fine) and try again.
                     self.make_namespace(client, path.namespace()).await?;
                 }
-                Err(e) => return Err(self.error("create", &znode, e)),
+                Err(e) => return Err(self.error("write", &znode, e)),
             }
         }
         Err(self.gave_up("create", &znode))
@@ -277,6 +277,17 @@ impl Backend for ZooKeeper {
             Err(ZkError::NoNode) => Err(self.not_found(path)),
             Err(e) => Err(self.error("read", &znode, e)),
         }
+    }
+
+    /// `sync` on the znode, then a read, on the server the session is on
+    /// now: the read sees every write the leader committed before the sync.
+    async fn read_latest(&self, path: &ConfigPath) -> Result<Versioned> {
+        let client = self.client().await?;
+        let znode = path.znode();
+        self.within(client.sync(&znode))
+            .await
+            .map_err(|e| self.error("sync", &znode, e))?;
+        self.read(path).await
     }
 
     /// One multi-read request for all `paths`.
