@@ -121,8 +121,8 @@ where
                 error
             } else {
                 unknown(format!(
-                    "an earlier write of this update lost its answer, and the next one failed \
-                     ({error})"
+                    "an earlier write lost its answer, and the next one failed ({})",
+                    cause(&error)
                 ))
             });
         } else if uncertain.is_empty() {
@@ -145,25 +145,41 @@ where
             Err(Error::NotFound { .. }) if lost_answer && expect == Expect::Absent => {}
             Ok(_) | Err(Error::NotFound { .. }) => {
                 return Err(unknown(format!(
-                    "the update of {path} lost the answer to a write ({error}) and {path} was \
-                     changed by another writer before it could read it back, so the update may \
-                     or may not have been applied"
+                    "a write lost its answer ({}) and another writer changed {path} before it \
+                     could be read back",
+                    cause(&error)
                 )))
             }
             Err(e) => {
                 return Err(unknown(format!(
-                    "the update of {path} lost the answer to a write ({error}) and could not \
-                     read it back ({e}), so it may or may not have been applied"
+                    "a write lost its answer ({}) and reading it back failed ({})",
+                    cause(&error),
+                    cause(e)
                 )))
             }
         }
         if attempt >= policy.max_attempts || start.elapsed() >= policy.deadline {
             return Err(unknown(format!(
-                "the update of {path} lost the answer to a write ({error}) and ran out of \
-                 attempts or time; that write may still land"
+                "a write lost its answer ({}), and the update ran out of attempts or time \
+                 while that write may still land",
+                cause(&error)
             )));
         }
         known = Some(read);
+    }
+}
+
+/// What went wrong in `error`, without the advice its own message gives.
+fn cause(error: &Error) -> String {
+    let text = match error {
+        Error::OutcomeUnknown { message, .. } | Error::Connection { message, .. } => {
+            message.clone()
+        }
+        other => other.to_string(),
+    };
+    match text.split_once("; ") {
+        Some((what, _)) => what.to_owned(),
+        None => text,
     }
 }
 

@@ -323,6 +323,9 @@ pub struct Figures {
     /// The longest time a `Live` took to show the final value once the
     /// writers stopped.
     pub converge: Duration,
+    /// The longest update and load.
+    pub longest_update: Duration,
+    pub longest_load: Duration,
 }
 
 /// The final value in `namespace`, read by a client the faults do not touch.
@@ -456,14 +459,16 @@ pub async fn check(
 
     // The longest time without a successful load, per loading worker.
     let mut longest_gap = Duration::ZERO;
+    let mut gaps = Vec::new();
     for r in reports.iter() {
-        let mut previous = r.loads_ok.first().map(|(_, end)| *end);
-        for (_, end) in &r.loads_ok {
-            if let Some(p) = previous {
-                longest_gap = longest_gap.max(*end - p);
-            }
-            previous = Some(*end);
+        let mut gap = Duration::ZERO;
+        for pair in r.loads_ok.windows(2) {
+            gap = gap.max(pair[1].1 - pair[0].1);
         }
+        if !r.loads_ok.is_empty() {
+            gaps.push(format!("{} {gap:.2?}", r.name));
+        }
+        longest_gap = longest_gap.max(gap);
     }
     // Per heal: until every loading worker loaded and every Live is Fresh.
     let mut recovery = Vec::new();
@@ -531,13 +536,27 @@ pub async fn check(
         longest_unavailability: longest_gap,
         recovery,
         converge,
+        longest_update: reports
+            .iter()
+            .map(|r| r.longest_update)
+            .max()
+            .unwrap_or_default(),
+        longest_load: reports
+            .iter()
+            .map(|r| r.longest_load)
+            .max()
+            .unwrap_or_default(),
     };
     println!(
-        "FIGURES {scenario}: longest unavailability {:?}; recovery after each heal {:?}; \
-         converge after the writers stopped {:?}; {} acknowledged, {} failed ({} of them applied)",
+        "FIGURES {scenario}: longest unavailability {:?} ({}); recovery after each heal {:?}; \
+         converge after the writers stopped {:?}; longest update {:?}, longest load {:?}; \
+         {} acknowledged, {} failed ({} of them applied)",
         figures.longest_unavailability,
+        gaps.join(", "),
         figures.recovery,
         figures.converge,
+        figures.longest_update,
+        figures.longest_load,
         figures.acknowledged,
         figures.failed,
         figures.applied_though_failed

@@ -32,7 +32,7 @@ async fn flapping_client_links_lose_nothing_and_double_nothing() {
     while Instant::now() < end && flips < 100 {
         flips += 1;
         for i in 0..3 {
-            let down = flips % 5 == 0 || i == flips as usize % 3;
+            let down = flips.is_multiple_of(5) || i == flips as usize % 3;
             let state = if down { LinkState::Drop } else { LinkState::Up };
             ensemble.set_client_link(i, state).unwrap();
         }

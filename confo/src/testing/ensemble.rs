@@ -858,9 +858,9 @@ impl Links {
             .map(|_| (0..n).map(|_| Arc::default()).collect())
             .collect();
         let mut peers: Vec<Vec<Option<PeerLink>>> = Vec::with_capacity(n);
-        for i in 0..n {
+        for (i, own) in slots.iter().enumerate() {
             let mut row = Vec::with_capacity(n);
-            for j in 0..n {
+            for (j, slot) in own.iter().enumerate() {
                 if i == j {
                     row.push(None);
                     continue;
@@ -871,7 +871,7 @@ impl Links {
                 let back = slots[j][i].clone();
                 let election =
                     LinkProxy::start_with(at(ports[3 * j + 2]), Some(election_hello(back)))?;
-                let _ = slots[i][j].set(election.port());
+                let _ = slot.set(election.port());
                 row.push(Some(PeerLink { quorum, election }));
             }
             peers.push(row);
