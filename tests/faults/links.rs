@@ -129,3 +129,46 @@ async fn slow_client_links_still_load_and_update_within_their_timeouts() {
     }
     common::check("slow client links", &mut reports, &direct, &[]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_link_to_the_clients_server_times_out_into_retries_and_read_backs() {
+    let _serial = common::serial().await;
+    let ensemble = common::ensemble().await;
+    let direct = common::direct_url(&ensemble);
+    common::seed(&direct).await;
+    let server = ensemble.leader().expect("a leader");
+
+    // Pin the worker to `server`: the other client links are down while
+    // it connects.
+    for i in (0..3).filter(|&i| i != server) {
+        ensemble.set_client_link(i, LinkState::Drop).unwrap();
+    }
+    let (stop, stopped) = common::stop_signal();
+    let frozen = common::start(
+        Spec::new("frozen", common::url(&ensemble, &[])),
+        stopped.clone(),
+    )
+    .await;
+    ensemble.heal().unwrap();
+    let other = common::start(Spec::new("other", direct.clone()), stopped).await;
+    sleep(Duration::from_secs(2)).await;
+
+    // Its server stops answering: requests in flight time out ("no
+    // response from connection"), the client moves to another server.
+    let freeze = Instant::now();
+    ensemble.set_client_link(server, LinkState::Freeze).unwrap();
+    sleep(common::SESSION_TIMEOUT * 2).await;
+    let heal = Instant::now();
+    ensemble.heal().unwrap();
+    sleep(Duration::from_secs(3)).await;
+    stop.send(true).unwrap();
+    let mut reports = vec![frozen.finish().await, other.finish().await];
+
+    let during = reports[0]
+        .updated
+        .iter()
+        .filter(|(_, at)| *at > freeze && *at < heal)
+        .count();
+    assert!(during > 0, "the client of the frozen link never moved on");
+    common::check("client link frozen", &mut reports, &direct, &[heal]).await;
+}
