@@ -73,6 +73,8 @@
 //! - [`Loaded`] keeps the version with the value for explicit compare-and-set.
 //! - [`Confo::with_env_overrides`] lets one machine override single fields
 //!   (`APP__SYSTEMA__DATABASE__PORT=5433`); see [`overrides`].
+//! - [`Confo::namespace`] scopes the typed methods to a namespace given at
+//!   run time: `confo.namespace("systemB").load::<Email>()`.
 //! - [`blocking`] has the same loaders for synchronous programs.
 //!
 //! ## Live values
@@ -84,8 +86,24 @@
 //! survived, with [`Live::status`] saying whether the value is fresh or
 //! stale. [`Confo::update`] is a compare-and-set read-modify-write that
 //! loses nothing to concurrent writers; [`Confo::with_retry_policy`] and
-//! [`Confo::keep_snapshots`] set how outages are ridden out. See
+//! [`Confo::keep_local_copies`] set how outages are ridden out. See
 //! the README ("Live configuration") and `examples/live.rs`.
+//!
+//! ## The layers
+//!
+//! Every read goes through one [`Store`]: the active backend with the
+//! retry policy and the local copies ([`Confo::store`]). The layers, each
+//! using only those below it: the command (`confo-cli`) -> the facade
+//! ([`Confo`]) -> the typed layer ([`Config`], [`Loaded`], [`Field`]) and the
+//! live layer ([`Live`], [`NamespaceWatch`]) -> the store ([`Store`],
+//! [`update_object`]) -> the backends ([`backend`]) -> the names
+//! ([`ConfigPath`], [`Version`]).
+//!
+//! Modules are private and this root re-exports a flat API, one path per
+//! item; the public modules are the ones whose items are a family of their
+//! own: [`backend`] (the trait and its implementations), [`tree`] (whole
+//! trees), [`blocking`] (a synchronous `Confo`), [`overrides`] (the rules,
+//! documented there) and `testing` (feature `testing`).
 //!
 //! Whole trees move between a store and a directory with [`tree`]
 //! (export, import with a dry run, diff). The `confo` command (package
@@ -105,31 +123,28 @@
 
 pub mod backend;
 pub mod blocking;
-pub mod error;
-mod field;
-pub mod json;
-pub mod live;
-mod manager;
+mod error;
+mod facade;
+mod json;
+mod live;
 mod name;
-pub mod overrides;
-pub mod retry;
-mod secret;
-pub mod snapshot;
+mod retry;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tree;
 mod typed;
-pub mod update;
 
 /// `#[derive(Confo)]`: see [`Config`]. (A derive macro and the [`Confo`](struct@Confo)
 /// struct live in different namespaces, so `use confo::Confo` brings both.)
 pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result, TreeProblem};
-pub use field::Field;
-pub use live::{Freshness, Live, NamespaceChange, NamespaceWatch, Problem, Snapshot, Status};
-pub use manager::{Backends, Confo, IntoBackend, Namespaces};
-pub use name::{ConfigName, ConfigPath, NameRule, Namespace, MAX_NAME_BYTES, ROOT};
-pub use retry::RetryPolicy;
-pub use secret::Secret;
-pub use typed::{AsBackend, Config, ConfigPathConst, Loaded, SAVE_FIELD_ATTEMPTS};
-pub use update::UpdatePolicy;
+pub use facade::{Backends, Confo, IntoBackend, Namespaces, Scoped};
+pub use live::{
+    Decoder, Live, NamespaceChange, NamespaceWatch, Problem, Snapshot, Status, Updates,
+};
+pub use name::{ConfigName, ConfigPath, NameRule, Namespace, Version, MAX_NAME_BYTES, ROOT};
+pub use retry::{is_transient, RetryPolicy};
+pub use store::{update_object, Fetched, Freshness, LocalCopies, Retrying, Store, UpdatePolicy};
+pub use typed::overrides;
+pub use typed::{AsBackend, Config, ConfigPathConst, Field, Loaded, Secret, SAVE_FIELD_ATTEMPTS};

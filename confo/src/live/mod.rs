@@ -19,13 +19,12 @@ use arc_swap::ArcSwap;
 use serde_json::Value;
 use tokio::sync::{broadcast, oneshot, watch};
 
-use crate::backend::{self, Backend, Version, Watch, WatchEvent, WatchScope};
+use crate::backend::{self, Backend, Watch, WatchEvent, WatchScope};
 use crate::error::{Error, Result};
 use crate::json;
-use crate::manager::Confo;
-use crate::name::{ConfigName, ConfigPath, Namespace};
+use crate::name::{ConfigName, ConfigPath, Namespace, Version};
 use crate::retry::RetryPolicy;
-use crate::snapshot::{read_with_fallback, Snapshots};
+use crate::store::{Freshness, Store};
 
 /// Turns stored bytes into a `T`; errors name backend, path and field.
 pub type Decoder<T> = Arc<dyn Fn(&str, &ConfigPath, &[u8]) -> Result<T> + Send + Sync>;
@@ -46,17 +45,6 @@ impl<T> Clone for Snapshot<T> {
             version: self.version,
         }
     }
-}
-
-/// Whether a [`Live`] value is known to match the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
-    /// The value is the latest the store holds, as far as the watch knows.
-    Fresh,
-    /// The store could not be read; the value is the last one seen.
-    Stale,
-    /// The configuration was deleted; the value is the last one seen.
-    Deleted,
 }
 
 /// The state of a [`Live`] value and since when it holds.
@@ -194,23 +182,18 @@ impl<T> fmt::Debug for Live<T> {
 impl<T: Send + Sync + 'static> Live<T> {
     /// Arms a watch on `path`, reads and decodes the current value, and
     /// starts following it. Fails if the first read or decode fails.
-    pub(crate) async fn start(
-        backend: Arc<dyn Backend>,
-        path: ConfigPath,
-        decode: Decoder<T>,
-        retry: RetryPolicy,
-        snapshots: Option<Snapshots>,
-    ) -> Result<Self> {
+    pub(crate) async fn start(store: Store, path: ConfigPath, decode: Decoder<T>) -> Result<Self> {
         // Arm first, then read: no change can fall between the two. Both
-        // ride out a lost connection within `retry`; after that, the local
-        // snapshot (if kept) stands in and the task keeps trying.
+        // ride out a lost connection within the store's retry policy; after
+        // that, the local copy (if kept) stands in and the task keeps trying.
         let scope = WatchScope::Config(path.clone());
-        let (watch, read) = match retry.run(|| backend.watch(&scope)).await {
-            Ok(w) => (Some(w), retry.run(|| backend.read(&path)).await),
-            Err(e) => (None, Err(e)),
+        let (watch, read) = match store.backend().watch(&scope).await {
+            Ok(w) => (Some(w), store.fetch(&path).await?),
+            Err(e) => (None, store.fall_back(&path, e).await?),
         };
-        let (read, stale) = read_with_fallback(&*backend, snapshots.as_ref(), &path, read).await?;
-        let value = decode(backend.describe(), &path, &read.bytes)?;
+        let stale = read.freshness == Freshness::Stale;
+        let read = read.value;
+        let value = decode(store.describe(), &path, &read.bytes)?;
         let snapshot = Snapshot {
             value: Arc::new(value),
             version: read.version,
@@ -219,7 +202,7 @@ impl<T: Send + Sync + 'static> Live<T> {
         let (generation, seen) = watch::channel(0);
         let shared = Arc::new(Shared {
             path: path.clone(),
-            backend: backend.describe().to_owned(),
+            backend: store.describe().to_owned(),
             current: ArcSwap::from_pointee(snapshot),
             generation,
             updates: OnceLock::new(),
@@ -227,7 +210,7 @@ impl<T: Send + Sync + 'static> Live<T> {
             status: watch::channel(if stale {
                 Status::now(
                     Freshness::Stale,
-                    Some("store unreachable at start; value from the local snapshot".into()),
+                    Some("store unreachable at start; value from the local copy".into()),
                 )
             } else {
                 Status::now(Freshness::Fresh, None)
@@ -236,11 +219,9 @@ impl<T: Send + Sync + 'static> Live<T> {
             _stop: stop_tx,
         });
         let task = Follower {
-            backend,
+            store,
             path,
             decode,
-            retry,
-            snapshots,
             shared: Arc::downgrade(&shared),
             taken: std::sync::Mutex::new(read.bytes),
         };
@@ -335,11 +316,11 @@ impl<T: Send + Sync + 'static> Updates<T> {
 }
 
 struct Follower<T> {
-    backend: Arc<dyn Backend>,
+    /// Reads once per try (the follower backs off itself, with the store's
+    /// retry delays) and keeps local copies of the values it takes.
+    store: Store,
     path: ConfigPath,
     decode: Decoder<T>,
-    retry: RetryPolicy,
-    snapshots: Option<Snapshots>,
     shared: std::sync::Weak<Shared<T>>,
     /// The bytes of the current value: with the version, what tells a new
     /// value (a ZooKeeper node deleted and created again restarts its
@@ -358,7 +339,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                 None => return,
             },
         };
-        // Started from a snapshot: read the store as soon as the watch is armed.
+        // Started from a local copy: read the store as soon as the watch is armed.
         let mut first = stale;
         loop {
             if !std::mem::take(&mut first) {
@@ -402,7 +383,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                     Err(e) => {
                         self.mark_stale(&shared, e);
                         drop(shared);
-                        let delay = self.retry.delay(failures);
+                        let delay = self.store.retry_policy().delay(failures);
                         failures = failures.saturating_add(1);
                         tokio::select! {
                             _ = &mut stop => return,
@@ -434,14 +415,15 @@ impl<T: Send + Sync + 'static> Follower<T> {
         let mut attempt = 0u32;
         loop {
             match self
-                .backend
+                .store
+                .read_once_backend()
                 .watch(&WatchScope::Config(self.path.clone()))
                 .await
             {
                 Ok(w) => return Some(w),
                 Err(e) => tracing::warn!(path = %self.path, error = %e, "cannot re-arm watch"),
             }
-            let delay = self.retry.delay(attempt);
+            let delay = self.store.retry_policy().delay(attempt);
             attempt = attempt.saturating_add(1);
             tokio::select! {
                 _ = &mut *stop => return None,
@@ -453,7 +435,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
     /// Reads the configuration and takes, rejects or reports what it finds.
     /// Errors only when the store cannot be read.
     async fn refresh(&self, shared: &Shared<T>) -> Result<()> {
-        let read = match self.backend.read(&self.path).await {
+        let read = match self.store.read_once(&self.path).await {
             Ok(r) => r,
             Err(Error::NotFound { .. }) => {
                 let changed = shared.status.send_if_modified(|s| {
@@ -478,11 +460,9 @@ impl<T: Send + Sync + 'static> Follower<T> {
             **taken == *read.bytes
         };
         if read.version != current || !same_bytes {
-            match (self.decode)(self.backend.describe(), &self.path, &read.bytes) {
+            match (self.decode)(self.store.describe(), &self.path, &read.bytes) {
                 Ok(value) => {
-                    if let Some(s) = &self.snapshots {
-                        s.save(&self.path, &read.bytes).await;
-                    }
+                    self.store.keep_local_copy(&self.path, &read.bytes).await;
                     let snapshot = Snapshot {
                         value: Arc::new(value),
                         version: read.version,
@@ -608,7 +588,7 @@ impl NamespaceWatch {
     }
 
     /// [`NamespaceWatch::start`], retrying the arm and the first read on
-    /// connection loss as `retry` says ([`Confo::watch_namespace`] passes
+    /// connection loss as `retry` says ([`crate::Confo::watch_namespace`] passes
     /// the manager's policy).
     ///
     /// ```
@@ -628,14 +608,19 @@ impl NamespaceWatch {
         namespace: Namespace,
         retry: &RetryPolicy,
     ) -> Result<Self> {
+        Self::on(&Store::new(backend).with_retry_policy(*retry), namespace).await
+    }
+
+    /// Arms a watch on `namespace` and reads it through `store` (its retry
+    /// policy); the later reads are one try each ([`NamespaceWatch::next`]
+    /// errors, call it again to go on).
+    pub(crate) async fn on(store: &Store, namespace: Namespace) -> Result<Self> {
         let scope = WatchScope::Namespace(namespace.clone());
-        let watch = retry.run(|| backend.watch(&scope)).await?;
-        let reads = retry
-            .run(|| backend::read_namespace(&*backend, &namespace))
-            .await?;
+        let watch = store.backend().watch(&scope).await?;
+        let reads = backend::read_namespace(store.backend(), &namespace).await?;
         let known = reads.into_iter().map(|(n, r)| (n, r.version)).collect();
         Ok(NamespaceWatch {
-            backend,
+            backend: store.read_once_backend().clone(),
             namespace,
             watch,
             known,
@@ -736,41 +721,5 @@ impl NamespaceWatch {
             }
         }
         Ok(())
-    }
-}
-
-impl Confo {
-    /// Follows one configuration as an untyped JSON object.
-    pub async fn watch_raw(&self, path: &ConfigPath) -> Result<Live<Value>> {
-        let decode: Decoder<Value> = Arc::new(|backend, path, bytes| {
-            json::parse_object(backend, &path.to_string(), bytes).map(Value::Object)
-        });
-        self.watch_with(path, decode).await
-    }
-
-    /// Follows one configuration decoded with `decode`.
-    pub async fn watch_with<T: Send + Sync + 'static>(
-        &self,
-        path: &ConfigPath,
-        decode: Decoder<T>,
-    ) -> Result<Live<T>> {
-        Live::start(
-            self.backend()?,
-            path.clone(),
-            decode,
-            self.retry_policy(),
-            self.snapshots(),
-        )
-        .await
-    }
-
-    /// Follows every configuration of a namespace.
-    pub async fn watch_namespace(&self, namespace: &str) -> Result<NamespaceWatch> {
-        NamespaceWatch::start_with(
-            self.backend()?,
-            Namespace::new(namespace)?,
-            &self.retry_policy(),
-        )
-        .await
     }
 }
