@@ -83,7 +83,7 @@ async fn write(store: &ZooKeeper, path: &str, value: Value) {
     loop {
         match store.write(&p(path), bytes.as_bytes(), Expect::Any).await {
             Ok(_) => return,
-            Err(e) if confo::retry::is_transient(&e) && Instant::now() < deadline => {
+            Err(e) if confo::is_transient(&e) && Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(100)).await
             }
             Err(e) => panic!("write {path}: {e}"),
@@ -524,7 +524,7 @@ async fn a_service_starts_from_its_snapshot_while_zookeeper_is_down() {
         )
         .await;
         let confo = Confo::with_backend(store);
-        confo.keep_snapshots(dir.path());
+        confo.keep_local_copies(dir.path());
         assert_eq!(confo.load::<Database>().await.unwrap().port, 5432);
     }
     stop(&server).await;
@@ -538,7 +538,7 @@ async fn a_service_starts_from_its_snapshot_while_zookeeper_is_down() {
     // Fall back to the snapshot after 3 s of retries rather than the default 30.
     let confo = Confo::with_backend(store)
         .with_retry_policy(RetryPolicy::default().with_deadline(Duration::from_secs(3)));
-    confo.keep_snapshots(dir.path());
+    confo.keep_local_copies(dir.path());
     let started = Instant::now();
     let live = timeout(WAIT, confo.watch::<Database>())
         .await

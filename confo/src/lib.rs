@@ -140,6 +140,12 @@ mod typed;
 pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result, TreeProblem};
 pub use facade::{Backends, Confo, IntoBackend, Namespaces, Scoped};
+/// The JSON rules of a stored configuration (one object, no duplicate
+/// keys, bounded depth; written compact), for programs that handle the raw
+/// bytes (the command, tests, fuzzing).
+pub use json::{
+    parse_object as parse_json_object, parse_value as parse_json, to_bytes as to_json_bytes,
+};
 pub use live::{
     Decoder, Live, NamespaceChange, NamespaceWatch, Problem, Snapshot, Status, Updates,
 };
@@ -148,3 +154,21 @@ pub use retry::{is_transient, RetryPolicy};
 pub use store::{update_object, Fetched, Freshness, LocalCopies, Retrying, Store, UpdatePolicy};
 pub use typed::overrides;
 pub use typed::{AsBackend, Config, ConfigPathConst, Field, Loaded, Secret, SAVE_FIELD_ATTEMPTS};
+
+/// What `#[derive(Confo)]` expands to refers to; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde::de::DeserializeOwned;
+    pub use serde::Serialize;
+
+    /// Implemented by every type that derives `Deserialize`; the derive
+    /// asks for it so that forgetting `Deserialize` is one error that says so.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` derives `Confo` but not `Deserialize`",
+        label = "confo decodes this configuration with serde",
+        note = "add `serde::Deserialize` to the derive: `#[derive(Confo, serde::Deserialize)]` (and `serde::Serialize` to save it)"
+    )]
+    pub trait DerivesDeserialize {}
+
+    impl<T: DeserializeOwned> DerivesDeserialize for T {}
+}

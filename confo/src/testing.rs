@@ -41,18 +41,6 @@
 //! `panic = "abort"`, a kill), so no JVM and no directory outlive the tests.
 
 mod ensemble;
-
-/// The JSON rules confo applies to stored bytes (one object, no duplicate
-/// keys, bounded depth, compact writing), for tests and fuzzing.
-///
-/// ```
-/// let map = confo::testing::json::parse_object("mem://", "a/b", br#"{"k":1}"#)?;
-/// assert_eq!(confo::testing::json::to_bytes(&map), br#"{"k":1}"#);
-/// # Ok::<(), confo::Error>(())
-/// ```
-pub mod json {
-    pub use crate::json::{parse_object, parse_value, to_bytes};
-}
 mod process;
 
 use std::fmt;
