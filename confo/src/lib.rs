@@ -39,7 +39,7 @@
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! use confo::{Config, Confo, Secret};
+//! use confo::{Confo, Secret};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Confo, Deserialize, Serialize, Debug)]
@@ -64,6 +64,37 @@
 //! confo.save_field(Database::fields().port, 5434).await?;
 //! let port: u16 = confo.load_field(Database::fields().port).await?;
 //! assert_eq!(port, 5434);
+//! # Ok::<(), confo::Error>(()) }).unwrap();
+//! ```
+//!
+//! `use confo::Confo;` is all a service imports: the derive makes the
+//! consts and the loaders items of the type itself (the traits
+//! [`Config`] and [`ConfigPathConst`] are for generic code). Every call the
+//! README shows, with nothing else imported:
+//!
+//! ```
+//! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+//! use confo::Confo;
+//!
+//! #[derive(Confo, serde::Deserialize, serde::Serialize, Debug)]
+//! #[confo(namespace = "systemA", name = "database")]
+//! struct Database { host: String, port: u16 }
+//!
+//! assert_eq!(Database::PATH, "/confo/systemA/database");
+//! assert_eq!(Database::NAMESPACE, Some("systemA"));
+//! assert_eq!(Database::NAME, "database");
+//!
+//! let confo = Confo::from_url("mem://").await?;
+//! Database { host: "db".into(), port: 5432 }.save(&confo).await?;
+//! let mut db = Database::load(&confo).await?;
+//! db.port += 1;
+//! db.save(&confo).await?;
+//! let live = Database::watch(&confo).await?;
+//! assert_eq!(live.get().port, 5433);
+//! assert_eq!(confo.load_field(Database::fields().port).await?, 5433);
+//! let db: Database = confo.load().await?;
+//! let after = confo.update::<Database>(|db| db.port += 1).await?;
+//! assert_eq!((db.port, after.port), (5433, 5434));
 //! # Ok::<(), confo::Error>(()) }).unwrap();
 //! ```
 //!

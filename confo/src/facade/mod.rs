@@ -214,9 +214,11 @@ impl Confo {
 
     /// Retries reads that fail because the store cannot be reached (a lost
     /// ZooKeeper connection) with `policy`'s bounded exponential backoff:
-    /// loads, `use_namespace`, `reload`, `namespaces`, the first read of a
-    /// [`crate::Live`] value (and its backoff while the store is away), and
-    /// the reads of [`Confo::update`]. Writes are not retried here: a write
+    /// every read the manager makes goes through [`Confo::store`], so loads,
+    /// the version reads of `save`, `save_field` and `update`,
+    /// `use_namespace`, `reload`, `namespaces` and the first read of a
+    /// [`crate::Live`] value (and its backoff while the store is away) all
+    /// retry. Writes are not retried here: a write
     /// that lost its connection may or may not have been applied, and only
     /// `update`'s compare-and-set can tell (see [`crate::update_object`]).
     /// [`RetryPolicy::default`] unless set; [`RetryPolicy::none`] turns it off.

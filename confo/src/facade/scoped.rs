@@ -89,7 +89,9 @@ impl Scoped<'_> {
 
     /// [`Confo::save`] in this namespace.
     pub async fn save<T: Config + Serialize>(&self, value: &T) -> Result<Version> {
-        self.confo.save_in_at(value, Some(&self.namespace)).await
+        self.confo
+            .save_remembered(value, Some(&self.namespace))
+            .await
     }
 
     /// [`Confo::load_field`] in this namespace.

@@ -215,10 +215,10 @@ impl Confo {
     /// # Ok::<(), confo::Error>(()) }).unwrap();
     /// ```
     pub async fn save<T: Config + Serialize>(&self, value: &T) -> Result<Version> {
-        self.save_in_at(value, None).await
+        self.save_remembered(value, None).await
     }
 
-    pub(super) async fn save_in_at<T: Config + Serialize>(
+    pub(super) async fn save_remembered<T: Config + Serialize>(
         &self,
         value: &T,
         namespace: Option<&str>,

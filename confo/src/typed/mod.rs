@@ -12,7 +12,7 @@
 //!   and moves it on. Explicit; use it where several copies are in flight.
 //! - [`crate::Confo::load`] returns a plain `T`, and the manager remembers the
 //!   version of the last typed load or save of each configuration (shared by
-//!   clones of the manager). [`Config::save`] / [`crate::Confo::save`] write against
+//!   clones of the manager). `t.save(&confo)` / [`crate::Confo::save`] write against
 //!   it; when the configuration was never loaded through this manager, the
 //!   save creates it and fails with [`Error::VersionConflict`] if it exists.
 //!
@@ -516,7 +516,7 @@ pub(crate) async fn save_field<C: Config, V: Serialize>(
 
 /// Read-modify-write of `T` at `path` through the store (see
 /// [`crate::Confo::update`]): reads retry with the store's policy; the
-/// update's own compare-and-set rounds are [`crate::UpdatePolicy`]'s.
+/// update's own compare-and-set rounds are [`crate::store::UpdatePolicy`]'s.
 pub(crate) async fn update<T: Config + Serialize>(
     store: &Store,
     path: &ConfigPath,
@@ -526,9 +526,9 @@ pub(crate) async fn update<T: Config + Serialize>(
     let mut written: Option<T> = None;
     // The store's backend retries its reads already; the update's own
     // retry would only repeat them.
-    let policy = crate::UpdatePolicy {
+    let policy = crate::store::UpdatePolicy {
         retry: RetryPolicy::none(),
-        ..crate::UpdatePolicy::default()
+        ..crate::store::UpdatePolicy::default()
     };
     crate::store::update_object(store.backend(), path, &policy, |map| {
         let mut value: T = decode_as::<T>(

@@ -24,7 +24,7 @@
 //! - A session that expired (or a client that was closed) is replaced by a
 //!   new connection on the next operation. [`ZooKeeperOptions::connect_lazily`]
 //!   opens the backend without connecting at all: the first operation
-//!   connects (for services that start from local snapshots while
+//!   connects (for services that start from local copies while
 //!   ZooKeeper is down).
 //! - [`Backend::watch`] is a persistent watch per znode, shared by every
 //!   watch on it; see `watch.rs` for reconnections and expiry.
