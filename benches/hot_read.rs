@@ -7,7 +7,7 @@
 use std::hint::black_box;
 
 use confo::backend::{Backend, Expect, MemoryBackend};
-use confo::{Config, Confo, Secret};
+use confo::{Confo, Secret};
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde::Deserialize;
 

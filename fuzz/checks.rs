@@ -30,10 +30,10 @@ pub fn names(data: &[u8]) {
 /// The untyped decoder gives an object that re-encodes to itself, or an
 /// error that names the path.
 pub fn json_object(data: &[u8]) {
-    match confo::json::parse_object("fuzz://", "ns/cfg", data) {
+    match confo::parse_json_object("fuzz://", "ns/cfg", data) {
         Ok(map) => {
-            let bytes = confo::json::to_bytes(&map);
-            let again = confo::json::parse_object("fuzz://", "ns/cfg", &bytes)
+            let bytes = confo::to_json_bytes(&map);
+            let again = confo::parse_json_object("fuzz://", "ns/cfg", &bytes)
                 .expect("re-encoded object parses");
             assert_eq!(again, map);
         }
@@ -147,7 +147,7 @@ pub fn typed(data: &[u8]) {
         match confo.load::<Database>() {
             Ok(db) => {
                 assert!(
-                    confo::json::parse_object("mem://", "fz/database", data).is_ok(),
+                    confo::parse_json_object("mem://", "fz/database", data).is_ok(),
                     "loaded something that is not a JSON object"
                 );
                 if once && db.password.expose() == SECRET_MARK {

@@ -34,8 +34,11 @@ fn loads_and_saves_without_async() {
     confo.save_field(Database::fields().port, 6000).unwrap();
     assert_eq!(confo.load_field(Database::fields().port).unwrap(), 6000);
 
-    confo.save_in(&Email { port: 25 }, "systemB").unwrap();
-    assert_eq!(confo.load_in::<Email>("systemB").unwrap().port, 25);
+    confo
+        .namespace("systemB")
+        .save(&Email { port: 25 })
+        .unwrap();
+    assert_eq!(confo.namespace("systemB").load::<Email>().unwrap().port, 25);
 
     let backend = confo.inner().backend().unwrap();
     let db: Database = blocking::load_from(&backend).unwrap();
@@ -59,7 +62,7 @@ fn overrides_apply_too() {
 #[tokio::test]
 async fn inside_an_async_runtime_it_refuses_instead_of_panicking() {
     let err = blocking::Confo::from_url("mem://").unwrap_err();
-    assert!(matches!(err, Error::Backend { .. }), "{err}");
+    assert!(matches!(err, Error::BlockingInAsync), "{err}");
     assert!(
         err.to_string().contains("use the async confo::Confo"),
         "{err}"

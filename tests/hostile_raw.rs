@@ -20,7 +20,7 @@ fn the_corpus_is_large_enough() {
 #[test]
 fn the_object_parser_answers_every_case_with_a_value_or_a_located_error() {
     for case in hostile::corpus() {
-        match confo::json::parse_object("test://", "ns/cfg", &case.bytes) {
+        match confo::parse_json_object("test://", "ns/cfg", &case.bytes) {
             Ok(map) => {
                 // Only genuine JSON objects get through.
                 let reparsed: serde_json::Value = serde_json::from_slice(&case.bytes)

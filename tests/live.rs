@@ -371,7 +371,8 @@ mod typed {
 /// source ends when its connection or task is gone.
 mod ending_watches {
     use super::*;
-    use confo::backend::{Version, Versioned, Watch, WatchEvent, WatchScope};
+    use confo::backend::{Versioned, Watch, WatchEvent, WatchScope};
+    use confo::Version;
     use confo::{ConfigName, Namespace};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;

@@ -2,7 +2,7 @@
 //! applied after reading and before decoding, never written back.
 
 use confo::backend::Expect;
-use confo::{Config, Confo, Error, Secret};
+use confo::{Confo, Error, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 

@@ -1,7 +1,7 @@
 //! `Secret<T>`: transparent in JSON, `***` everywhere a program prints.
 
 use confo::backend::{Backend, Expect, MemoryBackend};
-use confo::{Config, Confo, Error, Secret};
+use confo::{Confo, Error, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

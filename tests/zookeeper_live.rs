@@ -83,7 +83,7 @@ async fn write(store: &ZooKeeper, path: &str, value: Value) {
     loop {
         match store.write(&p(path), bytes.as_bytes(), Expect::Any).await {
             Ok(_) => return,
-            Err(e) if confo::retry::is_transient(&e) && Instant::now() < deadline => {
+            Err(e) if confo::is_transient(&e) && Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(100)).await
             }
             Err(e) => panic!("write {path}: {e}"),
@@ -500,7 +500,7 @@ async fn dropping_every_handle_removes_the_server_side_watch() {
     wait_for_watch(server, &znode, false).await;
 }
 
-// ------------------------------------------------------------ local snapshots
+// ------------------------------------------------------------ local copies
 
 #[derive(confo::Confo, Serialize, Deserialize, Debug, PartialEq)]
 #[confo(namespace = "systemA", name = "database")]
@@ -510,7 +510,7 @@ struct Database {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_service_starts_from_its_snapshot_while_zookeeper_is_down() {
+async fn a_service_starts_from_its_local_copy_while_zookeeper_is_down() {
     let server = own_server().await;
     let hosts = server.connect_string();
     let chroot = fresh_chroot();
@@ -524,21 +524,21 @@ async fn a_service_starts_from_its_snapshot_while_zookeeper_is_down() {
         )
         .await;
         let confo = Confo::with_backend(store);
-        confo.keep_snapshots(dir.path());
+        confo.keep_local_copies(dir.path());
         assert_eq!(confo.load::<Database>().await.unwrap().port, 5432);
     }
     stop(&server).await;
 
-    // A new process, ZooKeeper down: it starts from the snapshot.
+    // A new process, ZooKeeper down: it starts from the local copy.
     let store = ZooKeeper::builder(format!("{hosts}{chroot}"))
         .with_connect_timeout(Duration::from_secs(1))
         .with_session_timeout(Duration::from_secs(4))
         .connect_lazily()
         .unwrap();
-    // Fall back to the snapshot after 3 s of retries rather than the default 30.
+    // Fall back to the local copy after 3 s of retries rather than the default 30.
     let confo = Confo::with_backend(store)
         .with_retry_policy(RetryPolicy::default().with_deadline(Duration::from_secs(3)));
-    confo.keep_snapshots(dir.path());
+    confo.keep_local_copies(dir.path());
     let started = Instant::now();
     let live = timeout(WAIT, confo.watch::<Database>())
         .await
@@ -552,7 +552,7 @@ async fn a_service_starts_from_its_snapshot_while_zookeeper_is_down() {
     );
     let status = live.status();
     assert_eq!(status.freshness, Freshness::Stale);
-    assert!(status.last_problem.unwrap().contains("snapshot"));
+    assert!(status.last_problem.unwrap().contains("local copy"));
     timeout(WAIT, confo.use_namespace("systemA"))
         .await
         .unwrap()

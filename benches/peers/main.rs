@@ -30,7 +30,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use confo::backend::{Backend, ZooKeeper};
 use confo::testing::ZooKeeperServer;
-use confo::{Config, ConfigPath, Confo, Secret};
+use confo::{ConfigPath, Confo, Secret};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::io::Write as _;
@@ -1357,7 +1357,7 @@ async fn rss(url: &str, count: usize) -> Result<(), String> {
         }
     }
     let before = vm_rss_kb().unwrap_or(0);
-    let decode: confo::live::Decoder<Item> = Arc::new(|describe, path, bytes| {
+    let decode: confo::Decoder<Item> = Arc::new(|describe, path, bytes| {
         serde_json::from_slice(bytes).map_err(|e| confo::Error::Backend {
             backend: describe.to_owned(),
             op: "decode",

@@ -6,7 +6,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
-use confo::backend::{Version, DEFAULT_URL, URL_ENV};
+use confo::backend::{DEFAULT_URL, URL_ENV};
+use confo::Version;
 use confo::{ConfigPath, Namespace};
 
 const EXIT_CODES: &str = "\

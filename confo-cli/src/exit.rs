@@ -65,9 +65,10 @@ impl Exit {
             | Error::FieldNotFound { .. } => Exit::NotFound,
             Error::VersionConflict { .. } => Exit::Conflict,
             Error::NotAuthorized { .. } => Exit::NotAuthorized,
-            Error::InvalidName { .. } | Error::InvalidPath { .. } | Error::InvalidUrl { .. } => {
-                Exit::Usage
-            }
+            Error::InvalidName { .. }
+            | Error::InvalidPath { .. }
+            | Error::InvalidVersion { .. }
+            | Error::InvalidUrl { .. } => Exit::Usage,
             _ => Exit::Error,
         }
     }
@@ -119,7 +120,7 @@ impl From<io::Error> for Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use confo::backend::Version;
+    use confo::Version;
 
     fn b() -> String {
         "zk://h:1".into()

@@ -8,7 +8,9 @@
 //!    attributes into a small AST;
 //! 2. `valid.rs` checks it (naming rules come from [`confo_names::check`],
 //!    the same function the runtime calls);
-//! 3. `expand.rs` generates the code.
+//! 3. `expand.rs` generates the code; when the input is refused,
+//!    `fallback.rs` emits a stand-in beside the errors, so the user sees
+//!    them and no cascade.
 //!
 //! Every problem becomes a `syn::Error` spanned on the offending token; all
 //! of them are collected and reported together. The macro never panics.
@@ -21,6 +23,7 @@ mod ast;
 mod attr;
 mod case;
 mod expand;
+mod fallback;
 mod valid;
 
 /// Implements `confo::Config` for a struct with named fields.
@@ -30,9 +33,7 @@ mod valid;
 #[proc_macro_derive(Confo, attributes(confo))]
 pub fn derive_confo(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand::derive(&input)
-        .unwrap_or_else(|err| err.to_compile_error())
-        .into()
+    expand::derive(&input).into()
 }
 
 /// Collects errors so that every problem of an input is reported at once.

@@ -25,6 +25,14 @@ use std::fmt;
 /// ZooKeeper but not be exported to files.
 pub const MAX_NAME_BYTES: usize = 250;
 
+/// The root of every confo tree in ZooKeeper: configurations are
+/// `/confo/<namespace>/<name>`, the layout of the Python `confo` package.
+///
+/// ```
+/// assert_eq!(confo_names::ROOT, "/confo");
+/// ```
+pub const ROOT: &str = "/confo";
+
 /// The name ZooKeeper reserves for itself at every level.
 pub const RESERVED: &str = "zookeeper";
 

@@ -27,10 +27,9 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::backend::Version;
 use crate::error::{Error, Result};
-use crate::field::Field;
-use crate::typed::{AsBackend, Config, Loaded};
+use crate::name::Version;
+use crate::typed::{AsBackend, Config, Field, Loaded};
 
 /// A [`crate::Confo`](struct@crate::Confo) with a runtime of its own and blocking methods.
 #[derive(Debug, Clone)]
@@ -41,14 +40,7 @@ pub struct Confo {
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
     if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Error::Backend {
-            backend: "confo::blocking".into(),
-            op: "start",
-            path: "a runtime".into(),
-            message: "called from inside an async runtime, where blocking would stall it; \
-                      use the async confo::Confo there"
-                .into(),
-        });
+        return Err(Error::BlockingInAsync);
     }
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -171,17 +163,21 @@ impl Confo {
         self.block_on(self.inner.load::<T>())
     }
 
-    /// [`crate::Confo::load_in`], blocking.
+    /// [`crate::Confo::namespace`], blocking: the typed methods in
+    /// `namespace` (see [`Scoped`]).
     ///
     /// ```
     /// # #[derive(confo::Confo, serde::Deserialize, serde::Serialize)] struct Email { port: u16 }
     /// let confo = confo::blocking::Confo::from_url("mem://")?;
-    /// confo.save_in(&Email { port: 25 }, "systemB")?;
-    /// assert_eq!(confo.load_in::<Email>("systemB")?.port, 25);
+    /// confo.namespace("systemB").save(&Email { port: 25 })?;
+    /// assert_eq!(confo.namespace("systemB").load::<Email>()?.port, 25);
     /// # Ok::<(), confo::Error>(())
     /// ```
-    pub fn load_in<T: Config>(&self, namespace: &str) -> Result<T> {
-        self.block_on(self.inner.load_in::<T>(namespace))
+    pub fn namespace(&self, namespace: impl Into<String>) -> Scoped<'_> {
+        Scoped {
+            confo: self,
+            namespace: namespace.into(),
+        }
     }
 
     /// [`crate::Confo::load_versioned`], blocking.
@@ -230,18 +226,6 @@ impl Confo {
         self.block_on(self.inner.save(value))
     }
 
-    /// [`crate::Confo::save_in`], blocking.
-    ///
-    /// ```
-    /// # #[derive(confo::Confo, serde::Deserialize, serde::Serialize)] struct Email { port: u16 }
-    /// let confo = confo::blocking::Confo::from_url("mem://")?;
-    /// confo.save_in(&Email { port: 25 }, "systemB")?;
-    /// # Ok::<(), confo::Error>(())
-    /// ```
-    pub fn save_in<T: Config + Serialize>(&self, value: &T, namespace: &str) -> Result<Version> {
-        self.block_on(self.inner.save_in(value, namespace))
-    }
-
     /// [`crate::Confo::load_field`], blocking.
     ///
     /// ```
@@ -272,6 +256,60 @@ impl Confo {
         value: V,
     ) -> Result<Version> {
         self.block_on(self.inner.save_field(field, value))
+    }
+}
+
+/// A [`Confo`] scoped to one namespace ([`crate::Scoped`], blocking), from
+/// [`Confo::namespace`].
+///
+/// ```
+/// # #[derive(confo::Confo, serde::Deserialize, serde::Serialize)] struct Email { port: u16 }
+/// let confo = confo::blocking::Confo::from_url("mem://")?;
+/// let system_b = confo.namespace("systemB");
+/// system_b.save(&Email { port: 25 })?;
+/// system_b.save_field(Email::fields().port, 587)?;
+/// assert_eq!(system_b.load_field(Email::fields().port)?, 587);
+/// assert_eq!(system_b.load_versioned::<Email>()?.port, 587);
+/// # Ok::<(), confo::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Scoped<'a> {
+    confo: &'a Confo,
+    namespace: String,
+}
+
+impl Scoped<'_> {
+    fn scoped(&self) -> crate::Scoped<'_> {
+        self.confo.inner.namespace(self.namespace.as_str())
+    }
+
+    /// [`crate::Scoped::load`], blocking.
+    pub fn load<T: Config>(&self) -> Result<T> {
+        self.confo.block_on(self.scoped().load::<T>())
+    }
+
+    /// [`crate::Scoped::load_versioned`], blocking.
+    pub fn load_versioned<T: Config>(&self) -> Result<Loaded<T>> {
+        self.confo.block_on(self.scoped().load_versioned::<T>())
+    }
+
+    /// [`crate::Scoped::save`], blocking.
+    pub fn save<T: Config + Serialize>(&self, value: &T) -> Result<Version> {
+        self.confo.block_on(self.scoped().save(value))
+    }
+
+    /// [`crate::Scoped::load_field`], blocking.
+    pub fn load_field<C: Config, V: DeserializeOwned>(&self, field: Field<C, V>) -> Result<V> {
+        self.confo.block_on(self.scoped().load_field(field))
+    }
+
+    /// [`crate::Scoped::save_field`], blocking.
+    pub fn save_field<C: Config, V: Serialize>(
+        &self,
+        field: Field<C, V>,
+        value: V,
+    ) -> Result<Version> {
+        self.confo.block_on(self.scoped().save_field(field, value))
     }
 }
 

@@ -7,8 +7,8 @@
 
 use std::fmt;
 
-use crate::backend::Version;
 use crate::name::NameRule;
+use crate::name::Version;
 
 /// Shorthand for `Result<T, confo::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -92,6 +92,17 @@ pub enum Error {
         /// The rule it broke.
         rule: NameRule,
     },
+
+    /// A version given as text (`confo put --if-version`) is not one.
+    #[error("invalid version {found:?}: a version is the unsigned number printed by `confo get --show-version`")]
+    InvalidVersion {
+        /// The text given.
+        found: String,
+    },
+
+    /// A [`crate::blocking`] call was made from inside an async runtime.
+    #[error("confo::blocking was called from inside an async runtime, where blocking would stall it; use the async confo::Confo there")]
+    BlockingInAsync,
 
     /// A configuration path did not have the `namespace/name` form.
     #[error("invalid configuration path {path:?}: {reason}")]
@@ -230,7 +241,7 @@ pub enum Error {
     },
 
     /// A typed configuration declares no namespace and none was given.
-    #[error("{type_name} (configuration {name:?}) declares no namespace and none is in use: pass one with `load_in::<{type_name}>(\"<namespace>\")`, call `use_namespace`, or add `#[confo(namespace = \"...\")]`")]
+    #[error("{type_name} (configuration {name:?}) declares no namespace and none is in use: pass one with `confo.namespace(\"<namespace>\").load::<{type_name}>()`, call `use_namespace`, or add `#[confo(namespace = \"...\")]`")]
     MissingNamespace {
         /// The Rust type.
         type_name: &'static str,
@@ -311,7 +322,7 @@ pub enum Error {
     ///
     /// Never retried by [`crate::RetryPolicy`] (applying it again could
     /// apply it twice). `update` resolves it itself when it can (see
-    /// [`crate::update::update_object`]) and returns it only when it cannot
+    /// [`crate::update_object`]) and returns it only when it cannot
     /// tell; then read `path` and decide. Match it with
     /// [`Error::is_outcome_unknown`].
     ///

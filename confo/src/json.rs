@@ -22,11 +22,11 @@ pub(crate) fn kind(value: &Value) -> &'static str {
 /// line and column; valid JSON that is not an object is [`Error::NotAnObject`].
 ///
 /// ```
-/// let obj = confo::json::parse_object("input", "a/b", br#"{"port": 5432}"#)?;
+/// let obj = confo::parse_json_object("input", "a/b", br#"{"port": 5432}"#)?;
 /// assert_eq!(obj["port"], 5432);
-/// let err = confo::json::parse_object("input", "a/b", b"[1]").unwrap_err();
+/// let err = confo::parse_json_object("input", "a/b", b"[1]").unwrap_err();
 /// assert!(err.to_string().contains("holds a JSON array"));
-/// let err = confo::json::parse_object("input", "a/b", b"{\n  \"port\": }").unwrap_err();
+/// let err = confo::parse_json_object("input", "a/b", b"{\n  \"port\": }").unwrap_err();
 /// assert!(err.to_string().contains("line 2"));
 /// # Ok::<(), confo::Error>(())
 /// ```
@@ -66,7 +66,7 @@ fn syntax_message(e: &serde_json::Error) -> String {
 /// ```
 /// let mut map = serde_json::Map::new();
 /// map.insert("port".into(), 5432.into());
-/// assert_eq!(confo::json::to_bytes(&map), br#"{"port":5432}"#);
+/// assert_eq!(confo::to_json_bytes(&map), br#"{"port":5432}"#);
 /// ```
 pub fn to_bytes(map: &Map<String, Value>) -> Vec<u8> {
     // Serializing a Map of Values cannot fail: keys are strings.

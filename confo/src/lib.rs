@@ -39,7 +39,7 @@
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! use confo::{Config, Confo, Secret};
+//! use confo::{Confo, Secret};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Confo, Deserialize, Serialize, Debug)]
@@ -67,12 +67,45 @@
 //! # Ok::<(), confo::Error>(()) }).unwrap();
 //! ```
 //!
+//! `use confo::Confo;` is all a service imports: the derive makes the
+//! consts and the loaders items of the type itself (the traits
+//! [`Config`] and [`ConfigPathConst`] are for generic code). Every call the
+//! README shows, with nothing else imported:
+//!
+//! ```
+//! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+//! use confo::Confo;
+//!
+//! #[derive(Confo, serde::Deserialize, serde::Serialize, Debug)]
+//! #[confo(namespace = "systemA", name = "database")]
+//! struct Database { host: String, port: u16 }
+//!
+//! assert_eq!(Database::PATH, "/confo/systemA/database");
+//! assert_eq!(Database::NAMESPACE, Some("systemA"));
+//! assert_eq!(Database::NAME, "database");
+//!
+//! let confo = Confo::from_url("mem://").await?;
+//! Database { host: "db".into(), port: 5432 }.save(&confo).await?;
+//! let mut db = Database::load(&confo).await?;
+//! db.port += 1;
+//! db.save(&confo).await?;
+//! let live = Database::watch(&confo).await?;
+//! assert_eq!(live.get().port, 5433);
+//! assert_eq!(confo.load_field(Database::fields().port).await?, 5433);
+//! let db: Database = confo.load().await?;
+//! let after = confo.update::<Database>(|db| db.port += 1).await?;
+//! assert_eq!((db.port, after.port), (5433, 5434));
+//! # Ok::<(), confo::Error>(()) }).unwrap();
+//! ```
+//!
 //! - A decoding error lists every failing field at once, with its path
 //!   (`database.port`), what was expected and what kind of JSON was found,
 //!   never the value ([`Error::Decode`]).
 //! - [`Loaded`] keeps the version with the value for explicit compare-and-set.
 //! - [`Confo::with_env_overrides`] lets one machine override single fields
 //!   (`APP__SYSTEMA__DATABASE__PORT=5433`); see [`overrides`].
+//! - [`Confo::namespace`] scopes the typed methods to a namespace given at
+//!   run time: `confo.namespace("systemB").load::<Email>()`.
 //! - [`blocking`] has the same loaders for synchronous programs.
 //!
 //! ## Live values
@@ -84,8 +117,24 @@
 //! survived, with [`Live::status`] saying whether the value is fresh or
 //! stale. [`Confo::update`] is a compare-and-set read-modify-write that
 //! loses nothing to concurrent writers; [`Confo::with_retry_policy`] and
-//! [`Confo::keep_snapshots`] set how outages are ridden out. See
+//! [`Confo::keep_local_copies`] set how outages are ridden out. See
 //! the README ("Live configuration") and `examples/live.rs`.
+//!
+//! ## The layers
+//!
+//! Every read goes through one [`Store`]: the active backend with the
+//! retry policy and the local copies ([`Confo::store`]). The layers, each
+//! using only those below it: the command (`confo-cli`) -> the facade
+//! ([`Confo`]) -> the typed layer ([`Config`], [`Loaded`], [`Field`]) and the
+//! live layer ([`Live`], [`NamespaceWatch`]) -> the store ([`Store`],
+//! [`update_object`]) -> the backends ([`backend`]) -> the names
+//! ([`ConfigPath`], [`Version`]).
+//!
+//! Modules are private and this root re-exports a flat API, one path per
+//! item; the public modules are the ones whose items are a family of their
+//! own: [`backend`] (the trait and its implementations), [`tree`] (whole
+//! trees), [`blocking`] (a synchronous `Confo`), [`overrides`] (the rules,
+//! documented there) and `testing` (feature `testing`).
 //!
 //! Whole trees move between a store and a directory with [`tree`]
 //! (export, import with a dry run, diff). The `confo` command (package
@@ -105,31 +154,52 @@
 
 pub mod backend;
 pub mod blocking;
-pub mod error;
-mod field;
-pub mod json;
-pub mod live;
-mod manager;
+mod error;
+mod facade;
+mod json;
+mod live;
 mod name;
-pub mod overrides;
-pub mod retry;
-mod secret;
-pub mod snapshot;
+mod retry;
+mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tree;
 mod typed;
-pub mod update;
 
 /// `#[derive(Confo)]`: see [`Config`]. (A derive macro and the [`Confo`](struct@Confo)
 /// struct live in different namespaces, so `use confo::Confo` brings both.)
 pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result, TreeProblem};
-pub use field::Field;
-pub use live::{Freshness, Live, NamespaceChange, NamespaceWatch, Problem, Snapshot, Status};
-pub use manager::{Backends, Confo, IntoBackend, Namespaces};
-pub use name::{ConfigName, ConfigPath, NameRule, Namespace, MAX_NAME_BYTES, ROOT};
-pub use retry::RetryPolicy;
-pub use secret::Secret;
-pub use typed::{AsBackend, Config, ConfigPathConst, Loaded, SAVE_FIELD_ATTEMPTS};
-pub use update::UpdatePolicy;
+pub use facade::{Backends, Confo, IntoBackend, Namespaces, Scoped};
+/// The JSON rules of a stored configuration (one object, no duplicate
+/// keys, bounded depth; written compact), for programs that handle the raw
+/// bytes (the command, tests, fuzzing).
+pub use json::{
+    parse_object as parse_json_object, parse_value as parse_json, to_bytes as to_json_bytes,
+};
+pub use live::{
+    Decoder, Live, NamespaceChange, NamespaceWatch, Problem, Snapshot, Status, Updates,
+};
+pub use name::{ConfigName, ConfigPath, NameRule, Namespace, Version, MAX_NAME_BYTES, ROOT};
+pub use retry::{is_transient, RetryPolicy};
+pub use store::{update_object, Fetched, Freshness, LocalCopies, Retrying, Store, UpdatePolicy};
+pub use typed::overrides;
+pub use typed::{AsBackend, Config, ConfigPathConst, Field, Loaded, Secret, SAVE_FIELD_ATTEMPTS};
+
+/// What `#[derive(Confo)]` expands to refers to; not an API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde::de::DeserializeOwned;
+    pub use serde::Serialize;
+
+    /// Implemented by every type that derives `Deserialize`; the derive
+    /// asks for it so that forgetting `Deserialize` is one error that says so.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` derives `Confo` but not `Deserialize`",
+        label = "confo decodes this configuration with serde",
+        note = "add `serde::Deserialize` to the derive: `#[derive(Confo, serde::Deserialize)]` (and `serde::Serialize` to save it)"
+    )]
+    pub trait DerivesDeserialize {}
+
+    impl<T: DeserializeOwned> DerivesDeserialize for T {}
+}

@@ -1,4 +1,5 @@
-//! Validated names: [`Namespace`], [`ConfigName`] and [`ConfigPath`].
+//! Validated names: [`Namespace`], [`ConfigName`] and [`ConfigPath`], and
+//! the [`Version`] a stored configuration has.
 //!
 //! A value of these types can only hold a name that passes the rules of
 //! [`confo_names::check`], so a backend can build a znode path or a file path
@@ -10,10 +11,57 @@ use std::sync::Arc;
 
 use crate::error::{Error, NameKind};
 
-pub use confo_names::{NameRule, MAX_NAME_BYTES};
+pub use confo_names::{NameRule, MAX_NAME_BYTES, ROOT};
 
-/// The root znode (and the first segment of every [`ConfigPath::znode`]).
-pub const ROOT: &str = "/confo";
+/// An opaque version of one stored configuration.
+///
+/// Versions are compared for equality only; any write changes it. Its text
+/// form (`Display`/`FromStr`) is what `confo put --if-version` takes.
+///
+/// ```
+/// let v: confo::Version = "42".parse()?;
+/// assert!(matches!("v1".parse::<confo::Version>(), Err(confo::Error::InvalidVersion { .. })));
+/// assert_eq!(v.to_string(), "42");
+/// # Ok::<(), confo::Error>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Version(u64);
+
+impl Version {
+    /// Wraps a backend's own version number. For backends only.
+    pub fn from_raw(raw: u64) -> Self {
+        Version(raw)
+    }
+
+    /// The backend's own version number. For backends only.
+    pub fn raw(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl fmt::Debug for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Version({})", self.0)
+    }
+}
+
+impl FromStr for Version {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        s.trim()
+            .parse::<u64>()
+            .map(Version)
+            .map_err(|_| Error::InvalidVersion {
+                found: s.to_owned(),
+            })
+    }
+}
 
 macro_rules! name_type {
     ($(#[$doc:meta])* $ty:ident, $kind:expr) => {

@@ -13,10 +13,8 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use confo::backend::{
-    read_namespace, Backend, BatchWrite, Expect, Version, Watch, WatchEvent, WatchScope,
-};
-use confo::{ConfigName, ConfigPath, Error, Namespace};
+use confo::backend::{read_namespace, Backend, BatchWrite, Expect, Watch, WatchEvent, WatchScope};
+use confo::{ConfigName, ConfigPath, Error, Namespace, Version};
 
 /// A fresh store and whatever keeps it alive (a temp dir, a server).
 pub struct Fixture {

@@ -101,7 +101,11 @@ pub async fn seed(url: &str) {
 /// Writes the starting value in `namespace`.
 pub async fn seed_in(url: &str, namespace: &str) {
     let confo = Confo::from_url(url).await.unwrap();
-    confo.save_in(&Counter::default(), namespace).await.unwrap();
+    confo
+        .namespace(namespace)
+        .save(&Counter::default())
+        .await
+        .unwrap();
 }
 
 /// What a worker does.
@@ -173,10 +177,13 @@ pub async fn start(spec: Spec, stop: watch::Receiver<bool>) -> Worker {
         .unwrap_or_else(|e| panic!("{} cannot connect: {e}", spec.name));
     let live = if spec.live {
         Some(
-            timeout(CONNECT_BOUND, confo.watch_in::<Counter>(&spec.namespace))
-                .await
-                .expect("starting a watch outlived its bound")
-                .unwrap_or_else(|e| panic!("{} cannot watch: {e}", spec.name)),
+            timeout(
+                CONNECT_BOUND,
+                confo.namespace(spec.namespace.as_str()).watch::<Counter>(),
+            )
+            .await
+            .expect("starting a watch outlived its bound")
+            .unwrap_or_else(|e| panic!("{} cannot watch: {e}", spec.name)),
         )
     } else {
         None
@@ -209,7 +216,7 @@ async fn run(
     let loads = async {
         while spec.loads && !stopped() {
             let start = Instant::now();
-            let outcome = timeout(LOAD_BOUND, confo.load_in::<Counter>(&ns)).await;
+            let outcome = timeout(LOAD_BOUND, confo.namespace(ns.as_str()).load::<Counter>()).await;
             let end = Instant::now();
             {
                 let mut r = report.lock().unwrap();
@@ -233,7 +240,7 @@ async fn run(
             let start = Instant::now();
             let outcome = timeout(
                 UPDATE_BOUND,
-                confo.update_in::<Counter>(&ns, |c| {
+                confo.namespace(ns.as_str()).update::<Counter>(|c| {
                     c.count += 1;
                     c.applied.push(op.clone());
                 }),
@@ -331,7 +338,7 @@ pub struct Figures {
 /// The final value in `namespace`, read by a client the faults do not touch.
 pub async fn final_value(url: &str, namespace: &str) -> Counter {
     let reader = Confo::from_url(url).await.unwrap();
-    timeout(LOAD_BOUND, reader.load_in(namespace))
+    timeout(LOAD_BOUND, reader.namespace(namespace).load())
         .await
         .unwrap()
         .unwrap()

@@ -356,7 +356,7 @@ pub async fn a_type_without_namespace_takes_one_at_run_time(confo: &Confo) {
         matches!(err, Error::MissingNamespace { name: "email", .. }),
         "{err}"
     );
-    assert!(err.to_string().contains("load_in"), "{err}");
+    assert!(err.to_string().contains("namespace("), "{err}");
 
     put(
         confo,
@@ -364,8 +364,17 @@ pub async fn a_type_without_namespace_takes_one_at_run_time(confo: &Confo) {
         &json!({"port": "587", "smtp_server": "smtp.local"}),
     )
     .await;
-    assert_eq!(confo.load_in::<Email>("systemB").await.unwrap().port, 587);
-    assert_eq!(Email::load_in(confo, "systemB").await.unwrap().port, 587);
+    assert_eq!(
+        confo
+            .namespace("systemB")
+            .load::<Email>()
+            .await
+            .unwrap()
+            .port,
+        587
+    );
+    let system_b = confo.namespace("systemB");
+    assert_eq!(system_b.load::<Email>().await.unwrap().port, 587);
     let backend = confo.backend().unwrap();
     assert_eq!(
         Email::load_from_in(&backend, "systemB").await.unwrap().port,
@@ -376,7 +385,7 @@ pub async fn a_type_without_namespace_takes_one_at_run_time(confo: &Confo) {
         Error::MissingNamespace { .. }
     ));
     assert!(matches!(
-        confo.load_in::<Email>("a/b").await.unwrap_err(),
+        confo.namespace("a/b").load::<Email>().await.unwrap_err(),
         Error::InvalidName { .. }
     ));
 

@@ -13,10 +13,13 @@ use super::args::{Cli, Command};
 use super::exit::Failure;
 use super::output::Output;
 use confo::backend::{self, Backend};
-use confo::Error;
+use confo::{Error, RetryPolicy, Store};
 
 /// What every command needs: the store and how to print.
 pub(crate) struct Ctx {
+    /// The store's backend ([`confo::Store::backend`]): every read of a
+    /// command goes through the store. A command reports an unreachable
+    /// store at once ([`RetryPolicy::none`]) rather than wait for it.
     pub backend: Arc<dyn Backend>,
     /// The store for messages, password hidden.
     pub store: String,
@@ -24,7 +27,9 @@ pub(crate) struct Ctx {
 }
 
 pub(crate) async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
-    let backend = backend::open_url(&cli.url).await?;
+    let store =
+        Store::new(backend::open_url(&cli.url).await?).with_retry_policy(RetryPolicy::none());
+    let backend: Arc<dyn Backend> = Arc::new(store.backend().clone());
     let ctx = Ctx {
         store: backend::redact(&cli.url),
         backend,
@@ -62,6 +67,6 @@ pub(crate) fn json_problem(source: &str, err: &Error) -> String {
 
 /// A version as JSON: a string, since file versions exceed what JSON
 /// numbers hold exactly in many languages.
-pub(crate) fn version_json(version: backend::Version) -> Value {
+pub(crate) fn version_json(version: confo::Version) -> Value {
     Value::String(version.to_string())
 }

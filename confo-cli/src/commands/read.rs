@@ -5,7 +5,6 @@ use serde_json::{json, Map, Value};
 use super::{version_json, Ctx};
 use crate::args::GetArgs;
 use crate::exit::Failure;
-use confo::json;
 use confo::Error;
 use confo::Namespace;
 
@@ -72,7 +71,7 @@ pub(crate) async fn get(ctx: &Ctx, args: GetArgs) -> Result<(), Failure> {
     // A stored value that is not a JSON object is a broken configuration:
     // say so (exit 1) rather than print it as if it were one (`--raw`
     // shows the bytes whatever they are).
-    let map = json::parse_object(ctx.backend.describe(), &shown_path, &read.bytes)?;
+    let map = confo::parse_json_object(ctx.backend.describe(), &shown_path, &read.bytes)?;
     let value = match &args.field {
         None => Value::Object(map),
         Some(field) => map

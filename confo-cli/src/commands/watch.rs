@@ -13,9 +13,9 @@ use tokio::time::{sleep_until, Instant};
 use super::{version_json, Ctx};
 use crate::args::WatchArgs;
 use crate::exit::Failure;
-use confo::backend::{Version, Versioned, Watch, WatchEvent, WatchScope};
-use confo::json;
+use confo::backend::{Versioned, Watch, WatchEvent, WatchScope};
 use confo::Error;
+use confo::Version;
 
 /// What woke the loop.
 enum Wake {
@@ -146,7 +146,7 @@ fn event(ctx: &Ctx, path: &str, read: Option<&Versioned>) -> Value {
     let Some(read) = read else {
         return json!({"path": path, "version": null, "value": null});
     };
-    match json::parse_value(ctx.backend.describe(), path, &read.bytes) {
+    match confo::parse_json(ctx.backend.describe(), path, &read.bytes) {
         Ok(value) => json!({"path": path, "version": version_json(read.version), "value": value}),
         Err(e) => {
             json!({"path": path, "version": version_json(read.version), "error": e.to_string()})

@@ -9,7 +9,6 @@ use super::{json_problem, version_json, Ctx};
 use crate::args::{PutArgs, RmArgs, SetArgs};
 use crate::exit::Failure;
 use confo::backend::{check_size, Expect};
-use confo::json;
 use confo::{ConfigPath, Namespace};
 
 /// How many times `set` tries its compare-and-set before giving up.
@@ -31,7 +30,7 @@ pub(crate) async fn put(ctx: &Ctx, args: PutArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::error(format!("cannot read {}: {e}", args.input)))?;
         (args.input.clone(), bytes)
     };
-    if let Err(e) = json::parse_object("input", &source, &bytes) {
+    if let Err(e) = confo::parse_json_object("input", &source, &bytes) {
         return Err(Failure::error(format!(
             "{}; nothing was written",
             json_problem(&source, &e)
@@ -59,9 +58,9 @@ pub(crate) async fn set(ctx: &Ctx, args: SetArgs) -> Result<(), Failure> {
     let mut attempt = 1;
     let version = loop {
         let read = ctx.backend.read(&args.path).await?;
-        let mut object = json::parse_object(ctx.backend.describe(), &shown, &read.bytes)?;
+        let mut object = confo::parse_json_object(ctx.backend.describe(), &shown, &read.bytes)?;
         object.insert(args.field.clone(), args.value.clone());
-        let bytes = json::to_bytes(&object);
+        let bytes = confo::to_json_bytes(&object);
         check_size(&*ctx.backend, &args.path, &bytes)?;
         match ctx
             .backend

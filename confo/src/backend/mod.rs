@@ -24,13 +24,12 @@
 //! ```
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::error::{Error, Result};
-use crate::name::{ConfigName, ConfigPath, Namespace};
+use crate::name::{ConfigName, ConfigPath, Namespace, Version};
 
 mod file;
 mod memory;
@@ -56,57 +55,6 @@ pub use zookeeper::{
 /// stops at 1 MiB less 1 KiB. Every backend applies the same limit, so a tree
 /// that fits in one fits in all.
 pub const MAX_VALUE_BYTES: usize = 1024 * 1024 - 1024;
-
-/// An opaque version of one stored configuration.
-///
-/// Versions are compared for equality only; any write changes it. Its text
-/// form (`Display`/`FromStr`) is what `confo put --if-version` takes.
-///
-/// ```
-/// let v: confo::backend::Version = "42".parse()?;
-/// assert_eq!(v.to_string(), "42");
-/// # Ok::<(), confo::Error>(())
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Version(u64);
-
-impl Version {
-    /// Wraps a backend's own version number. For backends only.
-    pub fn from_raw(raw: u64) -> Self {
-        Version(raw)
-    }
-
-    /// The backend's own version number. For backends only.
-    pub fn raw(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-impl fmt::Debug for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Version({})", self.0)
-    }
-}
-
-impl FromStr for Version {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        s.trim()
-            .parse::<u64>()
-            .map(Version)
-            .map_err(|_| Error::InvalidPath {
-                path: s.to_owned(),
-                reason: "a version is the unsigned number printed by `confo get --show-version`"
-                    .into(),
-            })
-    }
-}
 
 /// Bytes read from a backend with the version they had.
 #[derive(Clone, PartialEq, Eq)]
@@ -144,7 +92,7 @@ impl Expect {
     /// for writing back what was read (or found missing).
     ///
     /// ```
-    /// use confo::backend::{Expect, Version};
+    /// use confo::{backend::Expect, Version};
     /// assert_eq!(Expect::from_read(None), Expect::Absent);
     /// let v = Version::from_raw(3);
     /// assert_eq!(Expect::from_read(Some(v)), Expect::Version(v));

@@ -146,7 +146,7 @@ pub(super) enum Op {
     },
 }
 
-/// Compares a directory tree with a store snapshot: the differences and the
+/// Compares a directory tree with what a store holds: the differences and the
 /// steps that make the store hold the directory's tree.
 pub(super) fn compare(tree: &DirTree, snap: &StoreTree) -> (TreeDiff, Vec<Op>) {
     let empty_dir = BTreeMap::new();

@@ -37,7 +37,7 @@ pub struct ExportReport {
 ///
 /// Creates `dir` if needed. Files of the same name are replaced (each write
 /// is atomic); other files in `dir` are left alone, so export into an empty
-/// directory for an exact snapshot.
+/// directory for an exact copy.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {

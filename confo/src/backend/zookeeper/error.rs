@@ -5,8 +5,9 @@ use zookeeper_client::{Client, Error as ZkError};
 
 use super::backend::MAX_ATTEMPTS;
 use super::ZooKeeper;
-use crate::backend::{Expect, Version};
+use crate::backend::Expect;
 use crate::error::Error;
+use crate::name::Version;
 use crate::name::{ConfigPath, Namespace, ROOT};
 
 impl ZooKeeper {

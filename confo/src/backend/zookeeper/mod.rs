@@ -24,7 +24,7 @@
 //! - A session that expired (or a client that was closed) is replaced by a
 //!   new connection on the next operation. [`ZooKeeperOptions::connect_lazily`]
 //!   opens the backend without connecting at all: the first operation
-//!   connects (for services that start from local snapshots while
+//!   connects (for services that start from local copies while
 //!   ZooKeeper is down).
 //! - [`Backend::watch`] is a persistent watch per znode, shared by every
 //!   watch on it; see `watch.rs` for reconnections and expiry.
@@ -163,14 +163,14 @@ impl ZooKeeper {
 
     /// [`ZooKeeper::connect`] without connecting: validates the URL and
     /// returns at once; the first operation connects, and each operation
-    /// tries again until one succeeds. With [`crate::Confo::keep_snapshots`]
+    /// tries again until one succeeds. With [`crate::Confo::keep_local_copies`]
     /// a service can so start while ZooKeeper is down.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), confo::Error> {
     /// let store = confo::backend::ZooKeeper::connect_lazily("zk://127.0.0.1:2181")?;
     /// let confo = confo::Confo::with_backend(store);
-    /// confo.keep_snapshots("/var/lib/my-service/confo");
+    /// confo.keep_local_copies("/var/lib/my-service/confo");
     /// # Ok(()) }
     /// ```
     pub fn connect_lazily(url: &str) -> Result<Self> {

@@ -5,11 +5,10 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
-use crate::backend::{Backend, Expect, Version, Versioned};
+use crate::backend::{Backend, Expect, Versioned};
 use crate::error::{Error, Result};
 use crate::json;
-use crate::manager::Confo;
-use crate::name::ConfigPath;
+use crate::name::{ConfigPath, Version};
 use crate::retry::{is_transient, RetryPolicy};
 
 /// Bounds of an update: how many compare-and-set rounds and how long.
@@ -180,38 +179,6 @@ fn cause(error: &Error) -> String {
     match text.split_once("; ") {
         Some((what, _)) => what.to_owned(),
         None => text,
-    }
-}
-
-impl Confo {
-    /// [`update_object`] on the active backend with the default policy and
-    /// this manager's [`Confo::retry_policy`].
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-    /// let confo = confo::Confo::from_url("mem://").await?;
-    /// let path = "systemA/counters".parse()?;
-    /// for _ in 0..3 {
-    ///     confo.update_json(&path, |obj| {
-    ///         let n = obj.get("hits").and_then(|v| v.as_u64()).unwrap_or(0);
-    ///         obj.insert("hits".into(), (n + 1).into());
-    ///         Ok(())
-    ///     }).await?;
-    /// }
-    /// let read = confo.backend()?.read(&path).await?;
-    /// assert_eq!(&*read.bytes, br#"{"hits":3}"#);
-    /// # Ok::<(), confo::Error>(()) }).unwrap();
-    /// ```
-    pub async fn update_json<F>(&self, path: &ConfigPath, change: F) -> Result<Version>
-    where
-        F: FnMut(&mut Map<String, Value>) -> Result<()>,
-    {
-        let backend = self.backend()?;
-        let policy = UpdatePolicy {
-            retry: self.retry_policy(),
-            ..UpdatePolicy::default()
-        };
-        update_object(&*backend, path, &policy, change).await
     }
 }
 

@@ -3,14 +3,6 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-
-use crate::backend::Version;
-use crate::error::Result;
-use crate::manager::Confo;
-use crate::typed::Config;
-
 /// One field of the configuration `C`, holding a `V`: its JSON key (serde
 /// renames applied) and its type, so that reading or writing one field
 /// cannot name a field that does not exist or give a value of another type.
@@ -99,53 +91,6 @@ impl<C, V> Field<C, V> {
 
     pub(crate) fn default_value(&self) -> Option<V> {
         self.default.map(|f| f())
-    }
-}
-
-impl<C: Config, V: DeserializeOwned + Send> Field<C, V> {
-    /// Reads this field: same as [`Confo::load_field`].
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// # use confo::Confo;
-    /// #[derive(Confo, serde::Deserialize)]
-    /// #[confo(namespace = "systemA")]
-    /// struct Database { port: u16 }
-    ///
-    /// let confo = Confo::from_url("mem://").await?;
-    /// confo.create_namespace("systemA").await?;
-    /// confo.use_namespace("systemA").await?;
-    /// confo.set("database", serde_json::json!({"port": "5432"}))?;
-    /// confo.persist().await?;
-    /// assert_eq!(Database::fields().port.load(&confo).await?, 5432);
-    /// # Ok::<(), confo::Error>(()) }).unwrap();
-    /// ```
-    pub async fn load(&self, confo: &Confo) -> Result<V> {
-        confo.load_field(*self).await
-    }
-}
-
-impl<C: Config, V: Serialize + Send + Sync> Field<C, V> {
-    /// Writes this field: same as [`Confo::save_field`].
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// # use confo::Confo;
-    /// #[derive(Confo, serde::Deserialize)]
-    /// #[confo(namespace = "systemA")]
-    /// struct Database { port: u16 }
-    ///
-    /// let confo = Confo::from_url("mem://").await?;
-    /// confo.create_namespace("systemA").await?;
-    /// confo.use_namespace("systemA").await?;
-    /// confo.set("database", serde_json::json!({"port": 5432}))?;
-    /// confo.persist().await?;
-    /// Database::fields().port.save(&confo, 5433).await?;
-    /// assert_eq!(confo.load_field(Database::fields().port).await?, 5433);
-    /// # Ok::<(), confo::Error>(()) }).unwrap();
-    /// ```
-    pub async fn save(&self, confo: &Confo, value: V) -> Result<Version> {
-        confo.save_field(*self, value).await
     }
 }
 

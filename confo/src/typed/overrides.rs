@@ -14,7 +14,7 @@
 //!   the same field: the one given last wins. An override of a nested field
 //!   is applied after one of the object holding it.
 //! - Overrides apply to typed reads through a [`crate::Confo`](struct@crate::Confo)
-//!   (`load`, `load_in`, `load_versioned`, `load_field`), not to
+//!   (`load`, `load_versioned`, `load_field`, also scoped with `namespace(..)`), not to
 //!   `load_from(backend)` nor to the Python-style `get`/`set` API, and they
 //!   are never written back: `save` restores the stored value of an
 //!   overridden field unless the program changed that field.

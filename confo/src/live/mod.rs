@@ -10,22 +10,21 @@
 //!
 //! The task stops, and releases its watch, when the last handle is dropped.
 
-use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
-use serde_json::Value;
 use tokio::sync::{broadcast, oneshot, watch};
 
-use crate::backend::{self, Backend, Version, Watch, WatchEvent, WatchScope};
+use crate::backend::{Backend, Watch, WatchEvent, WatchScope};
 use crate::error::{Error, Result};
-use crate::json;
-use crate::manager::Confo;
-use crate::name::{ConfigName, ConfigPath, Namespace};
-use crate::retry::RetryPolicy;
-use crate::snapshot::{read_with_fallback, Snapshots};
+use crate::name::{ConfigPath, Version};
+use crate::store::{Freshness, Store};
+
+mod namespace;
+
+pub use namespace::{NamespaceChange, NamespaceWatch};
 
 /// Turns stored bytes into a `T`; errors name backend, path and field.
 pub type Decoder<T> = Arc<dyn Fn(&str, &ConfigPath, &[u8]) -> Result<T> + Send + Sync>;
@@ -46,17 +45,6 @@ impl<T> Clone for Snapshot<T> {
             version: self.version,
         }
     }
-}
-
-/// Whether a [`Live`] value is known to match the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
-    /// The value is the latest the store holds, as far as the watch knows.
-    Fresh,
-    /// The store could not be read; the value is the last one seen.
-    Stale,
-    /// The configuration was deleted; the value is the last one seen.
-    Deleted,
 }
 
 /// The state of a [`Live`] value and since when it holds.
@@ -194,23 +182,18 @@ impl<T> fmt::Debug for Live<T> {
 impl<T: Send + Sync + 'static> Live<T> {
     /// Arms a watch on `path`, reads and decodes the current value, and
     /// starts following it. Fails if the first read or decode fails.
-    pub(crate) async fn start(
-        backend: Arc<dyn Backend>,
-        path: ConfigPath,
-        decode: Decoder<T>,
-        retry: RetryPolicy,
-        snapshots: Option<Snapshots>,
-    ) -> Result<Self> {
+    pub(crate) async fn start(store: Store, path: ConfigPath, decode: Decoder<T>) -> Result<Self> {
         // Arm first, then read: no change can fall between the two. Both
-        // ride out a lost connection within `retry`; after that, the local
-        // snapshot (if kept) stands in and the task keeps trying.
+        // ride out a lost connection within the store's retry policy; after
+        // that, the local copy (if kept) stands in and the task keeps trying.
         let scope = WatchScope::Config(path.clone());
-        let (watch, read) = match retry.run(|| backend.watch(&scope)).await {
-            Ok(w) => (Some(w), retry.run(|| backend.read(&path)).await),
-            Err(e) => (None, Err(e)),
+        let (watch, read) = match store.backend().watch(&scope).await {
+            Ok(w) => (Some(w), store.fetch(&path).await?),
+            Err(e) => (None, store.fall_back(&path, e).await?),
         };
-        let (read, stale) = read_with_fallback(&*backend, snapshots.as_ref(), &path, read).await?;
-        let value = decode(backend.describe(), &path, &read.bytes)?;
+        let stale = read.freshness == Freshness::Stale;
+        let read = read.value;
+        let value = decode(store.describe(), &path, &read.bytes)?;
         let snapshot = Snapshot {
             value: Arc::new(value),
             version: read.version,
@@ -219,7 +202,7 @@ impl<T: Send + Sync + 'static> Live<T> {
         let (generation, seen) = watch::channel(0);
         let shared = Arc::new(Shared {
             path: path.clone(),
-            backend: backend.describe().to_owned(),
+            backend: store.describe().to_owned(),
             current: ArcSwap::from_pointee(snapshot),
             generation,
             updates: OnceLock::new(),
@@ -227,7 +210,7 @@ impl<T: Send + Sync + 'static> Live<T> {
             status: watch::channel(if stale {
                 Status::now(
                     Freshness::Stale,
-                    Some("store unreachable at start; value from the local snapshot".into()),
+                    Some("store unreachable at start; value from the local copy".into()),
                 )
             } else {
                 Status::now(Freshness::Fresh, None)
@@ -236,11 +219,9 @@ impl<T: Send + Sync + 'static> Live<T> {
             _stop: stop_tx,
         });
         let task = Follower {
-            backend,
+            store,
             path,
             decode,
-            retry,
-            snapshots,
             shared: Arc::downgrade(&shared),
             taken: std::sync::Mutex::new(read.bytes),
         };
@@ -335,11 +316,11 @@ impl<T: Send + Sync + 'static> Updates<T> {
 }
 
 struct Follower<T> {
-    backend: Arc<dyn Backend>,
+    /// Reads once per try (the follower backs off itself, with the store's
+    /// retry delays) and keeps local copies of the values it takes.
+    store: Store,
     path: ConfigPath,
     decode: Decoder<T>,
-    retry: RetryPolicy,
-    snapshots: Option<Snapshots>,
     shared: std::sync::Weak<Shared<T>>,
     /// The bytes of the current value: with the version, what tells a new
     /// value (a ZooKeeper node deleted and created again restarts its
@@ -358,7 +339,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                 None => return,
             },
         };
-        // Started from a snapshot: read the store as soon as the watch is armed.
+        // Started from a local copy: read the store as soon as the watch is armed.
         let mut first = stale;
         loop {
             if !std::mem::take(&mut first) {
@@ -402,7 +383,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                     Err(e) => {
                         self.mark_stale(&shared, e);
                         drop(shared);
-                        let delay = self.retry.delay(failures);
+                        let delay = self.store.retry_policy().delay(failures);
                         failures = failures.saturating_add(1);
                         tokio::select! {
                             _ = &mut stop => return,
@@ -434,14 +415,15 @@ impl<T: Send + Sync + 'static> Follower<T> {
         let mut attempt = 0u32;
         loop {
             match self
-                .backend
+                .store
+                .read_once_backend()
                 .watch(&WatchScope::Config(self.path.clone()))
                 .await
             {
                 Ok(w) => return Some(w),
                 Err(e) => tracing::warn!(path = %self.path, error = %e, "cannot re-arm watch"),
             }
-            let delay = self.retry.delay(attempt);
+            let delay = self.store.retry_policy().delay(attempt);
             attempt = attempt.saturating_add(1);
             tokio::select! {
                 _ = &mut *stop => return None,
@@ -453,7 +435,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
     /// Reads the configuration and takes, rejects or reports what it finds.
     /// Errors only when the store cannot be read.
     async fn refresh(&self, shared: &Shared<T>) -> Result<()> {
-        let read = match self.backend.read(&self.path).await {
+        let read = match self.store.read_once(&self.path).await {
             Ok(r) => r,
             Err(Error::NotFound { .. }) => {
                 let changed = shared.status.send_if_modified(|s| {
@@ -478,11 +460,9 @@ impl<T: Send + Sync + 'static> Follower<T> {
             **taken == *read.bytes
         };
         if read.version != current || !same_bytes {
-            match (self.decode)(self.backend.describe(), &self.path, &read.bytes) {
+            match (self.decode)(self.store.describe(), &self.path, &read.bytes) {
                 Ok(value) => {
-                    if let Some(s) = &self.snapshots {
-                        s.save(&self.path, &read.bytes).await;
-                    }
+                    self.store.keep_local_copy(&self.path, &read.bytes).await;
                     let snapshot = Snapshot {
                         value: Arc::new(value),
                         version: read.version,
@@ -529,248 +509,5 @@ impl<T: Send + Sync + 'static> Follower<T> {
             }
         });
         Ok(())
-    }
-}
-
-/// A change in a watched namespace.
-#[derive(Debug, Clone)]
-pub enum NamespaceChange {
-    /// A configuration appeared.
-    Added {
-        /// Its name.
-        name: ConfigName,
-        /// Its value.
-        value: Value,
-        /// Its version.
-        version: Version,
-    },
-    /// A configuration changed.
-    Changed {
-        /// Its name.
-        name: ConfigName,
-        /// Its new value.
-        value: Value,
-        /// Its new version.
-        version: Version,
-    },
-    /// A configuration was deleted.
-    Removed {
-        /// Its name.
-        name: ConfigName,
-    },
-    /// A configuration's new content is not a JSON object; its last value stands.
-    Invalid {
-        /// Its name.
-        name: ConfigName,
-        /// Why.
-        error: Arc<Error>,
-    },
-}
-
-/// Follows every configuration of one namespace: added, changed, removed.
-///
-/// ```
-/// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
-/// use confo::{Confo, NamespaceChange};
-///
-/// let confo = Confo::from_url("mem://").await?;
-/// confo.create_namespace("systemA").await?;
-/// let mut changes = confo.watch_namespace("systemA").await?;
-/// confo.backend()?.write(&"systemA/cache".parse()?, b"{}", confo::backend::Expect::Absent).await?;
-/// match changes.next().await? {
-///     NamespaceChange::Added { name, .. } => assert_eq!(name, "cache"),
-///     other => panic!("{other:?}"),
-/// }
-/// # Ok::<(), confo::Error>(()) }).unwrap();
-/// ```
-pub struct NamespaceWatch {
-    backend: Arc<dyn Backend>,
-    namespace: Namespace,
-    watch: Watch,
-    known: BTreeMap<ConfigName, Version>,
-    pending: VecDeque<NamespaceChange>,
-}
-
-impl fmt::Debug for NamespaceWatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("NamespaceWatch")
-            .field("namespace", &self.namespace)
-            .field("known", &self.known.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl NamespaceWatch {
-    /// Arms a watch on `namespace` and reads what it holds now; changes
-    /// are reported relative to that.
-    pub async fn start(backend: Arc<dyn Backend>, namespace: Namespace) -> Result<Self> {
-        Self::start_with(backend, namespace, &RetryPolicy::none()).await
-    }
-
-    /// [`NamespaceWatch::start`], retrying the arm and the first read on
-    /// connection loss as `retry` says ([`Confo::watch_namespace`] passes
-    /// the manager's policy).
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
-    /// use std::sync::Arc;
-    /// use confo::backend::{Backend, MemoryBackend};
-    /// use confo::{NamespaceWatch, RetryPolicy};
-    ///
-    /// let store = Arc::new(MemoryBackend::new());
-    /// store.create_namespace(&"systemA".parse()?).await?;
-    /// let changes = NamespaceWatch::start_with(store, "systemA".parse()?, &RetryPolicy::default()).await?;
-    /// assert!(changes.known().is_empty());
-    /// # Ok::<(), confo::Error>(()) }).unwrap();
-    /// ```
-    pub async fn start_with(
-        backend: Arc<dyn Backend>,
-        namespace: Namespace,
-        retry: &RetryPolicy,
-    ) -> Result<Self> {
-        let scope = WatchScope::Namespace(namespace.clone());
-        let watch = retry.run(|| backend.watch(&scope)).await?;
-        let reads = retry
-            .run(|| backend::read_namespace(&*backend, &namespace))
-            .await?;
-        let known = reads.into_iter().map(|(n, r)| (n, r.version)).collect();
-        Ok(NamespaceWatch {
-            backend,
-            namespace,
-            watch,
-            known,
-            pending: VecDeque::new(),
-        })
-    }
-
-    /// The configurations known now, with their versions.
-    pub fn known(&self) -> &BTreeMap<ConfigName, Version> {
-        &self.known
-    }
-
-    /// The next change. Errors when the store cannot be read (call again
-    /// to go on) or the backend's events end.
-    pub async fn next(&mut self) -> Result<NamespaceChange> {
-        loop {
-            if let Some(change) = self.pending.pop_front() {
-                return Ok(change);
-            }
-            let batch = self
-                .watch
-                .next_batch()
-                .await
-                .ok_or_else(|| Error::Backend {
-                    backend: self.backend.describe().to_owned(),
-                    op: "watch",
-                    path: self.namespace.to_string(),
-                    message: "the backend stopped sending events".into(),
-                })?;
-            let mut names = Vec::new();
-            let mut full = false;
-            for event in batch {
-                match event {
-                    WatchEvent::Changed(p) => names.push(p.name().clone()),
-                    // The store is away: the Resync after it reads everything.
-                    WatchEvent::Disconnected => {}
-                    _ => full = true,
-                }
-            }
-            if full {
-                self.rescan().await?;
-            } else {
-                self.check(names).await?;
-            }
-        }
-    }
-
-    async fn rescan(&mut self) -> Result<()> {
-        let listed = match self.backend.list_configs(&self.namespace).await {
-            Ok(l) => l,
-            Err(Error::NamespaceNotFound { .. }) => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        let mut names: Vec<ConfigName> = self.known.keys().cloned().collect();
-        names.extend(listed);
-        names.sort();
-        names.dedup();
-        self.check(names).await
-    }
-
-    async fn check(&mut self, names: Vec<ConfigName>) -> Result<()> {
-        let paths: Vec<ConfigPath> = names
-            .iter()
-            .map(|n| ConfigPath::new(self.namespace.clone(), n.clone()))
-            .collect();
-        let reads = self.backend.read_many(&paths).await?;
-        for ((name, path), read) in names.into_iter().zip(&paths).zip(reads) {
-            let before = self.known.get(&name).copied();
-            match (before, read) {
-                (None, None) => {}
-                (Some(_), None) => {
-                    self.known.remove(&name);
-                    self.pending.push_back(NamespaceChange::Removed { name });
-                }
-                (before, Some(read)) if before != Some(read.version) => {
-                    self.known.insert(name.clone(), read.version);
-                    let parsed =
-                        json::parse_object(self.backend.describe(), &path.to_string(), &read.bytes);
-                    let change = match parsed {
-                        Ok(map) if before.is_none() => NamespaceChange::Added {
-                            name,
-                            value: Value::Object(map),
-                            version: read.version,
-                        },
-                        Ok(map) => NamespaceChange::Changed {
-                            name,
-                            value: Value::Object(map),
-                            version: read.version,
-                        },
-                        Err(e) => NamespaceChange::Invalid {
-                            name,
-                            error: Arc::new(e),
-                        },
-                    };
-                    self.pending.push_back(change);
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Confo {
-    /// Follows one configuration as an untyped JSON object.
-    pub async fn watch_raw(&self, path: &ConfigPath) -> Result<Live<Value>> {
-        let decode: Decoder<Value> = Arc::new(|backend, path, bytes| {
-            json::parse_object(backend, &path.to_string(), bytes).map(Value::Object)
-        });
-        self.watch_with(path, decode).await
-    }
-
-    /// Follows one configuration decoded with `decode`.
-    pub async fn watch_with<T: Send + Sync + 'static>(
-        &self,
-        path: &ConfigPath,
-        decode: Decoder<T>,
-    ) -> Result<Live<T>> {
-        Live::start(
-            self.backend()?,
-            path.clone(),
-            decode,
-            self.retry_policy(),
-            self.snapshots(),
-        )
-        .await
-    }
-
-    /// Follows every configuration of a namespace.
-    pub async fn watch_namespace(&self, namespace: &str) -> Result<NamespaceWatch> {
-        NamespaceWatch::start_with(
-            self.backend()?,
-            Namespace::new(namespace)?,
-            &self.retry_policy(),
-        )
-        .await
     }
 }
