@@ -390,4 +390,32 @@ mod tests {
         assert!(outcome.is_ok(), "{outcome:?}");
         assert_eq!((n, writes), (1, 1));
     }
+
+    #[tokio::test]
+    async fn the_retrying_store_forwards_the_read_back_as_of_now() {
+        let backend = std::sync::Arc::new(CutOnce {
+            store: MemoryBackend::new(),
+            cut: Mutex::new(Some(Cut::AfterWriteLaggingReads)),
+            writes: AtomicU32::new(0),
+            lagging: Mutex::new(None),
+            in_flight: Mutex::new(None),
+        });
+        let path: ConfigPath = "ns/counter".parse().unwrap();
+        backend
+            .store
+            .write(&path, br#"{"n":0}"#, Expect::Any)
+            .await
+            .unwrap();
+        let store = crate::Retrying::new(backend.clone(), RetryPolicy::default());
+        let outcome = update_object(&store, &path, &UpdatePolicy::default(), |map| {
+            let n = map.get("n").and_then(Value::as_u64).unwrap_or(0);
+            map.insert("n".into(), (n + 1).into());
+            Ok(())
+        })
+        .await;
+        assert!(outcome.is_ok(), "{outcome:?}");
+        let stored = backend.store.read(&path).await.unwrap();
+        assert_eq!(&*stored.bytes, br#"{"n":1}"#);
+        assert_eq!(backend.writes.load(Ordering::SeqCst), 1, "written once");
+    }
 }
