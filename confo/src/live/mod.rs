@@ -17,7 +17,7 @@ use std::time::SystemTime;
 use arc_swap::ArcSwap;
 use tokio::sync::{broadcast, oneshot, watch};
 
-use crate::backend::{Watch, WatchEvent, WatchScope};
+use crate::backend::{Backend, Watch, WatchEvent, WatchScope};
 use crate::error::{Error, Result};
 use crate::name::{ConfigPath, Version};
 use crate::store::{Freshness, Store};
