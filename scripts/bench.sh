@@ -28,16 +28,10 @@ for arg in "$@"; do
 done
 
 # --- prerequisites -----------------------------------------------------------
+# Java and ZooKeeper: the check test.sh shares (bench.sh only reports).
+. scripts/zookeeper-prereqs.sh
 missing=()
-if [ -n "${JAVA_HOME:-}" ]; then
-    [ -x "$JAVA_HOME/bin/java" ] || missing+=("Java: JAVA_HOME=$JAVA_HOME has no bin/java")
-elif ! command -v java >/dev/null 2>&1; then
-    missing+=("Java: install it with \`sudo apt-get install -y default-jre-headless\` or set JAVA_HOME")
-fi
-if [ -z "${CONFO_ZOOKEEPER_CLASSPATH:-}" ] && [ -z "${ZOOKEEPER_HOME:-}" ] \
-    && [ ! -f /usr/share/java/zookeeper.jar ]; then
-    missing+=("ZooKeeper jars: install them with \`sudo apt-get install -y zookeeper\`, or point CONFO_ZOOKEEPER_CLASSPATH (a class path) or ZOOKEEPER_HOME (an unpacked release) at them")
-fi
+while IFS= read -r line; do missing+=("$line"); done < <(zookeeper_missing)
 if ! command -v python3 >/dev/null 2>&1; then
     missing+=("python3: install it with \`sudo apt-get install -y python3 python3-venv\`")
 elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then

@@ -98,8 +98,8 @@ impl RetryPolicy {
 ///
 /// ```
 /// let e = confo::Error::Connection { backend: "zk://h:1".into(), message: "lost".into() };
-/// assert!(confo::retry::is_transient(&e));
-/// assert!(!confo::retry::is_transient(&confo::Error::NoNamespace));
+/// assert!(confo::is_transient(&e));
+/// assert!(!confo::is_transient(&confo::Error::NoNamespace));
 /// ```
 pub fn is_transient(error: &Error) -> bool {
     matches!(error, Error::Connection { .. })
