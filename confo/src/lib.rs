@@ -96,6 +96,7 @@
 
 pub mod backend;
 pub mod blocking;
+pub mod bounded;
 #[cfg(feature = "cli")]
 pub mod cli;
 pub mod error;

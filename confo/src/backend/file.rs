@@ -8,13 +8,19 @@
 //!   version check to the rename, so no lock file can clash with a name.
 //! - A version hashes the file's content with its inode, size and
 //!   timestamps, so it changes on every write (also by an editor).
-//! - Names are validated before any path is built, and a symlink that leads
-//!   out of the root is refused.
+//! - Names are validated before any path is built. Reads resolve the path
+//!   beneath the root (a link that leads out of it fails the open itself,
+//!   with no check-then-open race), open without blocking, check the opened
+//!   handle is a regular file (FIFOs, devices and sockets are refused), and
+//!   stop at [`MAX_VALUE_BYTES`].
+//! - A batch ([`Backend::write_many`]) is all or nothing: every condition is
+//!   checked under the lock before anything is written, and a failed write
+//!   puts the earlier ones of the batch back.
 //! - Entries that are not `*.json` are skipped with a warning; a name like
 //!   `a.b.json` is the configuration `a.b`.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -23,7 +29,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-use super::{check_size, Backend, Expect, Version, Versioned, Watch, WatchEvent, WatchScope};
+use super::regular_file::{self, Refused};
+use super::{
+    check_size, Backend, BatchWrite, Expect, Version, Versioned, Watch, WatchEvent, WatchScope,
+    MAX_VALUE_BYTES,
+};
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
 
@@ -231,33 +241,30 @@ impl Inner {
         Ok(dir)
     }
 
-    /// Reads the file at `path`, `None` if it does not exist.
+    /// Reads the file of `cfg`, `None` if it does not exist.
+    ///
+    /// Resolved beneath the root and opened without blocking; only a
+    /// regular file of at most [`MAX_VALUE_BYTES`] is read
+    /// ([`regular_file::read_beneath`]).
     fn read_file(&self, cfg: &ConfigPath) -> Result<Option<Versioned>> {
-        let path = self.file(cfg);
-        let mut file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(None),
-            Err(e) => return Err(self.io("open", &path, e)),
-        };
-        self.confine(&path)?;
-        let meta = file.metadata().map_err(|e| self.io("stat", &path, e))?;
-        if !meta.is_file() {
-            return Err(Error::Backend {
+        let rel = Path::new(cfg.namespace().as_str()).join(format!("{}{EXT}", cfg.name()));
+        match regular_file::read_beneath(&self.root, &rel, MAX_VALUE_BYTES) {
+            Ok(found) => {
+                let version = version_of(&found.bytes, &found.meta);
+                Ok(Some(Versioned {
+                    bytes: Arc::from(found.bytes),
+                    version,
+                }))
+            }
+            Err(Refused::Missing) => Ok(None),
+            Err(Refused::Io(e)) => Err(self.io("read", &self.root.join(&rel), e)),
+            Err(refused) => Err(Error::Backend {
                 backend: self.describe.clone(),
                 op: "read",
-                path: path.display().to_string(),
-                message: "it is not a regular file; remove or rename it".into(),
-            });
+                path: self.root.join(&rel).display().to_string(),
+                message: refused.reason(),
+            }),
         }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        file.read_to_end(&mut bytes)
-            .map_err(|e| self.io("read", &path, e))?;
-        let version = version_of(&bytes, &meta);
-        Ok(Some(Versioned {
-            bytes: Arc::from(bytes),
-            version,
-        }))
     }
 
     fn namespaces(&self) -> Result<Vec<Namespace>> {
@@ -332,6 +339,82 @@ impl Inner {
         let _lock = self.lock()?;
         let current = self.read_file(cfg)?.map(|v| v.version);
         expect.check(&self.describe, cfg, current)?;
+        self.replace(cfg, bytes)
+    }
+
+    /// All or nothing, under one lock: every condition is checked before
+    /// anything is written, and if a write fails the earlier ones are put
+    /// back as they were (previous bytes rewritten, new files removed).
+    fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        let _lock = self.lock()?;
+        // What each path held before the batch, for the undo.
+        let mut before: Vec<(&ConfigPath, Option<Arc<[u8]>>)> = Vec::new();
+        let mut planned: std::collections::HashMap<&ConfigPath, bool> =
+            std::collections::HashMap::new();
+        for w in writes {
+            let current = match planned.get(&w.path) {
+                // Written earlier in this batch: no version can match it yet.
+                Some(_) => Some(Version::from_raw(u64::MAX)),
+                None => {
+                    let read = self.read_file(&w.path)?;
+                    before.push((&w.path, read.as_ref().map(|r| Arc::clone(&r.bytes))));
+                    read.map(|r| r.version)
+                }
+            };
+            w.expect.check(&self.describe, &w.path, current)?;
+            planned.insert(&w.path, true);
+        }
+        let mut versions = Vec::with_capacity(writes.len());
+        for (i, w) in writes.iter().enumerate() {
+            match self.replace(&w.path, &w.bytes) {
+                Ok(v) => versions.push(v),
+                Err(e) => {
+                    let done: Vec<&ConfigPath> = writes[..i].iter().map(|w| &w.path).collect();
+                    return Err(self.undo(&before, &done, e));
+                }
+            }
+        }
+        Ok(versions)
+    }
+
+    /// Puts back what `before` says for every path in `done`; `cause` is
+    /// returned as it is when all of it is undone, else an error that
+    /// names exactly what stays written.
+    fn undo(
+        &self,
+        before: &[(&ConfigPath, Option<Arc<[u8]>>)],
+        done: &[&ConfigPath],
+        cause: Error,
+    ) -> Error {
+        let mut left = Vec::new();
+        for (path, old) in before.iter().filter(|(p, _)| done.contains(p)) {
+            let undone = match old {
+                Some(bytes) => self.replace(path, bytes).map(|_| ()),
+                None => {
+                    let file = self.file(path);
+                    fs::remove_file(&file).map_err(|e| self.io("delete", &file, e))
+                }
+            };
+            if undone.is_err() {
+                left.push(path.to_string());
+            }
+        }
+        if left.is_empty() {
+            return cause;
+        }
+        Error::Backend {
+            backend: self.describe.clone(),
+            op: "undo",
+            path: left.join(", "),
+            message: format!(
+                "a batch write failed ({cause}) and these configurations stay written, they could not be put back: {}",
+                left.join(", ")
+            ),
+        }
+    }
+
+    /// Writes `bytes` as the file of `cfg`, atomically. The caller holds the lock.
+    fn replace(&self, cfg: &ConfigPath, bytes: &[u8]) -> Result<Version> {
         let dir = self.ns_dir(cfg.namespace());
         fs::create_dir_all(&dir).map_err(|e| self.io("create", &dir, e))?;
         self.confine(&dir)?;
@@ -429,6 +512,16 @@ impl Backend for FileBackend {
         let bytes = bytes.to_vec();
         self.run(move |inner| inner.write(&cfg, &bytes, expect))
             .await
+    }
+
+    /// All or nothing: conditions checked first, earlier writes undone if a
+    /// later one fails, all under the tree's lock.
+    async fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        for w in writes {
+            check_size(self, &w.path, &w.bytes)?;
+        }
+        let writes = writes.to_vec();
+        self.run(move |inner| inner.write_many(&writes)).await
     }
 
     async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {

@@ -34,6 +34,7 @@ use crate::name::{ConfigName, ConfigPath, Namespace};
 
 mod file;
 mod memory;
+pub(crate) mod regular_file;
 mod url;
 mod watch;
 #[cfg(feature = "zookeeper")]
