@@ -62,6 +62,9 @@ fn of_two_concurrent_imports_into_a_file_store_the_loser_writes_nothing() {
     // 100 configurations: more than one import batch.
     let trees = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
     for (i, t) in trees.iter().enumerate() {
+        // Each tree's own configuration sorts first: the loser writes it
+        // before it meets the first conflict.
+        write(t.path(), &format!("ns/a{i}.json"), "{}");
         for c in 0..100 {
             write(t.path(), &format!("ns/c{c:02}.json"), &format!(r#"{{"from":{i}}}"#));
         }
@@ -72,7 +75,7 @@ fn of_two_concurrent_imports_into_a_file_store_the_loser_writes_nothing() {
         trees[0].path().to_path_buf(),
         trees[1].path().to_path_buf(),
     );
-    let (results, values) = within_async(60, "two imports", async move {
+    let (results, values, own) = within_async(60, "two imports", async move {
         let a = FileBackend::new(&s);
         let b = FileBackend::new(&s);
         // Both plan before either writes: both expect every name absent.
@@ -90,12 +93,16 @@ fn of_two_concurrent_imports_into_a_file_store_the_loser_writes_nothing() {
                 (r.map_err(|e| e.to_string()), done)
             }
         );
+        let own = [
+            a.read(&"ns/a0".parse().unwrap()).await.is_ok(),
+            a.read(&"ns/a1".parse().unwrap()).await.is_ok(),
+        ];
         let mut values = Vec::new();
         for c in 0..100 {
             let v = a.read(&format!("ns/c{c:02}").parse().unwrap()).await.unwrap();
             values.push(String::from_utf8(v.bytes.to_vec()).unwrap());
         }
-        ([ra, rb], values)
+        ([ra, rb], values, own)
     });
     let winners: Vec<usize> = (0..2).filter(|i| results[*i].0.is_ok()).collect();
     assert_eq!(winners.len(), 1, "{results:?}");
@@ -105,4 +112,6 @@ fn of_two_concurrent_imports_into_a_file_store_the_loser_writes_nothing() {
     assert_eq!(results[loser].1, 0, "{results:?}");
     let expected = format!(r#"{{"from":{winner}}}"#);
     assert!(values.iter().all(|v| *v == expected), "{values:?}");
+    assert!(own[winner], "the winner's own configuration is stored");
+    assert!(!own[loser], "the loser's own configuration was written: {results:?}");
 }
