@@ -54,6 +54,18 @@ pub(crate) fn read_at_most_hinted<R: Read>(
     Ok(bytes)
 }
 
+/// Reads a certificate or key file as text, at most [`MAX_PEM_BYTES`].
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+pub(crate) fn read_pem(path: &std::path::Path) -> io::Result<String> {
+    let bytes = read_at_most(std::fs::File::open(path)?, MAX_PEM_BYTES)?;
+    String::from_utf8(bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "it is not UTF-8 text; give a PEM file",
+        )
+    })
+}
+
 /// The error for a source over `limit` bytes.
 pub(crate) fn too_large(limit: usize) -> io::Error {
     io::Error::new(

@@ -195,3 +195,104 @@ fn import_refuses_a_symlink_leading_out_of_the_tree() {
     }
     assert!(!store.join("ns").exists(), "nothing may be imported");
 }
+
+/// Marks around a generated password: neither may ever be printed.
+const PW_HEAD: &str = "Qx7Vb";
+const PW_TAIL: &str = "Jw3Ky";
+
+/// Every message of a run that got `url` (with a password) somewhere.
+fn messages_with(url: &str, env_url: &str, args: &[&str]) -> String {
+    let dir = std::env::temp_dir();
+    let mut cmd = confo(env_url, &dir);
+    cmd.args(args);
+    let out = cmd.output().unwrap();
+    assert!(out.status.code().is_some(), "{url:?}: killed by a signal");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn assert_hidden(password: &str, url: &str, shown: &str) {
+    for part in [password, PW_HEAD, PW_TAIL] {
+        assert!(
+            !shown.contains(part),
+            "url {url:?} leaks {part:?} in: {shown}"
+        );
+    }
+}
+
+/// Each way a URL reaches the command: misplaced as a subcommand, with a
+/// wrong subcommand after `--url`, with an unknown scheme, in `CONFO_URL`.
+fn check_every_message(password: &str) {
+    let zk = format!("zk://alice:{password}@127.0.0.1:1/app");
+    let zz = format!("zz://alice:{password}@127.0.0.1:1/app");
+    let at_url = format!("--url={zk}");
+    let runs: [(&str, &str, Vec<&str>); 6] = [
+        (&zk, "mem://", vec![&zk, "ls"]),
+        (&zk, "mem://", vec!["--url", &zk, "nope"]),
+        (&zk, "mem://", vec![&at_url, "ls", "--bogus"]),
+        (&zz, "mem://", vec!["--url", &zz, "ls"]),
+        (&zz, &zz, vec!["ls"]),
+        (&zk, &zk, vec!["ls", "--bogus"]),
+    ];
+    for (url, env_url, args) in runs {
+        assert_hidden(password, url, &messages_with(url, env_url, &args));
+    }
+}
+
+#[test]
+fn passwords_with_spaces_tabs_quotes_and_newlines_are_never_printed() {
+    for middle in [" ", "\t", "'", "\"", "\n", " x\ty\n", "@", "a b@c", "\r"] {
+        check_every_message(&format!("{PW_HEAD}{middle}{PW_TAIL}"));
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 24,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// Passwords over every printable ASCII character and whitespace.
+    #[test]
+    fn no_generated_password_is_ever_printed(middle in "[ -~\t\n\r]{0,16}") {
+        check_every_message(&format!("{PW_HEAD}{middle}{PW_TAIL}"));
+    }
+}
+
+#[test]
+fn put_stops_reading_an_endless_input_at_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", dir.path().join("store").display());
+    let mut cmd = confo(&url, dir.path());
+    cmd.args(["put", "keep/db", "/dev/zero"]);
+    let (code, _, stderr) = run(cmd, "put /dev/zero");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("1047552 bytes"), "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    // From stdin: 2 MiB piped in, refused at the limit.
+    let mut cmd = confo(&url, dir.path());
+    cmd.args(["put", "keep/db", "-"])
+        .write_stdin(vec![b' '; 2 << 20]);
+    let (code, _, stderr) = run(cmd, "put - of 2 MiB");
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("stdin holds more than 1047552 bytes"), "{stderr}");
+    assert!(!dir.path().join("store/keep/db.json").exists());
+}
+
+#[test]
+fn a_ca_file_that_never_ends_is_refused_at_its_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = confo(
+        "zks://127.0.0.1:1/app?ca_file=/dev/zero&connect_timeout=1s",
+        dir.path(),
+    );
+    cmd.arg("ls");
+    let (code, _, stderr) = run(cmd, "ca_file=/dev/zero");
+    assert_ne!(code, 0, "{stderr}");
+    assert!(stderr.contains("/dev/zero"), "{stderr}");
+    assert!(stderr.contains("more than 1048576 bytes"), "{stderr}");
+}

@@ -34,6 +34,7 @@ use crate::name::{ConfigName, ConfigPath, Namespace};
 
 mod file;
 mod memory;
+mod redact_args;
 pub(crate) mod regular_file;
 mod url;
 mod watch;
@@ -46,6 +47,7 @@ mod zookeeper_watch;
 
 pub use file::FileBackend;
 pub use memory::MemoryBackend;
+pub use redact_args::redact_args;
 pub use url::{open_url, redact, DEFAULT_URL, URL_ENV};
 pub use watch::{Watch, WatchEvent, WatchScope, EVENT_CAPACITY};
 #[cfg(feature = "zookeeper")]

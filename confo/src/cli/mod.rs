@@ -28,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::backend::redact;
+use crate::backend::{redact, redact_args};
 
 pub use exit::Exit;
 
@@ -61,7 +61,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version are "errors" that print to stdout.
@@ -71,7 +72,12 @@ where
         Err(e) => {
             // clap quotes what it did not understand, which may be a URL
             // given without --url: hide its password.
-            let text = redact_words(&e.render().to_string());
+            let mut typed: Vec<String> = args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            typed.extend(std::env::var(crate::backend::URL_ENV).ok());
+            let text = redact_words(&redact_args(&e.render().to_string(), &typed));
             Output { json: false }.note(text.trim_end());
             return Exit::Usage;
         }

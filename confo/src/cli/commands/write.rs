@@ -1,12 +1,13 @@
 //! `confo put`, `confo set`, `confo rm`.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use serde_json::json;
 
 use super::{json_problem, version_json, Ctx};
 use crate::backend::{check_size, Expect};
+use crate::bounded::read_at_most;
 use crate::cli::args::{PutArgs, RmArgs, SetArgs};
 use crate::cli::exit::Failure;
 use crate::json;
@@ -16,19 +17,29 @@ use crate::name::{ConfigPath, Namespace};
 const SET_ATTEMPTS: u32 = 10;
 
 pub(crate) async fn put(ctx: &Ctx, args: PutArgs) -> Result<(), Failure> {
+    // Never read past the store's limit: `/dev/zero` or a huge file stops there.
+    let limit = ctx.backend.max_value_bytes();
+    let too_large = |source: &str, e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            Failure::error(format!(
+                "{source} holds more than {limit} bytes, the largest value {} accepts; confo stopped reading there; nothing was written",
+                ctx.store
+            ))
+        } else {
+            Failure::error(format!("cannot read {source}: {e}"))
+        }
+    };
     let (source, bytes) = if args.input == "-" {
         if std::io::stdin().is_terminal() {
             ctx.out
                 .note("reading a JSON object from stdin; end it with Ctrl-D");
         }
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| Failure::error(format!("cannot read stdin: {e}")))?;
+        let bytes = read_at_most(std::io::stdin().lock(), limit).map_err(|e| too_large("stdin", e))?;
         ("stdin".to_owned(), bytes)
     } else {
-        let bytes = std::fs::read(&args.input)
-            .map_err(|e| Failure::error(format!("cannot read {}: {e}", args.input)))?;
+        let bytes = std::fs::File::open(&args.input)
+            .and_then(|f| read_at_most(f, limit))
+            .map_err(|e| too_large(&args.input, e))?;
         (args.input.clone(), bytes)
     };
     if let Err(e) = json::parse_object("input", &source, &bytes) {
