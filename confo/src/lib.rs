@@ -109,6 +109,7 @@ pub mod overrides;
 pub mod retry;
 mod secret;
 pub mod snapshot;
+pub mod terminal_safe;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tree;

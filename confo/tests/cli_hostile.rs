@@ -296,3 +296,31 @@ fn a_ca_file_that_never_ends_is_refused_at_its_limit() {
     assert!(stderr.contains("/dev/zero"), "{stderr}");
     assert!(stderr.contains("more than 1048576 bytes"), "{stderr}");
 }
+
+#[test]
+fn diff_escapes_control_characters_in_keys_for_people_and_keeps_json_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let tree = dir.path().join("tree");
+    let key = "\u{1b}]0;pwned\u{7}\u{202e}";
+    for (root, value) in [(&store, 1), (&tree, 2)] {
+        std::fs::create_dir_all(root.join("ns")).unwrap();
+        let text = serde_json::json!({ key: value }).to_string();
+        std::fs::write(root.join("ns/a.json"), text).unwrap();
+    }
+    let url = format!("file://{}", store.display());
+    let mut cmd = confo(&url, dir.path());
+    cmd.arg("diff").arg(&tree);
+    let (_, stdout, stderr) = run(cmd, "diff");
+    for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(!stdout.contains(raw), "{stdout:?}");
+        assert!(!stderr.contains(raw), "{stderr:?}");
+    }
+    assert!(stdout.contains("\\u{1b}]0;pwned\\u{7}\\u{202e}"), "{stdout:?}");
+
+    let mut cmd = confo(&url, dir.path());
+    cmd.args(["--json", "diff"]).arg(&tree);
+    let (_, stdout, _) = run(cmd, "diff --json");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["differences"][0]["fields"][0], key, "{stdout}");
+}

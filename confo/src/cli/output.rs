@@ -22,6 +22,12 @@ impl Output {
         Ok(())
     }
 
+    /// One line of data for people (names, differences) on stdout, with
+    /// control and invisible characters escaped ([`crate::terminal_safe`]).
+    pub fn text(&self, text: &str) -> Result<(), Failure> {
+        self.line(&crate::terminal_safe::escape(text))
+    }
+
     /// Raw bytes of data on stdout, with a newline if they lack one.
     pub fn bytes(&self, bytes: &[u8]) -> Result<(), Failure> {
         let mut out = io::stdout().lock();
@@ -51,6 +57,8 @@ impl Output {
 
     /// A message for the person on stderr (never data). Errors writing it are ignored.
     pub fn note(&self, text: &str) {
+        // Messages quote names and keys from the store: keep the terminal safe.
+        let text = crate::terminal_safe::escape_lines(text);
         let _ = writeln!(io::stderr().lock(), "{text}");
     }
 

@@ -18,7 +18,7 @@ pub(crate) async fn namespaces(ctx: &Ctx) -> Result<(), Failure> {
         ctx.out.note(&format!("no namespaces in {}", ctx.store));
     }
     for ns in all {
-        ctx.out.line(ns.as_str())?;
+        ctx.out.text(ns.as_str())?;
     }
     Ok(())
 }
@@ -30,7 +30,7 @@ pub(crate) async fn ls(ctx: &Ctx, namespace: Option<Namespace>) -> Result<(), Fa
             return ctx.out.json(&json!(names));
         }
         for name in names {
-            ctx.out.line(name.as_str())?;
+            ctx.out.text(name.as_str())?;
         }
         return Ok(());
     }
@@ -43,10 +43,10 @@ pub(crate) async fn ls(ctx: &Ctx, namespace: Option<Namespace>) -> Result<(), Fa
         };
         if !ctx.out.json {
             if names.is_empty() {
-                ctx.out.line(&format!("{ns}/"))?;
+                ctx.out.text(&format!("{ns}/"))?;
             }
             for name in &names {
-                ctx.out.line(&format!("{ns}/{name}"))?;
+                ctx.out.text(&format!("{ns}/{name}"))?;
             }
         }
         tree.insert(ns.to_string(), json!(names));

@@ -80,7 +80,7 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
     );
     if !ctx.out.json {
         for change in plan.changes() {
-            ctx.out.line(&difference_line(change))?;
+            ctx.out.text(&difference_line(change))?;
         }
     }
     if args.dry_run {
@@ -112,7 +112,15 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
     let written = match result {
         Ok(n) => n,
         Err(e) => {
-            let note = if done == 0 {
+            // Each batch is all or nothing, so `done` counts exactly what
+            // was written, unless a backend could not undo a failed batch
+            // (its error names what stays written).
+            let note = if matches!(e, Error::Backend { op: "undo", .. }) {
+                format!(
+                    "{done} of {} steps were done before that batch, and the configurations named above stay written; run the import again to finish",
+                    plan.steps()
+                )
+            } else if done == 0 {
                 "nothing was written".to_owned()
             } else {
                 format!(
@@ -155,7 +163,7 @@ pub(crate) async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<(), Failure> {
         }));
     }
     for d in &diff.differences {
-        ctx.out.line(&difference_line(d))?;
+        ctx.out.text(&difference_line(d))?;
     }
     if diff.is_empty() {
         ctx.out.note(&format!(
