@@ -200,7 +200,7 @@ async fn an_unreachable_server_fails_within_the_connect_timeout_naming_the_hosts
     for port in [closed, silent_port] {
         let started = Instant::now();
         let err = ZooKeeper::builder(format!("127.0.0.1:{port}"))
-            .connect_timeout(Duration::from_secs(2))
+            .with_connect_timeout(Duration::from_secs(2))
             .connect()
             .await
             .unwrap_err();
@@ -316,8 +316,8 @@ async fn a_wrong_password_is_not_authorized_and_never_shown() {
 async fn world_readable_lets_anyone_read_but_only_the_owner_write() {
     let chroot = fresh_chroot().await;
     let owner = ZooKeeper::builder(format!("{}{chroot}", server().connect_string()))
-        .credentials("app", "s3cret")
-        .world_readable(true)
+        .with_credentials("app", "s3cret")
+        .with_world_readable(true)
         .connect()
         .await
         .unwrap();
@@ -477,7 +477,7 @@ async fn urls_work_through_load_backend_and_python_credentials() {
     let store = creds
         .clone()
         .into_options()
-        .chroot(chroot.clone())
+        .with_chroot(chroot.clone())
         .connect()
         .await
         .unwrap();
@@ -499,8 +499,8 @@ async fn the_backend_survives_a_server_restart() {
         .unwrap()
         .unwrap_or_else(|e| panic!("{e}"));
     let store = ZooKeeper::builder(server.connect_string())
-        .session_timeout(Duration::from_secs(4))
-        .connect_timeout(Duration::from_secs(2))
+        .with_session_timeout(Duration::from_secs(4))
+        .with_connect_timeout(Duration::from_secs(2))
         .connect()
         .await
         .unwrap();
@@ -565,8 +565,8 @@ async fn the_backend_opens_a_new_session_when_its_session_expired() {
         .unwrap_or_else(|e| panic!("{e}"));
     // The server grants 2 to 20 ticks of 200 ms: a 2 s session.
     let store = ZooKeeper::builder(server.connect_string())
-        .session_timeout(Duration::from_secs(2))
-        .connect_timeout(Duration::from_secs(2))
+        .with_session_timeout(Duration::from_secs(2))
+        .with_connect_timeout(Duration::from_secs(2))
         .connect()
         .await
         .unwrap();

@@ -64,8 +64,8 @@ fn fresh_chroot() -> String {
 /// A backend on `hosts` + `chroot` with short timeouts, so outages show fast.
 async fn zk(hosts: &str, chroot: &str, session: Duration) -> ZooKeeper {
     ZooKeeper::builder(format!("{hosts}{chroot}"))
-        .session_timeout(session)
-        .connect_timeout(Duration::from_secs(2))
+        .with_session_timeout(session)
+        .with_connect_timeout(Duration::from_secs(2))
         .connect()
         .await
         .unwrap_or_else(|e| panic!("{e}"))
@@ -531,8 +531,8 @@ async fn a_service_starts_from_its_snapshot_while_zookeeper_is_down() {
 
     // A new process, ZooKeeper down: it starts from the snapshot.
     let store = ZooKeeper::builder(format!("{hosts}{chroot}"))
-        .connect_timeout(Duration::from_secs(1))
-        .session_timeout(Duration::from_secs(4))
+        .with_connect_timeout(Duration::from_secs(1))
+        .with_session_timeout(Duration::from_secs(4))
         .connect_lazily()
         .unwrap();
     // Fall back to the snapshot after 3 s of retries rather than the default 30.

@@ -171,9 +171,9 @@ async fn a_server_that_requires_client_certificates_takes_only_ours() {
     // The same through the builder, PEM given as text.
     let store =
         confo::backend::ZooKeeper::builder(format!("127.0.0.1:{}", server.secure_port().unwrap()))
-            .tls_ca(&pki.ca_pem)
-            .tls_identity(&pki.client.0, &pki.client.1)
-            .connect_timeout(CONNECT_TIMEOUT)
+            .with_tls_ca(&pki.ca_pem)
+            .with_tls_identity(&pki.client.0, &pki.client.1)
+            .with_connect_timeout(CONNECT_TIMEOUT)
             .connect()
             .await
             .unwrap_or_else(|e| panic!("{e}"));

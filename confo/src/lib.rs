@@ -97,8 +97,6 @@
 pub mod backend;
 pub mod blocking;
 pub mod bounded;
-#[cfg(feature = "cli")]
-pub mod cli;
 pub mod error;
 mod field;
 pub mod json;

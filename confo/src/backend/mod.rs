@@ -40,10 +40,6 @@ mod url;
 mod watch;
 #[cfg(feature = "zookeeper")]
 mod zookeeper;
-#[cfg(feature = "zookeeper")]
-mod zookeeper_options;
-#[cfg(feature = "zookeeper")]
-mod zookeeper_watch;
 
 pub use file::FileBackend;
 pub use memory::MemoryBackend;
@@ -51,10 +47,9 @@ pub use redact_args::redact_args;
 pub use url::{open_url, redact, DEFAULT_URL, URL_ENV};
 pub use watch::{Watch, WatchEvent, WatchScope, EVENT_CAPACITY};
 #[cfg(feature = "zookeeper")]
-pub use zookeeper::{SessionStatus, ZooKeeper};
-#[cfg(feature = "zookeeper")]
-pub use zookeeper_options::{
-    Credentials, ZooKeeperOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PORT, DEFAULT_SESSION_TIMEOUT,
+pub use zookeeper::{
+    Credentials, SessionStatus, ZooKeeper, ZooKeeperOptions, DEFAULT_CONNECT_TIMEOUT, DEFAULT_PORT,
+    DEFAULT_SESSION_TIMEOUT,
 };
 
 /// Largest value any backend accepts, in bytes.

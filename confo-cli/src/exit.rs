@@ -3,7 +3,7 @@
 use std::io;
 use std::process::ExitCode;
 
-use crate::error::Error;
+use confo::Error;
 
 /// The exit status of the `confo` command.
 ///
@@ -17,7 +17,7 @@ use crate::error::Error;
 /// | 5 | not authorized |
 ///
 /// ```
-/// use confo::cli::Exit;
+/// use confo_cli::Exit;
 ///
 /// let err = confo::Error::NotFound { backend: "mem://".into(), path: "a/b".into() };
 /// assert_eq!(Exit::of(&err), Exit::NotFound);
@@ -45,7 +45,7 @@ impl Exit {
     /// The number the process exits with.
     ///
     /// ```
-    /// assert_eq!(confo::cli::Exit::Conflict.code(), 4);
+    /// assert_eq!(confo_cli::Exit::Conflict.code(), 4);
     /// ```
     pub fn code(self) -> u8 {
         self as u8
@@ -54,7 +54,7 @@ impl Exit {
     /// The exit status for a library error.
     ///
     /// ```
-    /// use confo::cli::Exit;
+    /// use confo_cli::Exit;
     /// let err = confo::Namespace::new("a/b").unwrap_err();
     /// assert_eq!(Exit::of(&err), Exit::Usage);
     /// ```
@@ -119,7 +119,7 @@ impl From<io::Error> for Failure {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::Version;
+    use confo::backend::Version;
 
     fn b() -> String {
         "zk://h:1".into()
@@ -175,7 +175,7 @@ mod tests {
                 },
                 2,
             ),
-            (crate::Namespace::new("..").unwrap_err(), 2),
+            (confo::Namespace::new("..").unwrap_err(), 2),
             (
                 Error::Connection {
                     backend: b(),

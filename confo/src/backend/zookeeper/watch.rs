@@ -29,8 +29,8 @@ use std::sync::{Arc, Weak};
 use tokio::sync::broadcast;
 use zookeeper_client::{AddWatchMode, EventType, PersistentWatcher, SessionState};
 
-use super::zookeeper::ZooKeeper;
-use super::{Backend, Watch, WatchEvent, WatchScope, EVENT_CAPACITY};
+use super::ZooKeeper;
+use crate::backend::{Backend, Watch, WatchEvent, WatchScope, EVENT_CAPACITY};
 use crate::error::Result;
 use crate::name::{ConfigPath, Namespace, ROOT};
 use crate::retry::RetryPolicy;

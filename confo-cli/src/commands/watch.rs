@@ -1,6 +1,6 @@
 //! `confo watch`: one JSON line per new version.
 //!
-//! Arms the store's own watch ([`crate::backend::Backend::watch`]: ZooKeeper
+//! Arms the store's own watch ([`confo::backend::Backend::watch`]: ZooKeeper
 //! watches, file-system events), then reads; every event reads again and
 //! prints when the value changed. A store that cannot watch is read every
 //! `--interval` instead, and so is one that cannot be reached, until it can.
@@ -11,11 +11,11 @@ use serde_json::{json, Value};
 use tokio::time::{sleep_until, Instant};
 
 use super::{version_json, Ctx};
-use crate::backend::{Version, Versioned, Watch, WatchEvent, WatchScope};
-use crate::cli::args::WatchArgs;
-use crate::cli::exit::Failure;
-use crate::error::Error;
-use crate::json;
+use crate::args::WatchArgs;
+use crate::exit::Failure;
+use confo::backend::{Version, Versioned, Watch, WatchEvent, WatchScope};
+use confo::json;
+use confo::Error;
 
 /// What woke the loop.
 enum Wake {

@@ -1,5 +1,5 @@
 //! The `confo` command: see `confo --help` and `docs/cli.md`.
 
 fn main() -> std::process::ExitCode {
-    confo::cli::main()
+    confo_cli::main()
 }

@@ -1,6 +1,6 @@
 //! The `confo` command (feature `cli`, on by default): a thin layer over the
-//! library that parses arguments, calls [`crate::backend`] and
-//! [`crate::tree`], and prints.
+//! library that parses arguments, calls [`confo::backend`] and
+//! [`confo::tree`], and prints.
 //!
 //! ```text
 //! confo [--url URL] [--json] <command>
@@ -28,7 +28,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::backend::{redact, redact_args};
+use confo::backend::{redact, redact_args};
 
 pub use exit::Exit;
 
@@ -40,7 +40,7 @@ use output::Output;
 ///
 /// ```no_run
 /// fn main() -> std::process::ExitCode {
-///     confo::cli::main()
+///     confo_cli::main()
 /// }
 /// ```
 pub fn main() -> ExitCode {
@@ -51,7 +51,7 @@ pub fn main() -> ExitCode {
 /// its exit status. Prints to this process's stdout and stderr.
 ///
 /// ```
-/// use confo::cli::{run, Exit};
+/// use confo_cli::{run, Exit};
 ///
 /// assert_eq!(run(["confo", "--url", "mem://", "namespaces"]), Exit::Ok);
 /// assert_eq!(run(["confo", "get", "not-a-path"]), Exit::Usage);
@@ -76,7 +76,7 @@ where
                 .iter()
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect();
-            typed.extend(std::env::var(crate::backend::URL_ENV).ok());
+            typed.extend(std::env::var(confo::backend::URL_ENV).ok());
             let text = redact_words(&redact_args(&e.render().to_string(), &typed));
             Output { json: false }.note(text.trim_end());
             return Exit::Usage;

@@ -6,8 +6,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
-use crate::backend::{Version, DEFAULT_URL, URL_ENV};
-use crate::name::{ConfigPath, Namespace};
+use confo::backend::{Version, DEFAULT_URL, URL_ENV};
+use confo::{ConfigPath, Namespace};
 
 const EXIT_CODES: &str = "\
 Exit codes:

@@ -6,12 +6,12 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::{json_problem, version_json, Ctx};
-use crate::backend::{check_size, Expect};
-use crate::bounded::read_at_most;
-use crate::cli::args::{PutArgs, RmArgs, SetArgs};
-use crate::cli::exit::Failure;
-use crate::json;
-use crate::name::{ConfigPath, Namespace};
+use crate::args::{PutArgs, RmArgs, SetArgs};
+use crate::exit::Failure;
+use confo::backend::{check_size, Expect};
+use confo::json;
+use confo::{ConfigPath, Namespace};
+use confo::bounded::read_at_most;
 
 /// How many times `set` tries its compare-and-set before giving up.
 const SET_ATTEMPTS: u32 = 10;
@@ -88,7 +88,7 @@ pub(crate) async fn set(ctx: &Ctx, args: SetArgs) -> Result<(), Failure> {
             }
             Err(e) if e.is_conflict() => {
                 return Err(Failure::Message(
-                    crate::cli::Exit::Conflict,
+                    crate::Exit::Conflict,
                     format!(
                         "{e} (gave up after {SET_ATTEMPTS} attempts: {shown} changes too often)"
                     ),

@@ -3,11 +3,11 @@
 use serde_json::{json, Map, Value};
 
 use super::{version_json, Ctx};
-use crate::cli::args::GetArgs;
-use crate::cli::exit::Failure;
-use crate::error::Error;
-use crate::json;
-use crate::name::Namespace;
+use crate::args::GetArgs;
+use crate::exit::Failure;
+use confo::json;
+use confo::Error;
+use confo::Namespace;
 
 pub(crate) async fn namespaces(ctx: &Ctx) -> Result<(), Failure> {
     let all = ctx.backend.list_namespaces().await?;

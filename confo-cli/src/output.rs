@@ -25,7 +25,7 @@ impl Output {
     /// One line of data for people (names, differences) on stdout, with
     /// control and invisible characters escaped ([`crate::terminal_safe`]).
     pub fn text(&self, text: &str) -> Result<(), Failure> {
-        self.line(&crate::terminal_safe::escape(text))
+        self.line(&confo::terminal_safe::escape(text))
     }
 
     /// Raw bytes of data on stdout, with a newline if they lack one.
@@ -58,7 +58,7 @@ impl Output {
     /// A message for the person on stderr (never data). Errors writing it are ignored.
     pub fn note(&self, text: &str) {
         // Messages quote names and keys from the store: keep the terminal safe.
-        let text = crate::terminal_safe::escape_lines(text);
+        let text = confo::terminal_safe::escape_lines(text);
         let _ = writeln!(io::stderr().lock(), "{text}");
     }
 

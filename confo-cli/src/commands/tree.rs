@@ -1,4 +1,4 @@
-//! `confo export`, `confo import`, `confo diff`: thin over [`crate::tree`].
+//! `confo export`, `confo import`, `confo diff`: thin over [`confo::tree`].
 
 use std::path::Path;
 
@@ -6,10 +6,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
 use super::Ctx;
-use crate::cli::args::{DiffArgs, ExportArgs, ImportArgs};
-use crate::cli::exit::Failure;
-use crate::error::Error;
-use crate::tree::{self, Difference, IMPORT_BATCH};
+use crate::args::{DiffArgs, ExportArgs, ImportArgs};
+use crate::exit::Failure;
+use confo::tree::{self, Difference, IMPORT_BATCH};
+use confo::Error;
 
 pub(crate) async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), Failure> {
     let dir = &args.dir;
@@ -130,9 +130,9 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
             };
             return Err(match e {
                 Error::VersionConflict { .. } => {
-                    Failure::Message(crate::cli::Exit::Conflict, format!("{e}\n{note}"))
+                    Failure::Message(crate::Exit::Conflict, format!("{e}\n{note}"))
                 }
-                other => Failure::Message(crate::cli::Exit::of(&other), format!("{other}\n{note}")),
+                other => Failure::Message(crate::Exit::of(&other), format!("{other}\n{note}")),
             });
         }
     };

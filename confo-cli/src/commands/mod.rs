@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::args::{Cli, Command};
 use super::exit::Failure;
 use super::output::Output;
-use crate::backend::{self, Backend};
-use crate::error::Error;
+use confo::backend::{self, Backend};
+use confo::Error;
 
 /// What every command needs: the store and how to print.
 pub(crate) struct Ctx {

@@ -1,0 +1,508 @@
+//! [`Backend`] for [`ZooKeeper`]: reads (one multi-read for many), writes
+//! with compare-and-set on the znode's version, batches as atomic
+//! multi-requests, namespaces as znodes.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use zookeeper_client::{
+    Client, CreateMode, Error as ZkError, MultiReadResult, MultiWriteError, MultiWriteResult, Stat,
+};
+
+use super::{watch, ZooKeeper};
+use crate::backend::{
+    check_size, Backend, BatchWrite, Expect, Version, Versioned, Watch, WatchScope,
+};
+use crate::error::{Error, Result};
+use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
+
+/// How many times a write retries when others create or delete the same
+/// nodes between its steps (each retry is caused by another client's
+/// success, so this bounds a livelock, not ordinary contention).
+pub(super) const MAX_ATTEMPTS: usize = 16;
+
+/// Bytes of values one multi-request carries at most: ZooKeeper refuses
+/// requests over 1 MiB (`jute.maxbuffer`), less room for paths and headers.
+const MULTI_BYTES: usize = 1024 * 1024 - 64 * 1024;
+
+/// Room each write of a multi-request takes besides its value (path, header).
+const MULTI_OVERHEAD: usize = 600;
+
+/// Children deleted per multi-request when deleting a namespace: a request
+/// must stay under ZooKeeper's 1 MiB packet limit (names are <= 250 bytes).
+const DELETE_BATCH: usize = 1000;
+
+impl ZooKeeper {
+    /// Creates an empty node unless it exists; its parent must exist.
+    pub(super) async fn ensure_node(&self, client: &Client, znode: &str) -> Result<()> {
+        match self.within(client.check_stat(znode)).await {
+            Ok(Some(_)) => return Ok(()),
+            Ok(None) => {}
+            Err(e) => return Err(self.error("check", znode, e)),
+        }
+        let create = CreateMode::Persistent.with_acls(self.acls());
+        match self.within(client.create(znode, b"", &create)).await {
+            Ok(_) | Err(ZkError::NodeExists) => Ok(()),
+            Err(e) => Err(self.error("create", znode, e)),
+        }
+    }
+
+    /// Creates a namespace node (and `/confo` if someone removed it);
+    /// `Ok(false)` when it existed.
+    pub(super) async fn make_namespace(
+        &self,
+        client: &Client,
+        namespace: &Namespace,
+    ) -> Result<bool> {
+        let znode = namespace_znode(namespace);
+        let create = CreateMode::Persistent.with_acls(self.acls());
+        for _ in 0..MAX_ATTEMPTS {
+            match self.within(client.create(&znode, b"", &create)).await {
+                Ok(_) => return Ok(true),
+                Err(ZkError::NodeExists) => return Ok(false),
+                Err(ZkError::NoNode) => self.ensure_node(client, ROOT).await?,
+                Err(e) => return Err(self.error("create", &znode, e)),
+            }
+        }
+        Err(self.gave_up("create", &znode))
+    }
+
+    /// The version stored now, `None` when the node does not exist.
+    pub(super) async fn current_version(
+        &self,
+        client: &Client,
+        znode: &str,
+    ) -> Result<Option<Version>> {
+        self.within(client.check_stat(znode))
+            .await
+            .map(|stat| stat.map(|s| version_of(&s)))
+            .map_err(|e| self.error("check", znode, e))
+    }
+
+    /// Builds the conflict error for `expect` with the version stored now.
+    pub(super) async fn conflict_now(
+        &self,
+        client: &Client,
+        path: &ConfigPath,
+        expect: Expect,
+    ) -> Result<Error> {
+        let current = self.current_version(client, &path.znode()).await?;
+        Ok(self.conflict(path, expect, current))
+    }
+
+    /// Creates the configuration node; `Ok(None)` when it already exists.
+    pub(super) async fn create_config(
+        &self,
+        client: &Client,
+        path: &ConfigPath,
+        bytes: &[u8],
+    ) -> Result<Option<Version>> {
+        let znode = path.znode();
+        let create = CreateMode::Persistent.with_acls(self.acls());
+        for _ in 0..MAX_ATTEMPTS {
+            match self.within(client.create(&znode, bytes, &create)).await {
+                Ok((stat, _)) => return Ok(Some(version_of(&stat))),
+                Err(ZkError::NodeExists) => return Ok(None),
+                Err(ZkError::NoNode) => {
+                    // The namespace is missing: create it (racing creators
+                    // are fine) and try again.
+                    self.make_namespace(client, path.namespace()).await?;
+                }
+                Err(e) => return Err(self.error("create", &znode, e)),
+            }
+        }
+        Err(self.gave_up("create", &znode))
+    }
+
+    /// One atomic multi-request. `Expect::Any` becomes the version read
+    /// just before (or a create), so a racing writer makes the request fail
+    /// and it is tried again, at most [`MAX_ATTEMPTS`] times.
+    pub(super) async fn write_multi(
+        &self,
+        client: &Client,
+        writes: &[BatchWrite],
+    ) -> Result<Vec<Version>> {
+        let create = CreateMode::Persistent.with_acls(self.acls());
+        for _ in 0..MAX_ATTEMPTS {
+            let mut expects = Vec::with_capacity(writes.len());
+            for w in writes {
+                expects.push(match w.expect {
+                    Expect::Any => {
+                        Expect::from_read(self.current_version(client, &w.path.znode()).await?)
+                    }
+                    other => other,
+                });
+            }
+            let mut writer = client.new_multi_writer();
+            for (w, expect) in writes.iter().zip(&expects) {
+                let znode = w.path.znode();
+                let added = match expect {
+                    Expect::Absent => writer.add_create(&znode, &w.bytes, &create),
+                    Expect::Version(v) => match zk_version(*v) {
+                        Some(raw) => writer.add_set_data(&znode, &w.bytes, Some(raw)),
+                        None => return Err(self.conflict_now(client, &w.path, w.expect).await?),
+                    },
+                    Expect::Any => writer.add_set_data(&znode, &w.bytes, None),
+                };
+                added.map_err(|e| self.error("write", &znode, e))?;
+            }
+            let result = tokio::time::timeout(self.op_timeout(), writer.commit())
+                .await
+                .unwrap_or(Err(MultiWriteError::RequestFailed {
+                    source: ZkError::Timeout,
+                }));
+            match result {
+                Ok(results) => {
+                    return Ok(results
+                        .iter()
+                        .map(|r| match r {
+                            MultiWriteResult::SetData { stat } => version_of(stat),
+                            // A created node is at version 0 (its stat may be
+                            // invalid, ZOOKEEPER-4026).
+                            _ => Version::from_raw(0),
+                        })
+                        .collect());
+                }
+                Err(MultiWriteError::OperationFailed {
+                    index,
+                    source: ZkError::BadVersion | ZkError::NodeExists | ZkError::NoNode,
+                }) => {
+                    let failed = &writes[index.min(writes.len() - 1)];
+                    if failed.expect != Expect::Any {
+                        return Err(self
+                            .conflict_now(client, &failed.path, failed.expect)
+                            .await?);
+                    }
+                    // Raced on a last-writer-wins write: read again and retry.
+                }
+                Err(e) => {
+                    let znode = writes[0].path.znode();
+                    return Err(self.error("write", &znode, e.into()));
+                }
+            }
+        }
+        Err(self.gave_up("write", &writes[0].path.znode()))
+    }
+
+    pub(super) async fn list_children_of(
+        &self,
+        client: &Client,
+        znode: &str,
+    ) -> Result<Option<Vec<String>>, Error> {
+        match self.within(client.list_children(znode)).await {
+            Ok(children) => Ok(Some(children)),
+            Err(ZkError::NoNode) => Ok(None),
+            Err(e) => Err(self.error("list", znode, e)),
+        }
+    }
+}
+
+fn namespace_znode(namespace: &Namespace) -> String {
+    format!("{ROOT}/{namespace}")
+}
+
+/// `stat.version` (never negative) as an opaque [`Version`].
+fn version_of(stat: &Stat) -> Version {
+    Version::from_raw(u64::from(stat.version as u32))
+}
+
+/// The `stat.version` a [`Version`] stands for; `None` for one no znode can have.
+fn zk_version(version: Version) -> Option<i32> {
+    i32::try_from(version.raw()).ok()
+}
+
+/// Bytes as confo reads them: an empty or all-whitespace node is `{}`.
+fn normalize(data: Vec<u8>) -> Arc<[u8]> {
+    if data.iter().all(u8::is_ascii_whitespace) {
+        Arc::from(&b"{}"[..])
+    } else {
+        Arc::from(data)
+    }
+}
+
+fn valid_names<T>(children: Vec<String>, backend: &str, parse: impl Fn(&str) -> Result<T>) -> Vec<T>
+where
+    T: Ord,
+{
+    let mut out: Vec<T> = children
+        .iter()
+        .filter_map(|child| match parse(child) {
+            Ok(name) => Some(name),
+            Err(e) => {
+                tracing::warn!(backend, error = %e, "skipping a znode whose name confo cannot use");
+                None
+            }
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[async_trait]
+impl Backend for ZooKeeper {
+    fn describe(&self) -> &str {
+        &self.inner.describe
+    }
+
+    async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
+        let client = self.client().await?;
+        let children = self
+            .list_children_of(&client, ROOT)
+            .await?
+            .unwrap_or_default();
+        Ok(valid_names(children, &self.inner.describe, |c| {
+            Namespace::new(c)
+        }))
+    }
+
+    async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>> {
+        let client = self.client().await?;
+        let znode = namespace_znode(namespace);
+        match self.list_children_of(&client, &znode).await? {
+            Some(children) => Ok(valid_names(children, &self.inner.describe, |c| {
+                ConfigName::new(c)
+            })),
+            None => Err(self.namespace_missing(&client, namespace).await),
+        }
+    }
+
+    async fn read(&self, path: &ConfigPath) -> Result<Versioned> {
+        let client = self.client().await?;
+        let znode = path.znode();
+        match self.within(client.get_data(&znode)).await {
+            Ok((data, stat)) => Ok(Versioned {
+                bytes: normalize(data),
+                version: version_of(&stat),
+            }),
+            Err(ZkError::NoNode) => Err(self.not_found(path)),
+            Err(e) => Err(self.error("read", &znode, e)),
+        }
+    }
+
+    /// One multi-read request for all `paths`.
+    async fn read_many(&self, paths: &[ConfigPath]) -> Result<Vec<Option<Versioned>>> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let client = self.client().await?;
+        let znodes: Vec<String> = paths.iter().map(ConfigPath::znode).collect();
+        let mut reader = client.new_multi_reader();
+        for znode in &znodes {
+            reader
+                .add_get_data(znode)
+                .map_err(|e| self.error("read", znode, e))?;
+        }
+        let results = self
+            .within(reader.commit())
+            .await
+            .map_err(|e| self.error("read", &format!("{ROOT} ({} nodes)", znodes.len()), e))?;
+        if results.len() != znodes.len() {
+            return Err(Error::Backend {
+                backend: self.inner.describe.clone(),
+                op: "read",
+                path: format!("{ROOT} ({} nodes)", znodes.len()),
+                message: format!(
+                    "ZooKeeper answered {} results for {} reads",
+                    results.len(),
+                    znodes.len()
+                ),
+            });
+        }
+        results
+            .into_iter()
+            .zip(&znodes)
+            .map(|(result, znode)| match result {
+                MultiReadResult::Data { data, stat } => Ok(Some(Versioned {
+                    bytes: normalize(data),
+                    version: version_of(&stat),
+                })),
+                MultiReadResult::Error {
+                    err: ZkError::NoNode,
+                } => Ok(None),
+                MultiReadResult::Error { err } => Err(self.error("read", znode, err)),
+                other => Err(Error::Backend {
+                    backend: self.inner.describe.clone(),
+                    op: "read",
+                    path: znode.clone(),
+                    message: format!("unexpected multi-read answer {other:?}"),
+                }),
+            })
+            .collect()
+    }
+
+    async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
+        check_size(self, path, bytes)?;
+        let client = self.client().await?;
+        let znode = path.znode();
+        for _ in 0..MAX_ATTEMPTS {
+            match expect {
+                Expect::Absent => match self.create_config(&client, path, bytes).await? {
+                    Some(version) => return Ok(version),
+                    None => {
+                        let current = self.current_version(&client, &znode).await?;
+                        if current.is_some() {
+                            return Err(self.conflict(path, expect, current));
+                        }
+                        // Deleted again meanwhile: try to create once more.
+                    }
+                },
+                Expect::Any => match self.within(client.set_data(&znode, bytes, None)).await {
+                    Ok(stat) => return Ok(version_of(&stat)),
+                    Err(ZkError::NoNode) => {
+                        if let Some(version) = self.create_config(&client, path, bytes).await? {
+                            return Ok(version);
+                        }
+                        // Created by someone else meanwhile: overwrite it.
+                    }
+                    Err(e) => return Err(self.error("write", &znode, e)),
+                },
+                Expect::Version(expected) => {
+                    let Some(raw) = zk_version(expected) else {
+                        return Err(self.conflict_now(&client, path, expect).await?);
+                    };
+                    return match self.within(client.set_data(&znode, bytes, Some(raw))).await {
+                        Ok(stat) => Ok(version_of(&stat)),
+                        Err(ZkError::BadVersion) => {
+                            Err(self.conflict_now(&client, path, expect).await?)
+                        }
+                        Err(ZkError::NoNode) => Err(self.conflict(path, expect, None)),
+                        Err(e) => Err(self.error("write", &znode, e)),
+                    };
+                }
+            }
+        }
+        Err(self.gave_up("write", &znode))
+    }
+
+    async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {
+        let client = self.client().await?;
+        self.make_namespace(&client, namespace).await
+    }
+
+    /// Each run of writes that fits one request is one atomic multi-request.
+    async fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        for w in writes {
+            check_size(self, &w.path, &w.bytes)?;
+        }
+        let client = self.client().await?;
+        // Namespaces first: a multi-request cannot create a parent on demand.
+        let mut namespaces: Vec<&Namespace> = writes.iter().map(|w| w.path.namespace()).collect();
+        namespaces.sort();
+        namespaces.dedup();
+        for ns in namespaces {
+            self.make_namespace(&client, ns).await?;
+        }
+        let mut versions = Vec::with_capacity(writes.len());
+        let mut start = 0;
+        while start < writes.len() {
+            // As many writes as fit one request, at least one.
+            let mut end = start;
+            let mut size = 0;
+            while end < writes.len()
+                && (end == start || size + writes[end].bytes.len() + MULTI_OVERHEAD <= MULTI_BYTES)
+            {
+                size += writes[end].bytes.len() + MULTI_OVERHEAD;
+                end += 1;
+            }
+            versions.extend(self.write_multi(&client, &writes[start..end]).await?);
+            start = end;
+        }
+        Ok(versions)
+    }
+
+    async fn delete(&self, path: &ConfigPath, expect: Expect) -> Result<()> {
+        let client = self.client().await?;
+        let znode = path.znode();
+        let version = match expect {
+            Expect::Any => None,
+            Expect::Version(v) => match zk_version(v) {
+                Some(raw) => Some(raw),
+                None => {
+                    return match self.current_version(&client, &znode).await? {
+                        None => Err(self.not_found(path)),
+                        current => Err(self.conflict(path, expect, current)),
+                    }
+                }
+            },
+            Expect::Absent => {
+                return match self.current_version(&client, &znode).await? {
+                    None => Err(self.not_found(path)),
+                    current => Err(self.conflict(path, expect, current)),
+                }
+            }
+        };
+        match self.within(client.delete(&znode, version)).await {
+            Ok(()) => Ok(()),
+            Err(ZkError::NoNode) => Err(self.not_found(path)),
+            Err(ZkError::BadVersion) => Err(self.conflict_now(&client, path, expect).await?),
+            Err(e) => Err(self.error("delete", &znode, e)),
+        }
+    }
+
+    async fn delete_namespace(&self, namespace: &Namespace, recursive: bool) -> Result<()> {
+        let client = self.client().await?;
+        let znode = namespace_znode(namespace);
+        for _ in 0..MAX_ATTEMPTS {
+            let Some(children) = self.list_children_of(&client, &znode).await? else {
+                return Err(self.namespace_missing(&client, namespace).await);
+            };
+            if !recursive && !children.is_empty() {
+                return Err(Error::NamespaceNotEmpty {
+                    backend: self.inner.describe.clone(),
+                    namespace: namespace.to_string(),
+                    count: children.len(),
+                });
+            }
+            // Children in batches, the last batch with the namespace itself,
+            // each batch one atomic multi-request.
+            let child_znodes: Vec<String> =
+                children.iter().map(|c| format!("{znode}/{c}")).collect();
+            let mut batches: Vec<&[String]> = child_znodes.chunks(DELETE_BATCH).collect();
+            if batches.is_empty() {
+                batches.push(&[]);
+            }
+            let last = batches.len() - 1;
+            let mut raced = false;
+            for (i, batch) in batches.into_iter().enumerate() {
+                let mut writer = client.new_multi_writer();
+                for child in batch {
+                    writer
+                        .add_delete(child, None)
+                        .map_err(|e| self.error("delete", child, e))?;
+                }
+                if i == last {
+                    writer
+                        .add_delete(&znode, None)
+                        .map_err(|e| self.error("delete", &znode, e))?;
+                }
+                let result = tokio::time::timeout(self.op_timeout(), writer.commit())
+                    .await
+                    .unwrap_or(Err(MultiWriteError::RequestFailed {
+                        source: ZkError::Timeout,
+                    }));
+                match result {
+                    Ok(_) => {}
+                    // A configuration was added or removed meanwhile: list again.
+                    Err(MultiWriteError::OperationFailed {
+                        source: ZkError::NoNode | ZkError::NotEmpty,
+                        ..
+                    }) => {
+                        raced = true;
+                        break;
+                    }
+                    Err(e) => return Err(self.error("delete", &znode, e.into())),
+                }
+            }
+            if !raced {
+                return Ok(());
+            }
+        }
+        Err(self.gave_up("delete", &znode))
+    }
+
+    /// A persistent watch on the configuration's znode, or a recursive one
+    /// on the namespace's; one per znode, shared (see `watch.rs`).
+    async fn watch(&self, scope: &WatchScope) -> Result<Watch> {
+        watch::watch(self, &self.inner.hubs, scope).await
+    }
+}
