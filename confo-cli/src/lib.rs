@@ -99,6 +99,7 @@ where
     runtime.shutdown_background();
     match result {
         Ok(()) | Err(Failure::BrokenPipe) => Exit::Ok,
+        Err(Failure::Partial) => Exit::Partial,
         Err(Failure::Confo(err)) => {
             out.note(&format!("error: {err}"));
             Exit::of(&err)

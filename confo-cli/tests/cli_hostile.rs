@@ -324,3 +324,81 @@ fn diff_escapes_control_characters_in_keys_for_people_and_keeps_json_exact() {
     let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(value["differences"][0]["fields"][0], key, "{stdout}");
 }
+
+/// A store with entries confo cannot represent: a namespace `zookeeper`
+/// (a reserved name) and a file that is not `*.json`.
+fn store_with_unrepresentable_entries(dir: &Path) -> std::path::PathBuf {
+    let store = dir.join("store");
+    std::fs::create_dir_all(store.join("ns")).unwrap();
+    std::fs::create_dir_all(store.join("zookeeper")).unwrap();
+    std::fs::write(store.join("ns/ok.json"), "{}").unwrap();
+    std::fs::write(store.join("ns/notes.txt"), "").unwrap();
+    std::fs::write(store.join("zookeeper/quota.json"), "{}").unwrap();
+    store
+}
+
+#[test]
+fn ls_export_and_diff_warn_about_what_they_leave_out_and_exit_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_unrepresentable_entries(dir.path());
+    let url = format!("file://{}", store.display());
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("ns")).unwrap();
+    std::fs::write(tree.join("ns/ok.json"), "{}").unwrap();
+    let export_dir = dir.path().join("exported");
+    let runs: [Vec<&std::ffi::OsStr>; 5] = [
+        vec!["ls".as_ref()],
+        vec!["--json".as_ref(), "ls".as_ref()],
+        vec!["ls".as_ref(), "ns".as_ref()],
+        vec!["export".as_ref(), export_dir.as_os_str()],
+        vec!["diff".as_ref(), tree.as_os_str()],
+    ];
+    for args in runs {
+        let mut cmd = confo(&url, dir.path());
+        cmd.args(&args);
+        let (code, stdout, stderr) = run(cmd, "partial");
+        assert_eq!(code, 7, "{args:?}: {stdout} {stderr}");
+        assert!(stderr.contains("ns/notes.txt"), "{args:?}: {stderr}");
+        assert!(stderr.contains("partial"), "{args:?}: {stderr}");
+        if args.len() == 1 {
+            assert!(stderr.contains("zookeeper/"), "{args:?}: {stderr}");
+            assert!(stdout.contains("ns/ok"), "{args:?}: {stdout}");
+        }
+    }
+    // The JSON output stays exact JSON.
+    let mut cmd = confo(&url, dir.path());
+    cmd.args(["--json", "ls"]);
+    let (_, stdout, _) = run(cmd, "ls --json");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value, serde_json::json!({"ns": ["ok"]}));
+}
+
+#[test]
+fn rm_r_reports_every_entry_it_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_unrepresentable_entries(dir.path());
+    let url = format!("file://{}", store.display());
+    let mut cmd = confo(&url, dir.path());
+    cmd.args(["rm", "-r", "ns", "--yes"]);
+    let (code, _, stderr) = run(cmd, "rm -r");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("1 configuration"), "{stderr}");
+    assert!(stderr.contains("1 other entry"), "{stderr}");
+    assert!(stderr.contains("ns/notes.txt"), "{stderr}");
+    assert!(!store.join("ns").exists());
+}
+
+#[test]
+fn chroots_under_zookeeper_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for chroot in ["/zookeeper", "/zookeeper/quota", "/zookeeper/config/x"] {
+        let mut cmd = confo(
+            &format!("zk://127.0.0.1:1{chroot}?connect_timeout=1s"),
+            dir.path(),
+        );
+        cmd.arg("ls");
+        let (code, _, stderr) = run(cmd, chroot);
+        assert_eq!(code, 2, "{chroot}: {stderr}");
+        assert!(stderr.contains("reserves /zookeeper"), "{chroot}: {stderr}");
+    }
+}

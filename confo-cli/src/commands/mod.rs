@@ -65,3 +65,25 @@ pub(crate) fn json_problem(source: &str, err: &Error) -> String {
 pub(crate) fn version_json(version: backend::Version) -> Value {
     Value::String(version.to_string())
 }
+
+/// Warns about each entry a listing left out; [`Failure::Partial`] (exit 7)
+/// when there is any, so a partial result never passes for a whole one.
+pub(crate) fn warn_skipped(ctx: &Ctx, skipped: &[confo::backend::Skipped]) -> Result<(), Failure> {
+    for s in skipped {
+        ctx.out.note(&format!(
+            "warning: left out {} in {}: {}",
+            s.entry, ctx.store, s.reason
+        ));
+    }
+    if skipped.is_empty() {
+        Ok(())
+    } else {
+        ctx.out.note(&format!(
+            "warning: {} entr{} of {} could not be represented; the result is partial (exit 7)",
+            skipped.len(),
+            if skipped.len() == 1 { "y" } else { "ies" },
+            ctx.store
+        ));
+        Err(Failure::Partial)
+    }
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
-use super::Ctx;
+use super::{warn_skipped, Ctx};
 use crate::args::{DiffArgs, ExportArgs, ImportArgs};
 use crate::exit::Failure;
 use confo::tree::{self, Difference, IMPORT_BATCH};
@@ -27,12 +27,14 @@ pub(crate) async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), Failure> {
         ));
     }
     if ctx.out.json {
-        return ctx.out.json(&json!({
+        ctx.out.json(&json!({
             "dir": dir.display().to_string(),
             "namespaces": report.namespaces,
             "configs": report.configs,
             "not_objects": report.not_objects.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-        }));
+            "skipped": skipped_json(&report.skipped),
+        }))?;
+        return warn_skipped(ctx, &report.skipped);
     }
     ctx.out.note(&format!(
         "exported {} in {} from {} to {}",
@@ -41,7 +43,7 @@ pub(crate) async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), Failure> {
         ctx.store,
         dir.display()
     ));
-    Ok(())
+    warn_skipped(ctx, &report.skipped)
 }
 
 fn is_empty_or_missing(dir: &Path) -> Result<bool, Failure> {
@@ -156,11 +158,13 @@ fn import_json(plan: &tree::ImportPlan, dry_run: bool, written: usize) -> Value 
 pub(crate) async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<(), Failure> {
     let diff = tree::diff_tree(&*ctx.backend, &args.dir).await?;
     if ctx.out.json {
-        return ctx.out.json(&json!({
+        ctx.out.json(&json!({
             "same": diff.is_empty(),
             "differences": diff.differences.iter().map(difference_json).collect::<Vec<_>>(),
             "unchanged": diff.unchanged.len(),
-        }));
+            "skipped": skipped_json(&diff.skipped),
+        }))?;
+        return warn_skipped(ctx, &diff.skipped);
     }
     for d in &diff.differences {
         ctx.out.text(&difference_line(d))?;
@@ -172,7 +176,7 @@ pub(crate) async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<(), Failure> {
             ctx.store
         ));
     }
-    Ok(())
+    warn_skipped(ctx, &diff.skipped)
 }
 
 /// `+ a/b` (only in the directory), `- a/b` (only in the store),
@@ -196,6 +200,13 @@ fn difference_json(d: &Difference) -> Value {
         v["fields"] = json!(fields);
     }
     v
+}
+
+fn skipped_json(skipped: &[confo::backend::Skipped]) -> Value {
+    json!(skipped
+        .iter()
+        .map(|s| json!({"entry": s.entry, "reason": s.reason}))
+        .collect::<Vec<_>>())
 }
 
 fn plural(n: usize, word: &str) -> String {

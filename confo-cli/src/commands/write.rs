@@ -137,18 +137,33 @@ async fn rm_namespace(ctx: &Ctx, args: &RmArgs) -> Result<(), Failure> {
         )));
     }
     let ns = Namespace::new(&args.target)?;
-    let names = ctx.backend.list_configs(&ns).await?;
-    if !names.is_empty() && !args.yes {
+    let listing = ctx.backend.config_listing(&ns).await?;
+    let (names, others) = (&listing.names, &listing.skipped);
+    let others_shown = || {
+        if others.is_empty() {
+            String::new()
+        } else {
+            let entries: Vec<&str> = others.iter().map(|s| s.entry.as_str()).collect();
+            format!(
+                " and {} other entr{} confo cannot represent ({})",
+                others.len(),
+                if others.len() == 1 { "y" } else { "ies" },
+                entries.join(", ")
+            )
+        }
+    };
+    if (!names.is_empty() || !others.is_empty()) && !args.yes {
         let mut shown: Vec<String> = names.iter().take(5).map(|n| n.to_string()).collect();
         if names.len() > 5 {
             shown.push("...".into());
         }
         return Err(Failure::error(format!(
-            "namespace {ns} in {} holds {} configuration{} ({}); add --yes to delete them all",
+            "namespace {ns} in {} holds {} configuration{} ({}){}; add --yes to delete them all",
             ctx.store,
             names.len(),
             if names.len() == 1 { "" } else { "s" },
-            shown.join(", ")
+            shown.join(", "),
+            others_shown()
         )));
     }
     ctx.backend.delete_namespace(&ns, true).await?;
@@ -156,12 +171,14 @@ async fn rm_namespace(ctx: &Ctx, args: &RmArgs) -> Result<(), Failure> {
         return ctx.out.json(&json!({
             "deleted_namespace": ns.to_string(),
             "configs": names.len(),
+            "other_entries": others.iter().map(|s| s.entry.clone()).collect::<Vec<_>>(),
         }));
     }
     ctx.out.note(&format!(
-        "deleted namespace {ns} ({} configuration{})",
+        "deleted namespace {ns} ({} configuration{}{})",
         names.len(),
-        if names.len() == 1 { "" } else { "s" }
+        if names.len() == 1 { "" } else { "s" },
+        others_shown()
     ));
     Ok(())
 }

@@ -31,8 +31,8 @@ use tokio::sync::broadcast;
 
 use super::regular_file::{self, Refused};
 use super::{
-    check_size, Backend, BatchWrite, Expect, Version, Versioned, Watch, WatchEvent, WatchScope,
-    MAX_VALUE_BYTES,
+    check_size, Backend, BatchWrite, Expect, Listing, Skipped, Version, Versioned, Watch,
+    WatchEvent, WatchScope, MAX_VALUE_BYTES,
 };
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
@@ -193,7 +193,8 @@ impl Inner {
         let known = self
             .namespaces()
             .map(|v| {
-                v.iter()
+                v.names
+                    .iter()
                     .map(|n| n.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -267,36 +268,40 @@ impl Inner {
         }
     }
 
-    fn namespaces(&self) -> Result<Vec<Namespace>> {
+    fn namespaces(&self) -> Result<Listing<Namespace>> {
         let entries = match fs::read_dir(&self.root) {
             Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Listing::whole(Vec::new())),
             Err(e) => return Err(self.io("list", &self.root, e)),
         };
-        let mut out = Vec::new();
+        let mut out = Listing::whole(Vec::new());
         for entry in entries {
             let entry = entry.map_err(|e| self.io("list", &self.root, e))?;
             let name = entry.file_name();
+            let shown = name.to_string_lossy().into_owned();
             let Some(name) = name.to_str() else {
-                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping entry whose name is not UTF-8");
+                self.skip(&mut out.skipped, shown, "the name is not UTF-8".into());
                 continue;
             };
             if !entry.path().is_dir() {
-                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping a file at the root: namespaces are directories");
+                self.skip(
+                    &mut out.skipped,
+                    shown,
+                    "a file at the root; namespaces are directories".into(),
+                );
                 continue;
             }
             match Namespace::new(name) {
-                Ok(ns) => out.push(ns),
-                Err(e) => {
-                    tracing::warn!(backend = %self.describe, error = %e, "skipping directory")
-                }
+                Ok(ns) => out.names.push(ns),
+                Err(e) => self.skip(&mut out.skipped, format!("{shown}/"), e.to_string()),
             }
         }
-        out.sort();
+        out.names.sort();
+        out.skipped.sort_by(|a, b| a.entry.cmp(&b.entry));
         Ok(out)
     }
 
-    fn configs(&self, ns: &Namespace) -> Result<Vec<ConfigName>> {
+    fn configs(&self, ns: &Namespace) -> Result<Listing<ConfigName>> {
         let dir = self.ns_dir(ns);
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
@@ -311,28 +316,40 @@ impl Inner {
             Err(e) => return Err(self.io("list", &dir, e)),
         };
         self.confine(&dir)?;
-        let mut out = Vec::new();
+        let mut out = Listing::whole(Vec::new());
         for entry in entries {
             let entry = entry.map_err(|e| self.io("list", &dir, e))?;
             let file_name = entry.file_name();
+            let shown = format!("{ns}/{}", file_name.to_string_lossy());
             let Some(file_name) = file_name.to_str() else {
-                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping entry whose name is not UTF-8");
+                self.skip(&mut out.skipped, shown, "the name is not UTF-8".into());
                 continue;
             };
             if file_name.starts_with(TMP_PREFIX) && !file_name.ends_with(EXT) {
                 continue; // a write in progress (or one that crashed)
             }
             let Some(stem) = file_name.strip_suffix(EXT) else {
-                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping a file that is not *.json");
+                self.skip(
+                    &mut out.skipped,
+                    shown,
+                    "not a .json file; configurations are files <name>.json".into(),
+                );
                 continue;
             };
             match ConfigName::new(stem) {
-                Ok(name) => out.push(name),
-                Err(e) => tracing::warn!(backend = %self.describe, error = %e, "skipping file"),
+                Ok(name) => out.names.push(name),
+                Err(e) => self.skip(&mut out.skipped, shown, e.to_string()),
             }
         }
-        out.sort();
+        out.names.sort();
+        out.skipped.sort_by(|a, b| a.entry.cmp(&b.entry));
         Ok(out)
+    }
+
+    /// Records an entry a listing leaves out, and logs it.
+    fn skip(&self, skipped: &mut Vec<Skipped>, entry: String, reason: String) {
+        tracing::warn!(backend = %self.describe, %entry, %reason, "skipping an entry confo cannot use");
+        skipped.push(Skipped { entry, reason });
     }
 
     fn write(&self, cfg: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
@@ -459,7 +476,7 @@ impl Inner {
 
     fn delete_namespace(&self, ns: &Namespace, recursive: bool) -> Result<()> {
         let _lock = self.lock()?;
-        let count = self.configs(ns)?.len();
+        let count = self.configs(ns)?.names.len();
         if count > 0 && !recursive {
             return Err(Error::NamespaceNotEmpty {
                 backend: self.describe.clone(),
@@ -486,10 +503,18 @@ impl Backend for FileBackend {
     }
 
     async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
-        self.run(|inner| inner.namespaces()).await
+        Ok(self.namespace_listing().await?.names)
     }
 
     async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>> {
+        Ok(self.config_listing(namespace).await?.names)
+    }
+
+    async fn namespace_listing(&self) -> Result<Listing<Namespace>> {
+        self.run(|inner| inner.namespaces()).await
+    }
+
+    async fn config_listing(&self, namespace: &Namespace) -> Result<Listing<ConfigName>> {
         let ns = namespace.clone();
         self.run(move |inner| inner.configs(&ns)).await
     }
