@@ -52,6 +52,11 @@ pub(crate) struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// Log what confo does on stderr: -v warnings, -vv debug, -vvv all
+    /// (RUST_LOG, a tracing filter, wins). Passwords are never logged
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -21,6 +21,7 @@
 mod args;
 mod commands;
 mod exit;
+mod logging;
 mod output;
 
 use std::ffi::OsString;
@@ -82,6 +83,7 @@ where
             return Exit::Usage;
         }
     };
+    logging::init(cli.verbose, &cli.url);
     let out = Output { json: cli.json };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -112,7 +114,7 @@ where
 }
 
 /// `text` with the password of every `user:password@` in it replaced by `***`.
-fn redact_words(text: &str) -> String {
+pub(crate) fn redact_words(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     for ch in text.chars() {

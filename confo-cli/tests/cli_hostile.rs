@@ -24,8 +24,11 @@ fn confo(url: &str, cwd: &Path) -> Command {
     cmd
 }
 
+/// Whether confo reads `bytes` as a configuration: a JSON object, or an
+/// empty or blank value (read as `{}` on every backend).
 fn is_object(bytes: &[u8]) -> bool {
-    serde_json::from_slice::<serde_json::Value>(bytes).is_ok_and(|v| v.is_object())
+    bytes.iter().all(u8::is_ascii_whitespace)
+        || serde_json::from_slice::<serde_json::Value>(bytes).is_ok_and(|v| v.is_object())
 }
 
 /// Exit code, stdout and stderr of a finished run; a signal (a crash) fails.
@@ -401,4 +404,73 @@ fn chroots_under_zookeeper_are_refused() {
         assert_eq!(code, 2, "{chroot}: {stderr}");
         assert!(stderr.contains("reserves /zookeeper"), "{chroot}: {stderr}");
     }
+}
+
+#[test]
+fn put_and_import_warn_when_a_new_name_only_looks_like_an_existing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(store.join("ns")).unwrap();
+    std::fs::write(store.join("ns/database.json"), "{}").unwrap();
+    std::fs::write(store.join("ns/cafe\u{301}.json"), "{}").unwrap(); // NFD
+    let url = format!("file://{}", store.display());
+    let input = dir.path().join("in.json");
+    std::fs::write(&input, "{}").unwrap();
+    for name in ["data\u{200b}base", "d\u{430}tabase", "data\u{202e}base"] {
+        let mut cmd = confo(&url, dir.path());
+        cmd.arg("put").arg(format!("ns/{name}")).arg(&input);
+        let (code, _, stderr) = run(cmd, name);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stderr.contains("looks like the existing ns/database"), "{name:?}: {stderr}");
+        // The warning itself keeps the terminal safe.
+        assert!(!stderr.contains('\u{202e}'), "{stderr:?}");
+    }
+    let mut cmd = confo(&url, dir.path());
+    cmd.args(["put", "ns/queue"]).arg(&input);
+    let (_, _, stderr) = run(cmd, "queue");
+    assert!(!stderr.contains("looks like"), "{stderr}");
+
+    let tree = dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("ns")).unwrap();
+    std::fs::write(tree.join("ns/caf\u{e9}.json"), "{}").unwrap(); // NFC
+    let mut cmd = confo(&url, dir.path());
+    cmd.args(["import", "--dry-run"]).arg(&tree);
+    let (_, _, stderr) = run(cmd, "import");
+    assert!(stderr.contains("looks like the existing ns/cafe"), "{stderr}");
+}
+
+#[test]
+fn the_log_behind_rust_log_and_v_shows_events_and_never_a_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_unrepresentable_entries(dir.path());
+    let url = format!("file://{}", store.display());
+    // -v shows confo's warnings as log lines.
+    let mut cmd = confo(&url, dir.path());
+    cmd.args(["-v", "ls", "ns"]);
+    let (_, _, stderr) = run(cmd, "-v");
+    assert!(stderr.contains("WARN"), "{stderr}");
+    assert!(stderr.contains("skipping an entry confo cannot use"), "{stderr}");
+    // Without -v or RUST_LOG, no log lines.
+    let mut cmd = confo(&url, dir.path());
+    cmd.args(["ls", "ns"]);
+    let (_, _, stderr) = run(cmd, "quiet");
+    assert!(!stderr.contains("WARN"), "{stderr}");
+    // RUST_LOG=trace against a ZooKeeper URL with a password: events, no password.
+    let closed = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let pw = format!("{PW_HEAD} \t'\"{PW_TAIL}");
+    let zk = format!("zk://alice:{pw}@127.0.0.1:{closed}/app?connect_timeout=1s");
+    let mut cmd = confo(&zk, dir.path());
+    cmd.env("RUST_LOG", "trace").arg("ls");
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("TRACE") || text.contains("DEBUG"), "{text}");
+    assert_hidden(&pw, &zk, &text);
 }

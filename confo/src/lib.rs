@@ -101,6 +101,7 @@ pub mod error;
 mod field;
 pub mod json;
 pub mod live;
+pub mod lookalike;
 mod manager;
 mod name;
 pub mod overrides;

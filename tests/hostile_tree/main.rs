@@ -5,6 +5,7 @@
 
 mod batches;
 mod devices;
+mod empty;
 mod links;
 
 use std::path::Path;

@@ -87,3 +87,35 @@ pub(crate) fn warn_skipped(ctx: &Ctx, skipped: &[confo::backend::Skipped]) -> Re
         Err(Failure::Partial)
     }
 }
+
+/// Warns when `path` is new and its namespace or name only looks like an
+/// existing one (Unicode normalization, invisible or look-alike characters:
+/// [`confo::lookalike`]). Best effort: a listing that fails warns nothing.
+pub(crate) async fn warn_lookalike(ctx: &Ctx, path: &confo::ConfigPath) {
+    let Ok(namespaces) = ctx.backend.list_namespaces().await else {
+        return;
+    };
+    let ns = path.namespace();
+    if !namespaces.contains(ns) {
+        if let Some(other) = confo::lookalike::looks_like(ns.as_str(), namespaces.iter().map(|n| n.as_str())) {
+            ctx.out.note(&lookalike_warning(&format!("namespace {ns}"), &format!("namespace {other}")));
+        }
+        return;
+    }
+    let Ok(names) = ctx.backend.list_configs(ns).await else {
+        return;
+    };
+    if names.contains(path.name()) {
+        return;
+    }
+    if let Some(other) = confo::lookalike::looks_like(path.name().as_str(), names.iter().map(|n| n.as_str())) {
+        ctx.out.note(&lookalike_warning(&path.to_string(), &format!("{ns}/{other}")));
+    }
+}
+
+/// The warning for a new name that looks like an existing one.
+pub(crate) fn lookalike_warning(new: &str, existing: &str) -> String {
+    format!(
+        "warning: the new {new} looks like the existing {existing} (they differ only by Unicode normalization, invisible or look-alike characters); confo keeps them as two different entries"
+    )
+}

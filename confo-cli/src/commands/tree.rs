@@ -80,6 +80,7 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
             .filter(|d| matches!(d, Difference::OnlyInStore(_)))
             .count()
     );
+    warn_lookalikes(ctx, &plan);
     if !ctx.out.json {
         for change in plan.changes() {
             ctx.out.text(&difference_line(change))?;
@@ -143,6 +144,29 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
     }
     ctx.out.note(&format!("imported {summary}"));
     Ok(())
+}
+
+/// Warns about each new namespace or configuration of an import that looks
+/// like another one (in the store or the tree).
+fn warn_lookalikes(ctx: &Ctx, plan: &tree::ImportPlan) {
+    let all: Vec<String> = plan
+        .changes()
+        .iter()
+        .chain(plan.left_alone())
+        .map(|d| d.target())
+        .chain(plan.unchanged().iter().map(|p| p.to_string()))
+        .collect();
+    for change in plan.changes() {
+        if !matches!(change, Difference::OnlyInDir(_) | Difference::NamespaceOnlyInDir(_)) {
+            continue;
+        }
+        let new = change.target();
+        // Compare like with like: namespaces (`ns/`) with namespaces, paths with paths.
+        let others = all.iter().map(String::as_str).filter(|o| o.ends_with('/') == new.ends_with('/'));
+        if let Some(other) = confo::lookalike::looks_like(&new, others) {
+            ctx.out.note(&super::lookalike_warning(&new, other));
+        }
+    }
 }
 
 fn import_json(plan: &tree::ImportPlan, dry_run: bool, written: usize) -> Value {

@@ -54,6 +54,7 @@ pub(crate) async fn put(ctx: &Ctx, args: PutArgs) -> Result<(), Failure> {
         (None, true) => Expect::Absent,
         (None, false) => Expect::Any,
     };
+    super::warn_lookalike(ctx, &args.path).await;
     let version = ctx.backend.write(&args.path, &bytes, expect).await?;
     if ctx.out.json {
         return ctx

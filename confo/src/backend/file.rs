@@ -253,7 +253,7 @@ impl Inner {
             Ok(found) => {
                 let version = version_of(&found.bytes, &found.meta);
                 Ok(Some(Versioned {
-                    bytes: Arc::from(found.bytes),
+                    bytes: Arc::from(super::empty_value::as_read(found.bytes)),
                     version,
                 }))
             }

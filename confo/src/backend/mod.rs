@@ -32,6 +32,7 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
 
+pub(crate) mod empty_value;
 mod file;
 mod listing;
 mod memory;

@@ -340,7 +340,7 @@ fn read_namespace_dir(
         };
         let rel = Path::new(ns).join(&file_name);
         let bytes = match crate::backend::regular_file::read_beneath(root, &rel, limit) {
-            Ok(found) => found.bytes,
+            Ok(found) => crate::backend::empty_value::as_read(found.bytes),
             Err(refused) => {
                 problem(refused.reason());
                 continue;
