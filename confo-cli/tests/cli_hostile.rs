@@ -282,7 +282,7 @@ fn put_stops_reading_an_endless_input_at_the_limit() {
         .write_stdin(vec![b' '; 2 << 20]);
     let (code, _, stderr) = run(cmd, "put - of 2 MiB");
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("stdin holds more than 1047552 bytes"), "{stderr}");
+    assert!(stderr.contains("stdin is over the limit of 1047552 bytes"), "{stderr}");
     assert!(!dir.path().join("store/keep/db.json").exists());
 }
 

@@ -22,7 +22,7 @@ pub(crate) async fn put(ctx: &Ctx, args: PutArgs) -> Result<(), Failure> {
     let too_large = |source: &str, e: std::io::Error| {
         if e.kind() == std::io::ErrorKind::FileTooLarge {
             Failure::error(format!(
-                "{source} holds more than {limit} bytes, the largest value {} accepts; confo stopped reading there; nothing was written",
+                "{source} is over the limit of {limit} bytes, the largest value {} accepts; confo stopped reading there; nothing was written",
                 ctx.store
             ))
         } else {
