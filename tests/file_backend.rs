@@ -179,7 +179,7 @@ async fn bad_json_and_non_objects_are_reported_with_where() {
 
     // An empty file reads as `{}`, like an empty znode: one rule for both.
     fs::write(root.join("ns/broken.json"), b"").unwrap();
-    let read = FileBackend::new(&root).read(&p("ns/broken")).await.unwrap();
+    let read = FileBackend::new(root).read(&p("ns/broken")).await.unwrap();
     assert_eq!(&*read.bytes, b"{}");
 }
 

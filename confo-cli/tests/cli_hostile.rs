@@ -282,7 +282,10 @@ fn put_stops_reading_an_endless_input_at_the_limit() {
         .write_stdin(vec![b' '; 2 << 20]);
     let (code, _, stderr) = run(cmd, "put - of 2 MiB");
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("stdin is over the limit of 1047552 bytes"), "{stderr}");
+    assert!(
+        stderr.contains("stdin is over the limit of 1047552 bytes"),
+        "{stderr}"
+    );
     assert!(!dir.path().join("store/keep/db.json").exists());
 }
 
@@ -319,7 +322,10 @@ fn diff_escapes_control_characters_in_keys_for_people_and_keeps_json_exact() {
         assert!(!stdout.contains(raw), "{stdout:?}");
         assert!(!stderr.contains(raw), "{stderr:?}");
     }
-    assert!(stdout.contains("\\u{1b}]0;pwned\\u{7}\\u{202e}"), "{stdout:?}");
+    assert!(
+        stdout.contains("\\u{1b}]0;pwned\\u{7}\\u{202e}"),
+        "{stdout:?}"
+    );
 
     let mut cmd = confo(&url, dir.path());
     cmd.args(["--json", "diff"]).arg(&tree);
@@ -421,7 +427,10 @@ fn put_and_import_warn_when_a_new_name_only_looks_like_an_existing_one() {
         cmd.arg("put").arg(format!("ns/{name}")).arg(&input);
         let (code, _, stderr) = run(cmd, name);
         assert_eq!(code, 0, "{stderr}");
-        assert!(stderr.contains("looks like the existing ns/database"), "{name:?}: {stderr}");
+        assert!(
+            stderr.contains("looks like the existing ns/database"),
+            "{name:?}: {stderr}"
+        );
         // The warning itself keeps the terminal safe.
         assert!(!stderr.contains('\u{202e}'), "{stderr:?}");
     }
@@ -436,7 +445,10 @@ fn put_and_import_warn_when_a_new_name_only_looks_like_an_existing_one() {
     let mut cmd = confo(&url, dir.path());
     cmd.args(["import", "--dry-run"]).arg(&tree);
     let (_, _, stderr) = run(cmd, "import");
-    assert!(stderr.contains("looks like the existing ns/cafe"), "{stderr}");
+    assert!(
+        stderr.contains("looks like the existing ns/cafe"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -449,7 +461,10 @@ fn the_log_behind_rust_log_and_v_shows_events_and_never_a_password() {
     cmd.args(["-v", "ls", "ns"]);
     let (_, _, stderr) = run(cmd, "-v");
     assert!(stderr.contains("WARN"), "{stderr}");
-    assert!(stderr.contains("skipping an entry confo cannot use"), "{stderr}");
+    assert!(
+        stderr.contains("skipping an entry confo cannot use"),
+        "{stderr}"
+    );
     // Without -v or RUST_LOG, no log lines.
     let mut cmd = confo(&url, dir.path());
     cmd.args(["ls", "ns"]);

@@ -45,9 +45,7 @@ pub(crate) fn read_at_most_hinted<R: Read>(
 ) -> io::Result<Vec<u8>> {
     let cap = usize::try_from(hint).unwrap_or(usize::MAX).min(limit) + 1;
     let mut bytes = Vec::with_capacity(cap.min(64 * 1024));
-    reader
-        .take(limit as u64 + 1)
-        .read_to_end(&mut bytes)?;
+    reader.take(limit as u64 + 1).read_to_end(&mut bytes)?;
     if bytes.len() > limit {
         return Err(too_large(limit));
     }

@@ -115,7 +115,7 @@ mod tests {
     fn each_kind_of_look_alike_is_found() {
         let existing = ["café", "Admin"];
         for name in [
-            "cafe\u{301}",      // NFD
+            "cafe\u{301}",       // NFD
             "caf\u{e9}\u{200d}", // zero-width joiner
             "\u{feff}café",      // BOM
             "сafé",              // Cyrillic с

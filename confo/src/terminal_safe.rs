@@ -92,7 +92,10 @@ mod tests {
 
     #[test]
     fn ordinary_text_is_not_copied() {
-        assert!(matches!(escape("systemA/database (port, host)"), Cow::Borrowed(_)));
+        assert!(matches!(
+            escape("systemA/database (port, host)"),
+            Cow::Borrowed(_)
+        ));
         assert!(matches!(escape_lines("héllo\nwörld"), Cow::Borrowed(_)));
     }
 }

@@ -66,7 +66,11 @@ fn of_two_concurrent_imports_into_a_file_store_the_loser_writes_nothing() {
         // before it meets the first conflict.
         write(t.path(), &format!("ns/a{i}.json"), "{}");
         for c in 0..100 {
-            write(t.path(), &format!("ns/c{c:02}.json"), &format!(r#"{{"from":{i}}}"#));
+            write(
+                t.path(),
+                &format!("ns/c{c:02}.json"),
+                &format!(r#"{{"from":{i}}}"#),
+            );
         }
     }
     let store = tempfile::tempdir().unwrap();
@@ -99,7 +103,10 @@ fn of_two_concurrent_imports_into_a_file_store_the_loser_writes_nothing() {
         ];
         let mut values = Vec::new();
         for c in 0..100 {
-            let v = a.read(&format!("ns/c{c:02}").parse().unwrap()).await.unwrap();
+            let v = a
+                .read(&format!("ns/c{c:02}").parse().unwrap())
+                .await
+                .unwrap();
             values.push(String::from_utf8(v.bytes.to_vec()).unwrap());
         }
         ([ra, rb], values, own)
@@ -107,11 +114,17 @@ fn of_two_concurrent_imports_into_a_file_store_the_loser_writes_nothing() {
     let winners: Vec<usize> = (0..2).filter(|i| results[*i].0.is_ok()).collect();
     assert_eq!(winners.len(), 1, "{results:?}");
     let (winner, loser) = (winners[0], 1 - winners[0]);
-    assert!(results[loser].0.as_ref().unwrap_err().contains("conflict"), "{results:?}");
+    assert!(
+        results[loser].0.as_ref().unwrap_err().contains("conflict"),
+        "{results:?}"
+    );
     // The loser's report says nothing was done, and nothing of it is stored.
     assert_eq!(results[loser].1, 0, "{results:?}");
     let expected = format!(r#"{{"from":{winner}}}"#);
     assert!(values.iter().all(|v| *v == expected), "{values:?}");
     assert!(own[winner], "the winner's own configuration is stored");
-    assert!(!own[loser], "the loser's own configuration was written: {results:?}");
+    assert!(
+        !own[loser],
+        "the loser's own configuration was written: {results:?}"
+    );
 }

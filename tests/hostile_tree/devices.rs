@@ -88,12 +88,17 @@ fn a_character_device_in_a_tree_or_store_is_refused_unread() {
             .read(&"ns/z".parse().unwrap())
             .await
             .map(|_| ());
-        let tree = DirTree::read_async(&root, MAX_VALUE_BYTES).await.map(|_| ());
+        let tree = DirTree::read_async(&root, MAX_VALUE_BYTES)
+            .await
+            .map(|_| ());
         (read, tree)
     });
     for (what, result) in [("file backend read", read), ("tree read", tree)] {
         let err = result.unwrap_err();
-        assert!(err.to_string().contains("character device"), "{what}: {err}");
+        assert!(
+            err.to_string().contains("character device"),
+            "{what}: {err}"
+        );
         assert!(err.to_string().contains("z.json"), "{what}: {err}");
     }
 }
@@ -114,7 +119,9 @@ fn a_huge_file_is_refused_at_the_limit_not_read_whole() {
             .read(&"ns/big".parse().unwrap())
             .await
             .map(|_| ());
-        let tree = DirTree::read_async(&root, MAX_VALUE_BYTES).await.map(|_| ());
+        let tree = DirTree::read_async(&root, MAX_VALUE_BYTES)
+            .await
+            .map(|_| ());
         (read, tree)
     });
     let limit = MAX_VALUE_BYTES.to_string();

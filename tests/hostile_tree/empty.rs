@@ -16,7 +16,14 @@ fn an_empty_file_reads_as_the_empty_configuration_like_an_empty_znode() {
         let store = FileBackend::new(&root);
         let mut file = Vec::new();
         for p in ["ns/empty", "ns/blank"] {
-            file.push(store.read(&p.parse().unwrap()).await.unwrap().bytes.to_vec());
+            file.push(
+                store
+                    .read(&p.parse().unwrap())
+                    .await
+                    .unwrap()
+                    .bytes
+                    .to_vec(),
+            );
         }
         let mem = MemoryBackend::new();
         let path = "ns/empty".parse().unwrap();

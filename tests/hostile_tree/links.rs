@@ -20,7 +20,11 @@ fn links_inside_the_root_are_followed_relative_or_absolute() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "ns/real.json", INSIDE);
     symlink("real.json", dir.path().join("ns/rel.json")).unwrap();
-    symlink(dir.path().join("ns/real.json"), dir.path().join("ns/abs.json")).unwrap();
+    symlink(
+        dir.path().join("ns/real.json"),
+        dir.path().join("ns/abs.json"),
+    )
+    .unwrap();
     symlink(dir.path().join("ns"), dir.path().join("alias")).unwrap();
     let root = dir.path().to_path_buf();
     let read = within_async(20, "reads of links inside", async move {
@@ -41,7 +45,11 @@ fn links_out_of_the_root_are_refused_file_or_directory() {
     write(outside.path(), "ns/secret.json", OUTSIDE);
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "ns/ok.json", INSIDE);
-    symlink(outside.path().join("ns/secret.json"), dir.path().join("ns/leak.json")).unwrap();
+    symlink(
+        outside.path().join("ns/secret.json"),
+        dir.path().join("ns/leak.json"),
+    )
+    .unwrap();
     symlink(outside.path().join("ns"), dir.path().join("away")).unwrap();
     let root = dir.path().to_path_buf();
     let errs = within_async(20, "reads of links outside", async move {
@@ -163,7 +171,11 @@ fn a_tree_to_import_with_a_link_out_names_it() {
     write(outside.path(), "secret.json", OUTSIDE);
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "ns/ok.json", INSIDE);
-    symlink(outside.path().join("secret.json"), dir.path().join("ns/leak.json")).unwrap();
+    symlink(
+        outside.path().join("secret.json"),
+        dir.path().join("ns/leak.json"),
+    )
+    .unwrap();
     let err = DirTree::read(dir.path()).unwrap_err();
     assert!(err.to_string().contains("ns/leak.json"), "{err}");
     assert!(!err.to_string().contains("hunter2"), "{err}");

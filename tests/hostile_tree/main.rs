@@ -14,7 +14,11 @@ use std::time::Duration;
 
 /// Runs `f` on its own thread and returns its result, or fails the test if
 /// it takes longer than `secs` seconds (a hang is a failure, not a wait).
-pub fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+pub fn within<T: Send + 'static>(
+    secs: u64,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());

@@ -97,8 +97,13 @@ pub(crate) async fn warn_lookalike(ctx: &Ctx, path: &confo::ConfigPath) {
     };
     let ns = path.namespace();
     if !namespaces.contains(ns) {
-        if let Some(other) = confo::lookalike::looks_like(ns.as_str(), namespaces.iter().map(|n| n.as_str())) {
-            ctx.out.note(&lookalike_warning(&format!("namespace {ns}"), &format!("namespace {other}")));
+        if let Some(other) =
+            confo::lookalike::looks_like(ns.as_str(), namespaces.iter().map(|n| n.as_str()))
+        {
+            ctx.out.note(&lookalike_warning(
+                &format!("namespace {ns}"),
+                &format!("namespace {other}"),
+            ));
         }
         return;
     }
@@ -108,8 +113,13 @@ pub(crate) async fn warn_lookalike(ctx: &Ctx, path: &confo::ConfigPath) {
     if names.contains(path.name()) {
         return;
     }
-    if let Some(other) = confo::lookalike::looks_like(path.name().as_str(), names.iter().map(|n| n.as_str())) {
-        ctx.out.note(&lookalike_warning(&path.to_string(), &format!("{ns}/{other}")));
+    if let Some(other) =
+        confo::lookalike::looks_like(path.name().as_str(), names.iter().map(|n| n.as_str()))
+    {
+        ctx.out.note(&lookalike_warning(
+            &path.to_string(),
+            &format!("{ns}/{other}"),
+        ));
     }
 }
 

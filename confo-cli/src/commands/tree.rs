@@ -157,12 +157,18 @@ fn warn_lookalikes(ctx: &Ctx, plan: &tree::ImportPlan) {
         .chain(plan.unchanged().iter().map(|p| p.to_string()))
         .collect();
     for change in plan.changes() {
-        if !matches!(change, Difference::OnlyInDir(_) | Difference::NamespaceOnlyInDir(_)) {
+        if !matches!(
+            change,
+            Difference::OnlyInDir(_) | Difference::NamespaceOnlyInDir(_)
+        ) {
             continue;
         }
         let new = change.target();
         // Compare like with like: namespaces (`ns/`) with namespaces, paths with paths.
-        let others = all.iter().map(String::as_str).filter(|o| o.ends_with('/') == new.ends_with('/'));
+        let others = all
+            .iter()
+            .map(String::as_str)
+            .filter(|o| o.ends_with('/') == new.ends_with('/'));
         if let Some(other) = confo::lookalike::looks_like(&new, others) {
             ctx.out.note(&super::lookalike_warning(&new, other));
         }

@@ -9,9 +9,9 @@ use super::{json_problem, version_json, Ctx};
 use crate::args::{PutArgs, RmArgs, SetArgs};
 use crate::exit::Failure;
 use confo::backend::{check_size, Expect};
+use confo::bounded::read_at_most;
 use confo::json;
 use confo::{ConfigPath, Namespace};
-use confo::bounded::read_at_most;
 
 /// How many times `set` tries its compare-and-set before giving up.
 const SET_ATTEMPTS: u32 = 10;
@@ -34,7 +34,8 @@ pub(crate) async fn put(ctx: &Ctx, args: PutArgs) -> Result<(), Failure> {
             ctx.out
                 .note("reading a JSON object from stdin; end it with Ctrl-D");
         }
-        let bytes = read_at_most(std::io::stdin().lock(), limit).map_err(|e| too_large("stdin", e))?;
+        let bytes =
+            read_at_most(std::io::stdin().lock(), limit).map_err(|e| too_large("stdin", e))?;
         ("stdin".to_owned(), bytes)
     } else {
         let bytes = std::fs::File::open(&args.input)

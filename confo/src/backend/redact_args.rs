@@ -22,10 +22,7 @@ use super::redact;
 /// ```
 pub fn redact_args<S: AsRef<str>>(text: &str, args: &[S]) -> String {
     let mut out = text.to_owned();
-    let mut secrets: Vec<&str> = args
-        .iter()
-        .filter_map(|a| secret_of(a.as_ref()))
-        .collect();
+    let mut secrets: Vec<&str> = args.iter().filter_map(|a| secret_of(a.as_ref())).collect();
     // Longest first, so a password that contains another is hidden whole.
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut whole: Vec<&str> = args
@@ -70,7 +67,14 @@ mod tests {
 
     #[test]
     fn passwords_with_whitespace_and_quotes_are_hidden_whole() {
-        for password in ["s3cret x", "a\tb", "q'uo\"te", "line\nbreak", " lead", "@t@"] {
+        for password in [
+            "s3cret x",
+            "a\tb",
+            "q'uo\"te",
+            "line\nbreak",
+            " lead",
+            "@t@",
+        ] {
             let url = format!("zk://alice:{password}@127.0.0.1:1/app");
             let text = format!("error: unrecognized subcommand '{url}'\n\ntip: '{url}'");
             let shown = redact_args(&text, &[url.as_str()]);
@@ -89,6 +93,9 @@ mod tests {
     #[test]
     fn arguments_without_credentials_are_left_alone() {
         let args = ["file:///tmp/a@b", "ns/x", "a@b"];
-        assert_eq!(redact_args("ns/x a@b file:///tmp/a@b", &args), "ns/x a@b file:///tmp/a@b");
+        assert_eq!(
+            redact_args("ns/x a@b file:///tmp/a@b", &args),
+            "ns/x a@b file:///tmp/a@b"
+        );
     }
 }

@@ -82,11 +82,9 @@ pub(crate) fn read_beneath(root: &Path, rel: &Path, limit: usize) -> Result<Foun
             let real = fs::canonicalize(root.join(rel)).map_err(|_| Refused::Outside(None))?;
             match real.strip_prefix(&real_root) {
                 Ok(inner) if !inner.as_os_str().is_empty() => {
-                    match open_read(&dir, inner, limit) {
-                        // Denied again: not an escape at resolve time, so
-                        // a real permission problem (or a link flipped since).
-                        other => other,
-                    }
+                    // Denied again means not an escape at resolve time: a
+                    // real permission problem (or a link flipped since).
+                    open_read(&dir, inner, limit)
                 }
                 _ => Err(Refused::Outside(Some(real))),
             }
@@ -173,7 +171,11 @@ mod tests {
         fs::create_dir(dir.path().join("ns")).unwrap();
         fs::write(dir.path().join("ns/real.json"), "{}").unwrap();
         symlink("real.json", dir.path().join("ns/rel.json")).unwrap();
-        symlink(dir.path().join("ns/real.json"), dir.path().join("ns/abs.json")).unwrap();
+        symlink(
+            dir.path().join("ns/real.json"),
+            dir.path().join("ns/abs.json"),
+        )
+        .unwrap();
         for name in ["ns/rel.json", "ns/abs.json"] {
             let found = read_beneath(dir.path(), Path::new(name), 10).unwrap();
             assert_eq!(found.bytes, b"{}", "{name}");
@@ -189,7 +191,11 @@ mod tests {
             .join(outside.path().file_name().unwrap())
             .join("secret.json");
         symlink(&rel, dir.path().join("rel.json")).unwrap();
-        symlink(outside.path().join("secret.json"), dir.path().join("abs.json")).unwrap();
+        symlink(
+            outside.path().join("secret.json"),
+            dir.path().join("abs.json"),
+        )
+        .unwrap();
         for name in ["rel.json", "abs.json"] {
             let err = read_beneath(dir.path(), Path::new(name), 10).err().unwrap();
             assert!(matches!(err, Refused::Outside(_)), "{name}: {err:?}");
@@ -206,7 +212,9 @@ mod tests {
             .status()
             .unwrap();
         assert!(status.success());
-        let err = read_beneath(dir.path(), Path::new("x.json"), 10).err().unwrap();
+        let err = read_beneath(dir.path(), Path::new("x.json"), 10)
+            .err()
+            .unwrap();
         assert!(err.reason().contains("FIFO"), "{err:?}");
     }
 
@@ -214,7 +222,9 @@ mod tests {
     fn a_file_over_the_limit_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("a.json"), [b' '; 11]).unwrap();
-        let err = read_beneath(dir.path(), Path::new("a.json"), 10).err().unwrap();
+        let err = read_beneath(dir.path(), Path::new("a.json"), 10)
+            .err()
+            .unwrap();
         assert!(matches!(err, Refused::TooLarge(10)), "{err:?}");
     }
 }
