@@ -7,6 +7,7 @@ mod batches;
 mod devices;
 mod empty;
 mod links;
+mod znodes;
 
 use std::path::Path;
 use std::sync::mpsc;
