@@ -2,7 +2,7 @@
 //! decoding a load pays on top of the round trip.
 //!
 //! `cargo bench --bench hot_read`. The side-by-side table with the peers
-//! comes from `scripts/bench.sh` (benches/peers.rs).
+//! comes from `scripts/bench.sh` (benches/peers/).
 
 use std::hint::black_box;
 

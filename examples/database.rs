@@ -2,9 +2,9 @@
 //! connecting. The password never reaches the terminal.
 //!
 //! ```text
-//! cargo run --example database                       # examples/config (files)
-//! CONFO_URL=zk://127.0.0.1:2181 cargo run --example database
-//! APP__SYSTEMA__DATABASE__PORT=5433 cargo run --example database   # one-machine override
+//! cargo example database                             # examples/config (files)
+//! CONFO_URL=zk://127.0.0.1:2181 cargo example database
+//! APP__SYSTEMA__DATABASE__PORT=5433 cargo example database         # one-machine override
 //! ```
 
 use confo::{Confo, Secret};

@@ -2,8 +2,8 @@
 //! sending anything.
 //!
 //! ```text
-//! cargo run --example email                          # examples/config (files)
-//! CONFO_URL=zk://127.0.0.1:2181 cargo run --example email
+//! cargo example email                                # examples/config (files)
+//! CONFO_URL=zk://127.0.0.1:2181 cargo example email
 //! ```
 
 use confo::{blocking, Confo, Secret};

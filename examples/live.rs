@@ -3,9 +3,9 @@
 //! deletions and outages, and keeps working on the last good value.
 //!
 //! ```text
-//! cargo run --example live                                  # examples/config (files)
-//! CONFO_URL=zk://127.0.0.1:2181 cargo run --example live    # ZooKeeper
-//! cargo run --example live -- --changes 3 --timeout 5m      # stop after 3 changes or 5 minutes
+//! cargo example live                                        # examples/config (files)
+//! CONFO_URL=zk://127.0.0.1:2181 cargo example live          # ZooKeeper
+//! cargo example live -- --changes 3 --timeout 5m            # stop after 3 changes or 5 minutes
 //! ```
 //!
 //! Then, in another terminal, change the configuration with the `confo`

@@ -2,8 +2,8 @@
 //! passwords redacted.
 //!
 //! ```text
-//! cargo run --example quickstart                       # file://examples/config
-//! CONFO_URL=zk://127.0.0.1:2181 cargo run --example quickstart
+//! cargo example quickstart                             # file://examples/config
+//! CONFO_URL=zk://127.0.0.1:2181 cargo example quickstart
 //! ```
 
 use confo::{Confo, Secret};

@@ -28,16 +28,10 @@ for arg in "$@"; do
 done
 
 # --- prerequisites -----------------------------------------------------------
+# Java and ZooKeeper: the check test.sh shares (bench.sh only reports).
+. scripts/zookeeper-prereqs.sh
 missing=()
-if [ -n "${JAVA_HOME:-}" ]; then
-    [ -x "$JAVA_HOME/bin/java" ] || missing+=("Java: JAVA_HOME=$JAVA_HOME has no bin/java")
-elif ! command -v java >/dev/null 2>&1; then
-    missing+=("Java: install it with \`sudo apt-get install -y default-jre-headless\` or set JAVA_HOME")
-fi
-if [ -z "${CONFO_ZOOKEEPER_CLASSPATH:-}" ] && [ -z "${ZOOKEEPER_HOME:-}" ] \
-    && [ ! -f /usr/share/java/zookeeper.jar ]; then
-    missing+=("ZooKeeper jars: install them with \`sudo apt-get install -y zookeeper\`, or point CONFO_ZOOKEEPER_CLASSPATH (a class path) or ZOOKEEPER_HOME (an unpacked release) at them")
-fi
+while IFS= read -r line; do missing+=("$line"); done < <(zookeeper_missing)
 if ! command -v python3 >/dev/null 2>&1; then
     missing+=("python3: install it with \`sudo apt-get install -y python3 python3-venv\`")
 elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -82,7 +76,7 @@ trap 'echo "bench.sh: interrupted; stopping" >&2; exit 130' INT TERM
 
 # --- build -------------------------------------------------------------------
 echo "bench.sh: building the confo command and the bench driver (release)" >&2
-cargo build --release -p confo --bin confo --features cli >&2
+cargo build --release -p confo-cli --bin confo >&2
 driver=$(cargo bench --no-run --bench peers --message-format=json \
     | python3 -c 'import json,sys
 for line in sys.stdin:
@@ -110,7 +104,7 @@ py_versions=$("$venv/bin/pip" list --disable-pip-version-check 2>/dev/null \
 echo "bench.sh: $(nproc) cores; Python peers: ${py_versions:-?}" >&2
 "$driver" run \
     --python "$venv/bin/python" \
-    --peers "$root/bench/peers.py" \
+    --peers "$root/benches/peers/peers.py" \
     --confo-bin "$target_dir/release/confo" \
     --out "$out_dir" \
     "${quick[@]}" "${only[@]}" &

@@ -1,6 +1,7 @@
 //! The README's first command works: the examples run against the shipped
-//! example tree and never print a password. (`cargo test` builds the
-//! examples; they sit in `target/<profile>/examples/` beside the tests.)
+//! example tree and never print a password. (`cargo test --workspace`
+//! builds the examples of the confo-examples package; they sit in
+//! `target/<profile>/examples/` beside the tests.)
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -14,7 +15,7 @@ fn example(name: &str) -> PathBuf {
     let path = profile_dir.join("examples").join(name);
     assert!(
         path.is_file(),
-        "{} not built: `cargo test` builds the examples; for one test file run `cargo build --examples` first",
+        "{} not built: `cargo test --workspace` builds the examples; for one test file run `cargo build -p confo-examples --examples` first",
         path.display()
     );
     path
@@ -77,4 +78,43 @@ fn live_example_serves_and_stops_at_its_timeout() {
         "{out}"
     );
     assert!(out.contains("took 0 changes"), "{out}");
+}
+
+/// The README's "Use confo in your service" is this repository's
+/// `examples/service.rs` (compiled with the examples), and it runs.
+#[test]
+fn the_readme_service_snippet_is_the_service_example_and_runs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let section = readme
+        .split("## Use confo in your service\n")
+        .nth(1)
+        .expect("README has a section \"Use confo in your service\"");
+    let block = |fence: &str| {
+        let start = section.find(fence).expect(fence) + fence.len();
+        &section[start..start + section[start..].find("```").expect("closing fence")]
+    };
+    let example = std::fs::read_to_string(root.join("examples/service.rs")).expect("service.rs");
+    let code = &example[example.find("use confo::").expect("use line")..];
+    assert_eq!(
+        block("```rust\n"),
+        code,
+        "README main.rs and examples/service.rs differ"
+    );
+
+    let toml = block("```toml\n");
+    for line in [
+        "confo = \"0.1\"",
+        "serde = { version = \"1\", features = [\"derive\"] }",
+        "tokio = { version = \"1\", features = [\"rt-multi-thread\", \"macros\"] }",
+    ] {
+        assert!(
+            toml.lines().any(|l| l == line),
+            "README Cargo.toml lacks {line}"
+        );
+    }
+
+    let out = run_with("service", &[("CONFO_URL", "file://examples/config")]);
+    assert!(out.contains("host: \"db.internal.example\""), "{out}");
+    assert!(out.contains("password: ***"), "{out}");
 }

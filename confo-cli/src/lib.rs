@@ -1,4 +1,4 @@
-//! The `confo` command (feature `cli`, on by default): a thin layer over the
+//! The `confo` command (package `confo-cli`, binary `confo`): a thin layer over the
 //! library that parses arguments, calls [`confo::backend`] and
 //! [`confo::tree`], and prints.
 //!

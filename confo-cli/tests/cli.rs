@@ -9,7 +9,7 @@
 //! mod zookeeper { cli_suite!(Store::new(zk_url_for_a_fresh_chroot(), server_guard)); }
 //! ```
 //!
-//! These tests live in the `confo` package, not the workspace root, because
+//! These tests live in the `confo-cli` package, not the workspace root, because
 //! cargo builds a package's binaries before its integration tests and hands
 //! them the path in `CARGO_BIN_EXE_confo`: no guessing at `target/` layouts,
 //! no second build of the binary from a test.

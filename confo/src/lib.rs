@@ -88,9 +88,18 @@
 //! the README ("Live configuration") and `examples/live.rs`.
 //!
 //! Whole trees move between a store and a directory with [`tree`]
-//! (export, import with a dry run, diff). The `confo` command (feature
-//! `cli`, on by default; `cargo install --path confo`) does all of this
-//! from the shell: see [`cli`] and `docs/cli.md`.
+//! (export, import with a dry run, diff). The `confo` command (package
+//! `confo-cli`; `cargo install --path confo-cli`) does all of this from the
+//! shell: see `docs/cli.md`.
+//!
+//! ## Features
+//!
+//! - `zookeeper` (default): the ZooKeeper backend, `zk://` URLs. Files
+//!   (`file://`) and memory (`mem://`) are always there.
+//! - `tls`: TLS to ZooKeeper, `zks://` URLs (rustls through
+//!   zookeeper-client, which builds the aws-lc C library, so it is off by
+//!   default).
+//! - `testing`: `confo::testing`, a throwaway ZooKeeper server for tests.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -21,7 +21,7 @@ pub const URL_ENV: &str = "CONFO_URL";
 ///   [`ZooKeeper`](super::ZooKeeper) backend (feature `zookeeper`, on by
 ///   default); see [`ZooKeeperOptions`](super::ZooKeeperOptions) for the
 ///   details. It connects before returning, within the connect timeout;
-/// - `zks://...?ca_file=CA.pem`: the same over TLS (feature `tls`, on by
+/// - `zks://...?ca_file=CA.pem`: the same over TLS (feature `tls`, off by
 ///   default).
 ///
 /// ```

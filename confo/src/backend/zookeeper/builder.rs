@@ -206,8 +206,8 @@ impl ZooKeeperOptions {
     /// Connects with TLS, checking the servers' certificates against this
     /// CA (PEM text: one or more certificates). The servers must listen
     /// with TLS (ZooKeeper's `secureClientPort`); the URL form is
-    /// `zks://host:port?ca_file=/path/ca.pem`. Needs the `tls` feature (on
-    /// by default).
+    /// `zks://host:port?ca_file=/path/ca.pem`. Needs the `tls` feature
+    /// (off by default: it builds the aws-lc C library).
     ///
     /// ```
     /// # let ca_pem = String::new();

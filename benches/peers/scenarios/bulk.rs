@@ -1,0 +1,130 @@
+//! Scenario 5: bulk import and export.
+
+use crate::*;
+
+/// Writes `count` configurations as `dir/bulk/<name>.json`.
+pub(crate) fn write_tree(dir: &Path, count: usize) -> Result<(), String> {
+    let ns = dir.join("bulk");
+    std::fs::create_dir_all(&ns).map_err(err_string)?;
+    for i in 0..count {
+        std::fs::write(ns.join(format!("{}.json", item_name(i))), item_json(i))
+            .map_err(err_string)?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn run_confo_cli(ctx: &Ctx, url: &str, args: &[&str]) -> Result<u64, String> {
+    let mut cmd = tokio::process::Command::new(&ctx.confo_bin);
+    cmd.arg("--url")
+        .arg(url)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let t = Instant::now();
+    let out = tokio::time::timeout(CHILD_TIMEOUT, cmd.output())
+        .await
+        .map_err(|_| format!("confo {} timed out", args.join(" ")))?
+        .map_err(|e| format!("cannot run {}: {e}", ctx.confo_bin.display()))?;
+    let elapsed = t.elapsed().as_nanos() as u64;
+    if !out.status.success() {
+        return Err(format!(
+            "confo {} failed ({}): {}",
+            args.join(" "),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        ));
+    }
+    Ok(elapsed)
+}
+
+pub(crate) async fn delete_namespace(backend: &dyn Backend, ns: &str) -> Result<(), String> {
+    let ns: confo::Namespace = ns.parse().map_err(err_string)?;
+    match backend.delete_namespace(&ns, true).await {
+        Ok(()) | Err(confo::Error::NamespaceNotFound { .. }) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+pub(crate) async fn scenario_5(ctx: &Ctx) -> Vec<Row> {
+    let count = ctx.plan.bulk;
+    eprintln!("bench: scenario 5 (bulk import and export of {count})");
+    let sc = format!("5 bulk {count}");
+    let tree = ctx.work.join(format!("tree{count}"));
+    let _ = std::fs::remove_dir_all(&tree);
+    if let Err(e) = write_tree(&tree, count) {
+        return vec![Row::failed(&sc, "confo import", e)];
+    }
+    // confo imports under a chroot of its own so that export sees exactly these.
+    let chroot_url = format!("{}/bulkbench", ctx.url);
+    let chrooted = match ZooKeeper::connect(&chroot_url).await {
+        Ok(b) => b,
+        Err(e) => return vec![Row::failed(&sc, "confo import", e.to_string())],
+    };
+    let tree_arg = tree.display().to_string();
+    let mut s = Samples::default();
+    for round in 0..ctx.plan.bulk_rounds {
+        let order = if round % 2 == 0 {
+            ["confo", "pyconfo"]
+        } else {
+            ["pyconfo", "confo"]
+        };
+        for which in order {
+            if which == "confo" {
+                let import = async {
+                    delete_namespace(&chrooted, "bulk").await?;
+                    run_confo_cli(ctx, &chroot_url, &["import", &tree_arg]).await
+                }
+                .await;
+                s.add("confo-import", import.map(|t| vec![t]));
+                let out = ctx.work.join("export");
+                let _ = std::fs::remove_dir_all(&out);
+                let export =
+                    run_confo_cli(ctx, &chroot_url, &["export", &out.display().to_string()])
+                        .await
+                        .and_then(|t| {
+                            let n = std::fs::read_dir(out.join("bulk"))
+                                .map_err(err_string)?
+                                .count();
+                            if n == count {
+                                Ok(t)
+                            } else {
+                                Err(format!("export wrote {n} files, not {count}"))
+                            }
+                        });
+                s.add("confo-export", export.map(|t| vec![t]));
+            } else {
+                let result = async {
+                    delete_namespace(&*ctx.backend, "pybulk").await?;
+                    ctx.python(&[
+                        "pyconfo-persist".into(),
+                        "--ns".into(),
+                        "pybulk".into(),
+                        "--dir".into(),
+                        tree.join("bulk").display().to_string(),
+                    ])
+                    .await
+                }
+                .await;
+                s.add("pyconfo", result);
+            }
+        }
+    }
+    let _ = delete_namespace(&chrooted, "bulk").await;
+    let _ = delete_namespace(&*ctx.backend, "pybulk").await;
+    let confo = s.row(&sc, "confo-import").median;
+    let mut import = s.row(&sc, "confo-import");
+    import.implementation = "confo import (CLI, end to end)".into();
+    import.ratio_vs_confo = confo.map(|_| 1.0);
+    let mut py = s.row(&sc, "pyconfo");
+    py.implementation = "Python confo set + persist(ns, name) each".into();
+    compare(&mut py, confo, Goal::FasterBy(10.0));
+    let mut export = s.row(&sc, "confo-export");
+    export.implementation = "confo export (CLI, end to end)".into();
+    compare(&mut export, confo, Goal::None);
+    vec![import, py, export]
+}

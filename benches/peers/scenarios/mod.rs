@@ -1,0 +1,16 @@
+//! The scenarios, one file each (2 and 7 share one: the same loads at other
+//! sizes).
+
+mod bulk;
+mod hot_read;
+mod load_one;
+mod memory;
+mod namespace;
+mod propagation;
+
+pub(crate) use bulk::*;
+pub(crate) use hot_read::*;
+pub(crate) use load_one::*;
+pub(crate) use memory::*;
+pub(crate) use namespace::*;
+pub(crate) use propagation::*;
