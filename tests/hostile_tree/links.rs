@@ -180,3 +180,48 @@ fn a_tree_to_import_with_a_link_out_names_it() {
     assert!(err.to_string().contains("ns/leak.json"), "{err}");
     assert!(!err.to_string().contains("hunter2"), "{err}");
 }
+
+#[test]
+fn a_directory_link_flipping_out_of_the_root_during_writes_never_writes_outside() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir(outside.path().join("real")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    let link = dir.path().join("ns");
+    symlink("real", &link).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let flips = flipper(
+        link,
+        PathBuf::from("real"),
+        outside.path().join("real"),
+        Arc::clone(&stop),
+    );
+    let root = dir.path().to_path_buf();
+    let written = within_async(60, "writes during a flipping link", async move {
+        let store = FileBackend::new(&root);
+        let cfg = "ns/x".parse().unwrap();
+        let start = Instant::now();
+        let mut written = 0;
+        for _ in 0..1_000 {
+            if start.elapsed() > Duration::from_secs(15) {
+                break;
+            }
+            if store
+                .write(&cfg, INSIDE.as_bytes(), confo::backend::Expect::Any)
+                .await
+                .is_ok()
+            {
+                written += 1;
+            }
+        }
+        written
+    });
+    stop.store(true, Ordering::Relaxed);
+    assert!(flips.join().unwrap() > 0);
+    let leaked: Vec<_> = std::fs::read_dir(outside.path().join("real"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(leaked.is_empty(), "written outside the root: {leaked:?}");
+    assert!(written > 0, "no write went through");
+}

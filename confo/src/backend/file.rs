@@ -19,7 +19,7 @@
 //! - Entries that are not `*.json` are skipped with a warning; a name like
 //!   `a.b.json` is the configuration `a.b`.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -409,7 +409,10 @@ impl Inner {
                 Some(bytes) => self.replace(path, bytes).map(|_| ()),
                 None => {
                     let file = self.file(path);
-                    fs::remove_file(&file).map_err(|e| self.io("delete", &file, e))
+                    self.dir_beneath(path.namespace(), false).and_then(|dir| {
+                        dir.remove_file(format!("{}{EXT}", path.name()))
+                            .map_err(|e| self.io("delete", &file, e))
+                    })
                 }
             };
             if undone.is_err() {
@@ -432,33 +435,55 @@ impl Inner {
 
     /// Writes `bytes` as the file of `cfg`, atomically. The caller holds the lock.
     fn replace(&self, cfg: &ConfigPath, bytes: &[u8]) -> Result<Version> {
-        let dir = self.ns_dir(cfg.namespace());
-        fs::create_dir_all(&dir).map_err(|e| self.io("create", &dir, e))?;
-        self.confine(&dir)?;
-        let target = self.file(cfg);
-        let tmp = dir.join(format!(
+        let dir_path = self.ns_dir(cfg.namespace());
+        // The namespace directory is opened beneath the root: every step
+        // below goes through this handle, so a link flipped meanwhile cannot
+        // lead the write out of the root.
+        let dir = self.dir_beneath(cfg.namespace(), true)?;
+        let target = format!("{}{EXT}", cfg.name());
+        let tmp = format!(
             "{TMP_PREFIX}{}.{}",
             std::process::id(),
             TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        );
+        let shown_tmp = dir_path.join(&tmp);
+        let shown = dir_path.join(&target);
         let result = (|| {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-                .map_err(|e| self.io("create", &tmp, e))?;
+            let mut options = cap_std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            let mut file = dir
+                .open_with(&tmp, &options)
+                .map_err(|e| self.io("create", &shown_tmp, e))?
+                .into_std();
             file.write_all(bytes)
-                .map_err(|e| self.io("write", &tmp, e))?;
-            file.sync_all().map_err(|e| self.io("fsync", &tmp, e))?;
-            fs::rename(&tmp, &target).map_err(|e| self.io("rename", &target, e))?;
-            sync_dir(&dir).map_err(|e| self.io("fsync", &dir, e))?;
-            let meta = file.metadata().map_err(|e| self.io("stat", &target, e))?;
+                .map_err(|e| self.io("write", &shown_tmp, e))?;
+            file.sync_all()
+                .map_err(|e| self.io("fsync", &shown_tmp, e))?;
+            dir.rename(&tmp, &dir, &target)
+                .map_err(|e| self.io("rename", &shown, e))?;
+            sync_handle(&dir).map_err(|e| self.io("fsync", &dir_path, e))?;
+            let meta = file.metadata().map_err(|e| self.io("stat", &shown, e))?;
             Ok(version_of(bytes, &meta))
         })();
         if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+            let _ = dir.remove_file(&tmp);
         }
         result
+    }
+
+    /// The namespace's directory, opened beneath the root.
+    fn dir_beneath(&self, ns: &Namespace, create: bool) -> Result<cap_std::fs::Dir> {
+        let shown = self.ns_dir(ns);
+        regular_file::dir_beneath(&self.root, Path::new(ns.as_str()), create).map_err(|r| match r {
+            Refused::Io(e) => self.io("open", &shown, e),
+            Refused::Missing => self.namespace_missing(ns),
+            other => Error::Backend {
+                backend: self.describe.clone(),
+                op: "write",
+                path: shown.display().to_string(),
+                message: other.reason(),
+            },
+        })
     }
 
     fn delete(&self, cfg: &ConfigPath, expect: Expect) -> Result<()> {
@@ -469,9 +494,10 @@ impl Inner {
         }
         expect.check(&self.describe, cfg, current)?;
         let path = self.file(cfg);
-        fs::remove_file(&path).map_err(|e| self.io("delete", &path, e))?;
-        let dir = self.ns_dir(cfg.namespace());
-        sync_dir(&dir).map_err(|e| self.io("fsync", &dir, e))
+        let dir = self.dir_beneath(cfg.namespace(), false)?;
+        dir.remove_file(format!("{}{EXT}", cfg.name()))
+            .map_err(|e| self.io("delete", &path, e))?;
+        sync_handle(&dir).map_err(|e| self.io("fsync", &self.ns_dir(cfg.namespace()), e))
     }
 
     fn delete_namespace(&self, ns: &Namespace, recursive: bool) -> Result<()> {
@@ -596,6 +622,21 @@ fn event_for(root: &Path, path: &Path) -> Option<WatchEvent> {
         }
         (None, _, _) => Some(WatchEvent::Resync), // the root itself
         _ => None,
+    }
+}
+
+/// Syncs a directory opened beneath the root.
+fn sync_handle(dir: &cap_std::fs::Dir) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        // The handle may be an O_PATH one (no fsync): open the directory
+        // itself for reading, through the handle.
+        dir.open(".")?.into_std().sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
     }
 }
 

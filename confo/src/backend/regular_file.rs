@@ -93,6 +93,41 @@ pub(crate) fn read_beneath(root: &Path, rel: &Path, limit: usize) -> Result<Foun
     }
 }
 
+/// Opens the directory `rel` beneath `root` (creating it and the root when
+/// `create`), so that writes through the handle stay beneath the root even
+/// if a link on the path flips later: a link that leads out is refused.
+pub(crate) fn dir_beneath(root: &Path, rel: &Path, create: bool) -> Result<Dir, Refused> {
+    if create {
+        fs::create_dir_all(root).map_err(Refused::Io)?;
+    }
+    let dir = match Dir::open_ambient_dir(root, ambient_authority()) {
+        Ok(d) => d,
+        Err(e) if is_missing(&e) => return Err(Refused::Missing),
+        Err(e) => return Err(Refused::Io(e)),
+    };
+    let open = |rel: &Path| {
+        if create {
+            dir.create_dir_all(rel)?;
+        }
+        dir.open_dir(rel)
+    };
+    match open(rel) {
+        Ok(d) => Ok(d),
+        Err(e) if is_missing(&e) => Err(Refused::Missing),
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+            // As for reads: an absolute link that stays inside is followed
+            // by opening its resolved path, again beneath the root.
+            let real_root = fs::canonicalize(root).map_err(Refused::Io)?;
+            let real = fs::canonicalize(root.join(rel)).map_err(|_| Refused::Outside(None))?;
+            match real.strip_prefix(&real_root) {
+                Ok(inner) if !inner.as_os_str().is_empty() => open(inner).map_err(Refused::Io),
+                _ => Err(Refused::Outside(Some(real))),
+            }
+        }
+        Err(e) => Err(Refused::Io(e)),
+    }
+}
+
 fn open_read(dir: &Dir, rel: &Path, limit: usize) -> Result<Found, Refused> {
     let mut options = OpenOptions::new();
     options.read(true);
