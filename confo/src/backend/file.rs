@@ -12,7 +12,8 @@
 //!   beneath the root (a link that leads out of it fails the open itself,
 //!   with no check-then-open race), open without blocking, check the opened
 //!   handle is a regular file (FIFOs, devices and sockets are refused), and
-//!   stop at [`MAX_VALUE_BYTES`].
+//!   stop at [`MAX_VALUE_BYTES`]. Writes and deletes go through the
+//!   namespace directory opened the same way, so they never leave the root.
 //! - A batch ([`Backend::write_many`]) is all or nothing: every condition is
 //!   checked under the lock before anything is written, and a failed write
 //!   puts the earlier ones of the batch back.
