@@ -29,7 +29,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use confo::backend::{redact, redact_args};
+use confo::backend::redact;
 
 pub use exit::Exit;
 
@@ -63,6 +63,15 @@ where
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // Every message may echo what was typed (a URL misplaced as a path, a
+    // usage error): hide the credentials of every URL among the arguments
+    // and in CONFO_URL, whatever they hold, in every message.
+    let mut typed: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    typed.extend(std::env::var(confo::backend::URL_ENV).ok());
+    output::hide_credentials_of(typed);
     let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
@@ -72,13 +81,8 @@ where
         }
         Err(e) => {
             // clap quotes what it did not understand, which may be a URL
-            // given without --url: hide its password.
-            let mut typed: Vec<String> = args
-                .iter()
-                .map(|a| a.to_string_lossy().into_owned())
-                .collect();
-            typed.extend(std::env::var(confo::backend::URL_ENV).ok());
-            let text = redact_words(&redact_args(&e.render().to_string(), &typed));
+            // given without --url: `note` hides its password.
+            let text = e.render().to_string();
             Output { json: false }.note(text.trim_end());
             return Exit::Usage;
         }

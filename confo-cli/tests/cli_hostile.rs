@@ -232,8 +232,12 @@ fn check_every_message(password: &str) {
     let zk = format!("zk://alice:{password}@127.0.0.1:1/app");
     let zz = format!("zz://alice:{password}@127.0.0.1:1/app");
     let at_url = format!("--url={zk}");
-    let runs: [(&str, &str, Vec<&str>); 6] = [
+    let runs: [(&str, &str, Vec<&str>); 9] = [
         (&zk, "mem://", vec![&zk, "ls"]),
+        // A URL misplaced as a path or namespace: errors after parsing.
+        (&zk, "mem://", vec!["rm", &zk]),
+        (&zk, "mem://", vec!["rm", "-r", &zk]),
+        (&zk, "mem://", vec!["get", &zk]),
         (&zk, "mem://", vec!["--url", &zk, "nope"]),
         (&zk, "mem://", vec![&at_url, "ls", "--bogus"]),
         (&zz, "mem://", vec!["--url", &zz, "ls"]),

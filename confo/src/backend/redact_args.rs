@@ -35,9 +35,22 @@ pub fn redact_args<S: AsRef<str>>(text: &str, args: &[S]) -> String {
         out = out.replace(arg, &redact(arg));
     }
     for secret in secrets {
-        out = out.replace(secret, "***");
+        // As typed, and as a message quotes it with `{:?}` (`\n`, `\t`, `\"`).
+        for form in [
+            secret.to_owned(),
+            debug_form(secret),
+            secret.escape_debug().to_string(),
+        ] {
+            out = out.replace(&form, "***");
+        }
     }
     out
+}
+
+/// `text` as `{:?}` shows it, without the quotes.
+fn debug_form(text: &str) -> String {
+    let quoted = format!("{text:?}");
+    quoted[1..quoted.len() - 1].to_owned()
 }
 
 /// The secret part of `arg` if it is a URL with credentials: the password
@@ -88,6 +101,14 @@ mod tests {
         let url = "--url=zk://u:pass word@h";
         let shown = redact_args("found 'pass word'", &[url]);
         assert_eq!(shown, "found '***'");
+    }
+
+    #[test]
+    fn a_password_quoted_with_debug_escapes_is_hidden() {
+        let url = "zk://u:a\nb\t\"c@h";
+        let shown = redact_args(&format!("invalid name {:?}", &url[4..]), &[url]);
+        assert!(!shown.contains("a\\nb"), "{shown}");
+        assert!(shown.contains("***"), "{shown}");
     }
 
     #[test]
