@@ -1,5 +1,5 @@
 //! The properties the fuzz targets check, shared with the regression test
-//! (`tests/fuzz_regressions.rs`) that replays every saved input.
+//! (`tests/hostile/fuzz_regressions.rs`) that replays every saved input.
 
 #![allow(dead_code)]
 

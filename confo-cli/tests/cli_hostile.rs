@@ -4,7 +4,7 @@
 //! types), else exit 1 with a message naming the file, and never the
 //! stored secret on stderr.
 
-#[path = "../../tests/hostile/mod.rs"]
+#[path = "../../tests/hostile/corpus.rs"]
 mod hostile;
 
 use std::path::Path;

@@ -40,6 +40,7 @@
 //! ends without running destructors (a server in a `static`, a panic with
 //! `panic = "abort"`, a kill), so no JVM and no directory outlive the tests.
 
+pub mod conformance;
 mod ensemble;
 mod process;
 

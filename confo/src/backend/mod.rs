@@ -2,7 +2,8 @@
 //!
 //! A backend stores bytes under validated paths and hands back opaque
 //! [`Version`]s; it knows nothing of user types or serde. Every backend
-//! passes the same conformance suite (`tests/conformance/`).
+//! passes the same conformance suite (`confo::testing::conformance`,
+//! feature `testing`).
 //!
 //! ```
 //! use confo::backend::{Backend, Expect, MemoryBackend};

@@ -1,7 +1,8 @@
 //! The conformance suite on ZooKeeper: one real server (started by
 //! `confo::testing`) for the whole test binary, each test in a fresh chroot.
 
-mod conformance;
+use confo::conformance_tests;
+use confo::testing::conformance;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! clear error naming the path for everything that is not a JSON object,
 //! and the watch keeps its last good value.
 
-mod hostile;
+use crate::corpus as hostile;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! The typed suite on the memory backend.
 
-mod typed_suite;
+use crate::typed_suite;
 
 typed_tests!(async {
     typed_suite::Fixture::new(

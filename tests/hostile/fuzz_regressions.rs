@@ -1,7 +1,7 @@
 //! Replays every input kept under `fuzz/regressions/<target>/` (crashes the
 //! fuzzers found, once fixed, and seeds) through the fuzz targets' checks.
 
-#[path = "../fuzz/checks.rs"]
+#[path = "../../fuzz/checks.rs"]
 mod checks;
 
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! The typed suite on ZooKeeper: one real server (started by
 //! `confo::testing`) for the whole test binary, each test in a fresh chroot.
 
-mod typed_suite;
+use crate::typed_suite;
 
 use confo::testing::ZooKeeperServer;
 

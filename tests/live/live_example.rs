@@ -4,7 +4,7 @@
 //! as a module), on a copy of its configuration tree.
 
 #[allow(dead_code)] // `main` and its helpers: only the loop is tested
-#[path = "../examples/live.rs"]
+#[path = "../../examples/live.rs"]
 mod example;
 
 use std::time::Duration;

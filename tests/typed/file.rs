@@ -1,6 +1,6 @@
 //! The typed suite on the file backend.
 
-mod typed_suite;
+use crate::typed_suite;
 
 typed_tests!(async {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -64,7 +64,7 @@ async fn a_mistyped_secret_is_reported_without_its_value() {
     let display = err.to_string();
     assert_eq!(
         display,
-        "systemA/database in mem:// does not match secret::Database: \
+        "systemA/database in mem:// does not match typed::secret::Database: \
          database.password: expected a string, found a number; \
          database.pin: expected u32, found a string"
     );

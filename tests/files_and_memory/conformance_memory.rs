@@ -1,6 +1,7 @@
 //! The conformance suite on the memory backend.
 
-mod conformance;
+use confo::conformance_tests;
+use confo::testing::conformance;
 
 use confo::backend::MemoryBackend;
 

@@ -1,34 +1,67 @@
-//! The conformance suite: what every backend must do, run unchanged against
-//! each one. A backend's test file calls [`conformance_tests!`] with an async
-//! factory that returns a fresh, empty store.
+//! The conformance suite: what every [`Backend`] must do, run unchanged
+//! against each one, confo's own backends and yours (the way object_store's
+//! `integration` module serves stores written elsewhere).
 //!
-//! ```ignore
-//! mod conformance;
-//! conformance::conformance_tests!(async { conformance::Fixture::new(MemoryBackend::new()) });
+//! [`conformance_tests!`](crate::conformance_tests) generates one `#[test]`
+//! per case; give it an async factory that returns a [`Fixture`] holding a
+//! fresh, empty store. Each test runs on its own multi-thread runtime, so the
+//! calling crate needs no tokio features of its own.
+//!
 //! ```
-
-#![allow(dead_code)]
+//! // In tests/conformance.rs of a crate with a backend of its own:
+//! use confo::backend::MemoryBackend;
+//! use confo::conformance_tests;
+//! use confo::testing::conformance::Fixture;
+//!
+//! conformance_tests!(async { Fixture::new(MemoryBackend::new()) });
+//! # fn main() {}
+//! ```
+//!
+//! Each case is also a public function of a store, to call from your own
+//! test harness.
 
 use std::any::Any;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use confo::backend::{
+use crate::backend::{
     read_namespace, Backend, BatchWrite, Expect, Version, Watch, WatchEvent, WatchScope,
 };
-use confo::{ConfigName, ConfigPath, Error, Namespace};
+use crate::{ConfigName, ConfigPath, Error, Namespace};
 
 /// A fresh store and whatever keeps it alive (a temp dir, a server).
+///
+/// ```
+/// let fixture = confo::testing::conformance::Fixture::new(confo::backend::MemoryBackend::new());
+/// assert_eq!(fixture.backend.describe(), "mem://");
+/// ```
 pub struct Fixture {
+    /// The store under test: fresh and empty.
     pub backend: Arc<dyn Backend>,
+    /// Dropped after the case: a temporary directory, a server, `()`.
     pub guard: Box<dyn Any + Send + Sync>,
 }
 
 impl Fixture {
+    /// A fixture for a store that needs nothing kept alive.
+    ///
+    /// ```
+    /// let fixture = confo::testing::conformance::Fixture::new(confo::backend::MemoryBackend::new());
+    /// # drop(fixture);
+    /// ```
     pub fn new(backend: impl Backend + 'static) -> Self {
         Self::with_guard(Arc::new(backend), ())
     }
 
+    /// A fixture for a store kept alive by `guard` (dropped after the case).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let store = confo::backend::FileBackend::new(dir.path().join("tree"));
+    /// let fixture = confo::testing::conformance::Fixture::with_guard(Arc::new(store), dir);
+    /// # drop(fixture);
+    /// ```
     pub fn with_guard(backend: Arc<dyn Backend>, guard: impl Any + Send + Sync) -> Self {
         Fixture {
             backend,
@@ -37,7 +70,17 @@ impl Fixture {
     }
 }
 
-/// Generates one `#[tokio::test]` per case, each on a fresh store from `$factory`.
+/// Generates one `#[test]` per case of [`testing::conformance`](crate::testing::conformance),
+/// each on a fresh store from `$factory` (an async expression giving a
+/// [`Fixture`]) and on its own multi-thread runtime.
+///
+/// ```
+/// use confo::conformance_tests;
+/// use confo::testing::conformance::Fixture;
+///
+/// conformance_tests!(async { Fixture::new(confo::backend::MemoryBackend::new()) });
+/// # fn main() {}
+/// ```
 #[macro_export]
 macro_rules! conformance_tests {
     ($factory:expr) => {
@@ -57,14 +100,36 @@ macro_rules! conformance_tests {
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
         $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() {
-                let fixture: $crate::conformance::Fixture = $factory.await;
-                $crate::conformance::$case(fixture.backend.clone()).await;
-                drop(fixture);
+            #[test]
+            fn $case() {
+                $crate::testing::conformance::run(async {
+                    let fixture: $crate::testing::conformance::Fixture = $factory.await;
+                    $crate::testing::conformance::$case(fixture.backend.clone()).await;
+                    drop(fixture);
+                });
             }
         )*
     };
+}
+
+/// Runs one case on a fresh multi-thread runtime (4 workers, as a
+/// `#[tokio::test(flavor = "multi_thread", worker_threads = 4)]` would): what
+/// [`conformance_tests!`](crate::conformance_tests) calls.
+///
+/// ```
+/// use confo::testing::conformance::{round_trip, run, Fixture};
+/// run(async {
+///     let fixture = Fixture::new(confo::backend::MemoryBackend::new());
+///     round_trip(fixture.backend.clone()).await;
+/// });
+/// ```
+pub fn run(case: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime for the conformance case")
+        .block_on(case);
 }
 
 fn p(s: &str) -> ConfigPath {
@@ -80,6 +145,7 @@ async fn text(b: &dyn Backend, path: &str) -> String {
     String::from_utf8(v.bytes.to_vec()).expect("utf-8")
 }
 
+/// Case: Round trip.
 pub async fn round_trip(b: Arc<dyn Backend>) {
     let path = p("systemA/database");
     let v1 = b
@@ -104,6 +170,7 @@ pub async fn round_trip(b: Arc<dyn Backend>) {
     assert_eq!(b.read(&path).await.unwrap().version, v3);
 }
 
+/// Case: Versions change on every write.
 pub async fn versions_change_on_every_write(b: Arc<dyn Backend>) {
     let path = p("ns/same");
     let mut seen = Vec::new();
@@ -121,6 +188,7 @@ pub async fn versions_change_on_every_write(b: Arc<dyn Backend>) {
     assert_eq!(parsed, last);
 }
 
+/// Case: Listing is sorted and complete.
 pub async fn listing_is_sorted_and_complete(b: Arc<dyn Backend>) {
     assert!(b.list_namespaces().await.unwrap().is_empty());
     for path in ["zeta/b", "alpha/c", "alpha/a", "alpha/b", "mid/x"] {
@@ -146,6 +214,7 @@ pub async fn listing_is_sorted_and_complete(b: Arc<dyn Backend>) {
     assert!(b.list_configs(&ns("empty")).await.unwrap().is_empty());
 }
 
+/// Case: Create namespace reports existing.
 pub async fn create_namespace_reports_existing(b: Arc<dyn Backend>) {
     assert!(b.create_namespace(&ns("fresh")).await.unwrap());
     assert!(!b.create_namespace(&ns("fresh")).await.unwrap());
@@ -155,6 +224,7 @@ pub async fn create_namespace_reports_existing(b: Arc<dyn Backend>) {
     assert!(!b.create_namespace(&ns("implicit")).await.unwrap());
 }
 
+/// Case: Missing namespace is an error.
 pub async fn missing_namespace_is_an_error(b: Arc<dyn Backend>) {
     b.create_namespace(&ns("present")).await.unwrap();
     let err = b.list_configs(&ns("absent")).await.unwrap_err();
@@ -172,6 +242,7 @@ pub async fn missing_namespace_is_an_error(b: Arc<dyn Backend>) {
     assert!(err.to_string().contains("absent/x"), "{err}");
 }
 
+/// Case: Compare and set conflicts carry the current version.
 pub async fn compare_and_set_conflicts_carry_the_current_version(b: Arc<dyn Backend>) {
     let path = p("cas/x");
     // Expecting a version of something that does not exist.
@@ -219,6 +290,7 @@ pub async fn compare_and_set_conflicts_carry_the_current_version(b: Arc<dyn Back
 }
 
 /// N tasks each add 1, M times, by read + compare-and-set; the end is N*M.
+/// Case: Concurrent writers lose nothing.
 pub async fn concurrent_writers_lose_nothing(b: Arc<dyn Backend>) {
     const TASKS: usize = 4;
     const INCREMENTS: usize = 25;
@@ -266,6 +338,7 @@ pub async fn concurrent_writers_lose_nothing(b: Arc<dyn Backend>) {
     assert_eq!(value["n"].as_u64().unwrap(), (TASKS * INCREMENTS) as u64);
 }
 
+/// Case: Deletes.
 pub async fn deletes(b: Arc<dyn Backend>) {
     let path = p("del/x");
     let v = b.write(&path, b"{}", Expect::Absent).await.unwrap();
@@ -291,6 +364,7 @@ pub async fn deletes(b: Arc<dyn Backend>) {
     assert_eq!(text(&*b, "del/x").await, "{\"again\":true}");
 }
 
+/// Case: Delete namespace refuses when not empty.
 pub async fn delete_namespace_refuses_when_not_empty(b: Arc<dyn Backend>) {
     b.write(&p("full/a"), b"{}", Expect::Absent).await.unwrap();
     b.write(&p("full/b"), b"{}", Expect::Absent).await.unwrap();
@@ -310,6 +384,7 @@ pub async fn delete_namespace_refuses_when_not_empty(b: Arc<dyn Backend>) {
     assert!(matches!(err, Error::NamespaceNotFound { .. }), "{err:?}");
 }
 
+/// Case: Unusual valid names round trip.
 pub async fn unusual_valid_names_round_trip(b: Arc<dyn Backend>) {
     let names = [
         "with space",
@@ -341,12 +416,13 @@ pub async fn unusual_valid_names_round_trip(b: Arc<dyn Backend>) {
     let mut expected: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     expected.sort();
     assert_eq!(listed, expected, "a.b is 'a.b', not 'a'");
-    let longest = "n".repeat(confo::MAX_NAME_BYTES);
+    let longest = "n".repeat(crate::MAX_NAME_BYTES);
     let path = ConfigPath::new(ns("odd"), ConfigName::new(&longest).unwrap());
     b.write(&path, b"{}", Expect::Absent).await.unwrap();
     assert!(b.read(&path).await.is_ok());
 }
 
+/// Case: Bad names never reach the backend.
 pub async fn bad_names_never_reach_the_backend(b: Arc<dyn Backend>) {
     // "emoji😀": ZooKeeper refuses characters above U+FFFF in paths, so no
     // backend may accept them (a tree must move between backends).
@@ -374,6 +450,7 @@ pub async fn bad_names_never_reach_the_backend(b: Arc<dyn Backend>) {
     assert!(b.list_namespaces().await.unwrap().is_empty());
 }
 
+/// Case: Unicode content round trips.
 pub async fn unicode_content_round_trips(b: Arc<dyn Backend>) {
     let body = r#"{"greeting":"héllo wörld","cjk":"設定","emoji":"🔐","escaped":"\u00e9\n"}"#;
     let path = p("unicode/text");
@@ -391,6 +468,7 @@ fn padded(size: usize) -> Vec<u8> {
     body
 }
 
+/// Case: Value at the size limit round trips.
 pub async fn value_at_the_size_limit_round_trips(b: Arc<dyn Backend>) {
     let limit = b.max_value_bytes();
     assert!(limit >= 1_000_000, "every backend stores at least 1 MB");
@@ -402,6 +480,7 @@ pub async fn value_at_the_size_limit_round_trips(b: Arc<dyn Backend>) {
     assert!(read.bytes[..] == body[..]);
 }
 
+/// Case: Value over the size limit is refused and nothing changes.
 pub async fn value_over_the_size_limit_is_refused_and_nothing_changes(b: Arc<dyn Backend>) {
     let limit = b.max_value_bytes();
     let path = p("big/over");
@@ -423,6 +502,7 @@ pub async fn value_over_the_size_limit_is_refused_and_nothing_changes(b: Arc<dyn
     assert_eq!(text(&*b, "big/over").await, "{\"small\":true}");
 }
 
+/// Case: Read many marks missing.
 pub async fn read_many_marks_missing(b: Arc<dyn Backend>) {
     b.write(&p("many/a"), b"{\"a\":1}", Expect::Absent)
         .await
@@ -442,6 +522,7 @@ pub async fn read_many_marks_missing(b: Arc<dyn Backend>) {
     assert!(b.read_many(&[]).await.unwrap().is_empty());
 }
 
+/// Case: Read namespace reads all.
 pub async fn read_namespace_reads_all(b: Arc<dyn Backend>) {
     for i in 0..50 {
         b.write(
@@ -494,6 +575,7 @@ async fn drain(w: &mut Watch) {
     }
 }
 
+/// Case: A config watch reports create change and delete.
 pub async fn a_config_watch_reports_create_change_and_delete(b: Arc<dyn Backend>) {
     let path = p("ns/db");
     // Armed before the configuration (and its namespace) exists.
@@ -519,6 +601,7 @@ pub async fn a_config_watch_reports_create_change_and_delete(b: Arc<dyn Backend>
     }
 }
 
+/// Case: A namespace watch reports configurations coming and going.
 pub async fn a_namespace_watch_reports_configurations_coming_and_going(b: Arc<dyn Backend>) {
     b.create_namespace(&ns("ns")).await.unwrap();
     let mut w = b.watch(&WatchScope::Namespace(ns("ns"))).await.unwrap();
@@ -548,6 +631,7 @@ fn batch(path: &str, body: &str, expect: Expect) -> BatchWrite {
     }
 }
 
+/// Case: Batch writes round trip.
 pub async fn batch_writes_round_trip(b: Arc<dyn Backend>) {
     let v = b.write(&p("one/a"), b"{}", Expect::Absent).await.unwrap();
     let mut writes = vec![
@@ -573,6 +657,7 @@ pub async fn batch_writes_round_trip(b: Arc<dyn Backend>) {
     assert!(b.write_many(&[]).await.unwrap().is_empty());
 }
 
+/// Case: Batch write conflicts name the path.
 pub async fn batch_write_conflicts_name_the_path(b: Arc<dyn Backend>) {
     let v1 = b
         .write(&p("cas/x"), b"{\"n\":1}", Expect::Absent)

@@ -1,6 +1,7 @@
 //! The conformance suite on the file backend.
 
-mod conformance;
+use confo::conformance_tests;
+use confo::testing::conformance;
 
 use std::sync::Arc;
 

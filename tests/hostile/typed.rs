@@ -4,7 +4,7 @@
 //! field where one applies) that never quotes the stored secret, and a
 //! watch that keeps its last good value.
 
-mod hostile;
+use crate::corpus as hostile;
 
 use std::time::Duration;
 
