@@ -18,9 +18,12 @@ Exit codes:
   3  not found: configuration, namespace or field
   4  version conflict: the configuration changed (--if-version, import)
   5  not authorized: the store refused the credentials
+  7  partial: some entries could not be read or represented (ls, export,
+     diff warn about each one; the rest was done)
 
 Data goes to stdout, messages to stderr. The password of a zk:// URL is
-never printed.";
+never printed. On a shared machine give the URL in CONFO_URL rather than
+--url: other users see every process's arguments (ps), not its environment.";
 
 /// confo: read, write, watch, import and export configurations.
 #[derive(Debug, Parser)]
@@ -49,6 +52,11 @@ pub(crate) struct Cli {
     /// Print data as JSON (listings, reports, results), compact, on one line
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Log what confo does on stderr: -v warnings, -vv debug, -vvv all
+    /// (RUST_LOG, a tracing filter, wins). Passwords are never logged
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 
     #[command(subcommand)]
     pub command: Command,

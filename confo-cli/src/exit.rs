@@ -15,6 +15,7 @@ use confo::Error;
 /// | 3 | not found: configuration, namespace or field |
 /// | 4 | version conflict |
 /// | 5 | not authorized |
+/// | 7 | partial: some entries could not be read or represented |
 ///
 /// ```
 /// use confo_cli::Exit;
@@ -39,6 +40,9 @@ pub enum Exit {
     Conflict = 4,
     /// 5: the store refused access.
     NotAuthorized = 5,
+    /// 7: partial: some entries could not be read or represented (names
+    /// confo refuses); the command warned about each and did the rest.
+    Partial = 7,
 }
 
 impl Exit {
@@ -89,6 +93,8 @@ pub(crate) enum Failure {
     Message(Exit, String),
     /// Stdout was closed (`| head`): stop quietly, successfully.
     BrokenPipe,
+    /// The command did what it could and warned about what it left out.
+    Partial,
 }
 
 impl Failure {

@@ -21,6 +21,7 @@
 mod args;
 mod commands;
 mod exit;
+mod logging;
 mod output;
 
 use std::ffi::OsString;
@@ -61,7 +62,17 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    // Every message may echo what was typed (a URL misplaced as a path, a
+    // usage error): hide the credentials of every URL among the arguments
+    // and in CONFO_URL, whatever they hold, in every message.
+    let mut typed: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    typed.extend(std::env::var(confo::backend::URL_ENV).ok());
+    output::hide_credentials_of(typed);
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version are "errors" that print to stdout.
@@ -70,12 +81,13 @@ where
         }
         Err(e) => {
             // clap quotes what it did not understand, which may be a URL
-            // given without --url: hide its password.
-            let text = redact_words(&e.render().to_string());
+            // given without --url: `note` hides its password.
+            let text = e.render().to_string();
             Output { json: false }.note(text.trim_end());
             return Exit::Usage;
         }
     };
+    logging::init(cli.verbose, &cli.url);
     let out = Output { json: cli.json };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -93,6 +105,7 @@ where
     runtime.shutdown_background();
     match result {
         Ok(()) | Err(Failure::BrokenPipe) => Exit::Ok,
+        Err(Failure::Partial) => Exit::Partial,
         Err(Failure::Confo(err)) => {
             out.note(&format!("error: {err}"));
             Exit::of(&err)
@@ -105,7 +118,7 @@ where
 }
 
 /// `text` with the password of every `user:password@` in it replaced by `***`.
-fn redact_words(text: &str) -> String {
+pub(crate) fn redact_words(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut word = String::new();
     for ch in text.chars() {

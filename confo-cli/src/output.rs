@@ -6,6 +6,18 @@ use serde_json::Value;
 
 use super::exit::Failure;
 
+/// The arguments (and `CONFO_URL`) whose URL credentials no message shows.
+static TYPED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// Sets what [`Output::note`] hides: the command's arguments and `CONFO_URL`.
+pub(crate) fn hide_credentials_of(typed: Vec<String>) {
+    let _ = TYPED.set(typed);
+}
+
+fn credentials() -> &'static [String] {
+    TYPED.get().map_or(&[], Vec::as_slice)
+}
+
 /// How the command prints.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Output {
@@ -20,6 +32,12 @@ impl Output {
         writeln!(out, "{text}")?;
         out.flush()?;
         Ok(())
+    }
+
+    /// One line of data for people (names, differences) on stdout, with
+    /// control and invisible characters escaped ([`crate::terminal_safe`]).
+    pub fn text(&self, text: &str) -> Result<(), Failure> {
+        self.line(&confo::terminal_safe::escape(text))
     }
 
     /// Raw bytes of data on stdout, with a newline if they lack one.
@@ -51,6 +69,10 @@ impl Output {
 
     /// A message for the person on stderr (never data). Errors writing it are ignored.
     pub fn note(&self, text: &str) {
+        // Messages may echo arguments (URLs with passwords) and quote names
+        // and keys from the store: hide the one, keep the terminal safe.
+        let text = crate::redact_words(&confo::backend::redact_args(text, credentials()));
+        let text = confo::terminal_safe::escape_lines(&text);
         let _ = writeln!(io::stderr().lock(), "{text}");
     }
 

@@ -134,7 +134,9 @@
 //! item; the public modules are the ones whose items are a family of their
 //! own: [`backend`] (the trait and its implementations), [`tree`] (whole
 //! trees), [`blocking`] (a synchronous `Confo`), [`overrides`] (the rules,
-//! documented there) and `testing` (feature `testing`).
+//! documented there), the command's text tools ([`bounded`] reads,
+//! [`terminal_safe`] output, [`lookalike`] names) and `testing` (feature
+//! `testing`).
 //!
 //! Whole trees move between a store and a directory with [`tree`]
 //! (export, import with a dry run, diff). The `confo` command (package
@@ -154,13 +156,16 @@
 
 pub mod backend;
 pub mod blocking;
+pub mod bounded;
 mod error;
 mod facade;
 mod json;
 mod live;
+pub mod lookalike;
 mod name;
 mod retry;
 mod store;
+pub mod terminal_safe;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tree;

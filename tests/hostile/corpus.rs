@@ -16,6 +16,13 @@ fn case(label: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Case {
     }
 }
 
+/// Whether confo reads `bytes` as a configuration: a JSON object, or an
+/// empty or blank value (read as `{}` on every backend, like an empty znode).
+pub fn reads_as_object(bytes: &[u8]) -> bool {
+    bytes.iter().all(u8::is_ascii_whitespace)
+        || serde_json::from_slice::<serde_json::Value>(bytes).is_ok_and(|v| v.is_object())
+}
+
 /// A valid configuration of the example service; the corpus mutates it.
 pub const VALID: &str = r#"{"host":"db.local","port":5432,"user":"svc","password":"hunter2-secret","vendor":"postgres","tls":true,"pool":{"min":1,"max":8},"replicas":["a","b"],"timeout_ms":2500.5}"#;
 

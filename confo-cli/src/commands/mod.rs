@@ -70,3 +70,67 @@ pub(crate) fn json_problem(source: &str, err: &Error) -> String {
 pub(crate) fn version_json(version: confo::Version) -> Value {
     Value::String(version.to_string())
 }
+
+/// Warns about each entry a listing left out; [`Failure::Partial`] (exit 7)
+/// when there is any, so a partial result never passes for a whole one.
+pub(crate) fn warn_skipped(ctx: &Ctx, skipped: &[confo::backend::Skipped]) -> Result<(), Failure> {
+    for s in skipped {
+        ctx.out.note(&format!(
+            "warning: left out {} in {}: {}",
+            s.entry, ctx.store, s.reason
+        ));
+    }
+    if skipped.is_empty() {
+        Ok(())
+    } else {
+        ctx.out.note(&format!(
+            "warning: {} entr{} of {} could not be represented; the result is partial (exit 7)",
+            skipped.len(),
+            if skipped.len() == 1 { "y" } else { "ies" },
+            ctx.store
+        ));
+        Err(Failure::Partial)
+    }
+}
+
+/// Warns when `path` is new and its namespace or name only looks like an
+/// existing one (Unicode normalization, invisible or look-alike characters:
+/// [`confo::lookalike`]). Best effort: a listing that fails warns nothing.
+pub(crate) async fn warn_lookalike(ctx: &Ctx, path: &confo::ConfigPath) {
+    let Ok(namespaces) = ctx.backend.list_namespaces().await else {
+        return;
+    };
+    let ns = path.namespace();
+    if !namespaces.contains(ns) {
+        if let Some(other) =
+            confo::lookalike::looks_like(ns.as_str(), namespaces.iter().map(|n| n.as_str()))
+        {
+            ctx.out.note(&lookalike_warning(
+                &format!("namespace {ns}"),
+                &format!("namespace {other}"),
+            ));
+        }
+        return;
+    }
+    let Ok(names) = ctx.backend.list_configs(ns).await else {
+        return;
+    };
+    if names.contains(path.name()) {
+        return;
+    }
+    if let Some(other) =
+        confo::lookalike::looks_like(path.name().as_str(), names.iter().map(|n| n.as_str()))
+    {
+        ctx.out.note(&lookalike_warning(
+            &path.to_string(),
+            &format!("{ns}/{other}"),
+        ));
+    }
+}
+
+/// The warning for a new name that looks like an existing one.
+pub(crate) fn lookalike_warning(new: &str, existing: &str) -> String {
+    format!(
+        "warning: the new {new} looks like the existing {existing} (they differ only by Unicode normalization, invisible or look-alike characters); confo keeps them as two different entries"
+    )
+}

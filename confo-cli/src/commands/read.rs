@@ -2,50 +2,57 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{version_json, Ctx};
+use super::{version_json, warn_skipped, Ctx};
 use crate::args::GetArgs;
 use crate::exit::Failure;
 use confo::Error;
 use confo::Namespace;
 
 pub(crate) async fn namespaces(ctx: &Ctx) -> Result<(), Failure> {
-    let all = ctx.backend.list_namespaces().await?;
+    let listing = ctx.backend.namespace_listing().await?;
+    let all = listing.names;
     if ctx.out.json {
-        return ctx.out.json(&json!(all));
+        ctx.out.json(&json!(all))?;
+        return warn_skipped(ctx, &listing.skipped);
     }
     if all.is_empty() {
         ctx.out.note(&format!("no namespaces in {}", ctx.store));
     }
     for ns in all {
-        ctx.out.line(ns.as_str())?;
+        ctx.out.text(ns.as_str())?;
     }
-    Ok(())
+    warn_skipped(ctx, &listing.skipped)
 }
 
 pub(crate) async fn ls(ctx: &Ctx, namespace: Option<Namespace>) -> Result<(), Failure> {
     if let Some(ns) = namespace {
-        let names = ctx.backend.list_configs(&ns).await?;
+        let listing = ctx.backend.config_listing(&ns).await?;
         if ctx.out.json {
-            return ctx.out.json(&json!(names));
+            ctx.out.json(&json!(listing.names))?;
+        } else {
+            for name in &listing.names {
+                ctx.out.text(name.as_str())?;
+            }
         }
-        for name in names {
-            ctx.out.line(name.as_str())?;
-        }
-        return Ok(());
+        return warn_skipped(ctx, &listing.skipped);
     }
     let mut tree = Map::new();
-    for ns in ctx.backend.list_namespaces().await? {
-        let names = match ctx.backend.list_configs(&ns).await {
-            Ok(names) => names,
+    let listing = ctx.backend.namespace_listing().await?;
+    let mut skipped = listing.skipped;
+    for ns in listing.names {
+        let configs = match ctx.backend.config_listing(&ns).await {
+            Ok(configs) => configs,
             Err(Error::NamespaceNotFound { .. }) => continue, // deleted meanwhile
             Err(e) => return Err(e.into()),
         };
+        skipped.extend(configs.skipped);
+        let names = configs.names;
         if !ctx.out.json {
             if names.is_empty() {
-                ctx.out.line(&format!("{ns}/"))?;
+                ctx.out.text(&format!("{ns}/"))?;
             }
             for name in &names {
-                ctx.out.line(&format!("{ns}/{name}"))?;
+                ctx.out.text(&format!("{ns}/{name}"))?;
             }
         }
         tree.insert(ns.to_string(), json!(names));
@@ -55,7 +62,7 @@ pub(crate) async fn ls(ctx: &Ctx, namespace: Option<Namespace>) -> Result<(), Fa
     } else if tree.is_empty() {
         ctx.out.note(&format!("no namespaces in {}", ctx.store));
     }
-    Ok(())
+    warn_skipped(ctx, &skipped)
 }
 
 pub(crate) async fn get(ctx: &Ctx, args: GetArgs) -> Result<(), Failure> {

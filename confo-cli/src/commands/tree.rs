@@ -5,7 +5,7 @@ use std::path::Path;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
-use super::Ctx;
+use super::{warn_skipped, Ctx};
 use crate::args::{DiffArgs, ExportArgs, ImportArgs};
 use crate::exit::Failure;
 use confo::tree::{self, Difference, IMPORT_BATCH};
@@ -27,12 +27,14 @@ pub(crate) async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), Failure> {
         ));
     }
     if ctx.out.json {
-        return ctx.out.json(&json!({
+        ctx.out.json(&json!({
             "dir": dir.display().to_string(),
             "namespaces": report.namespaces,
             "configs": report.configs,
             "not_objects": report.not_objects.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-        }));
+            "skipped": skipped_json(&report.skipped),
+        }))?;
+        return warn_skipped(ctx, &report.skipped);
     }
     ctx.out.note(&format!(
         "exported {} in {} from {} to {}",
@@ -41,7 +43,7 @@ pub(crate) async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), Failure> {
         ctx.store,
         dir.display()
     ));
-    Ok(())
+    warn_skipped(ctx, &report.skipped)
 }
 
 fn is_empty_or_missing(dir: &Path) -> Result<bool, Failure> {
@@ -78,9 +80,10 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
             .filter(|d| matches!(d, Difference::OnlyInStore(_)))
             .count()
     );
+    warn_lookalikes(ctx, &plan);
     if !ctx.out.json {
         for change in plan.changes() {
-            ctx.out.line(&difference_line(change))?;
+            ctx.out.text(&difference_line(change))?;
         }
     }
     if args.dry_run {
@@ -112,7 +115,15 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
     let written = match result {
         Ok(n) => n,
         Err(e) => {
-            let note = if done == 0 {
+            // Each batch is all or nothing, so `done` counts exactly what
+            // was written, unless a backend could not undo a failed batch
+            // (its error names what stays written).
+            let note = if matches!(e, Error::Backend { op: "undo", .. }) {
+                format!(
+                    "{done} of {} steps were done before that batch, and the configurations named above stay written; run the import again to finish",
+                    plan.steps()
+                )
+            } else if done == 0 {
                 "nothing was written".to_owned()
             } else {
                 format!(
@@ -135,6 +146,35 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Warns about each new namespace or configuration of an import that looks
+/// like another one (in the store or the tree).
+fn warn_lookalikes(ctx: &Ctx, plan: &tree::ImportPlan) {
+    let all: Vec<String> = plan
+        .changes()
+        .iter()
+        .chain(plan.left_alone())
+        .map(|d| d.target())
+        .chain(plan.unchanged().iter().map(|p| p.to_string()))
+        .collect();
+    for change in plan.changes() {
+        if !matches!(
+            change,
+            Difference::OnlyInDir(_) | Difference::NamespaceOnlyInDir(_)
+        ) {
+            continue;
+        }
+        let new = change.target();
+        // Compare like with like: namespaces (`ns/`) with namespaces, paths with paths.
+        let others = all
+            .iter()
+            .map(String::as_str)
+            .filter(|o| o.ends_with('/') == new.ends_with('/'));
+        if let Some(other) = confo::lookalike::looks_like(&new, others) {
+            ctx.out.note(&super::lookalike_warning(&new, other));
+        }
+    }
+}
+
 fn import_json(plan: &tree::ImportPlan, dry_run: bool, written: usize) -> Value {
     json!({
         "dry_run": dry_run,
@@ -148,14 +188,16 @@ fn import_json(plan: &tree::ImportPlan, dry_run: bool, written: usize) -> Value 
 pub(crate) async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<(), Failure> {
     let diff = tree::diff_tree(&*ctx.backend, &args.dir).await?;
     if ctx.out.json {
-        return ctx.out.json(&json!({
+        ctx.out.json(&json!({
             "same": diff.is_empty(),
             "differences": diff.differences.iter().map(difference_json).collect::<Vec<_>>(),
             "unchanged": diff.unchanged.len(),
-        }));
+            "skipped": skipped_json(&diff.skipped),
+        }))?;
+        return warn_skipped(ctx, &diff.skipped);
     }
     for d in &diff.differences {
-        ctx.out.line(&difference_line(d))?;
+        ctx.out.text(&difference_line(d))?;
     }
     if diff.is_empty() {
         ctx.out.note(&format!(
@@ -164,7 +206,7 @@ pub(crate) async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<(), Failure> {
             ctx.store
         ));
     }
-    Ok(())
+    warn_skipped(ctx, &diff.skipped)
 }
 
 /// `+ a/b` (only in the directory), `- a/b` (only in the store),
@@ -188,6 +230,13 @@ fn difference_json(d: &Difference) -> Value {
         v["fields"] = json!(fields);
     }
     v
+}
+
+fn skipped_json(skipped: &[confo::backend::Skipped]) -> Value {
+    json!(skipped
+        .iter()
+        .map(|s| json!({"entry": s.entry, "reason": s.reason}))
+        .collect::<Vec<_>>())
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -1,6 +1,6 @@
 //! `confo put`, `confo set`, `confo rm`.
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use serde_json::json;
@@ -9,25 +9,37 @@ use super::{json_problem, version_json, Ctx};
 use crate::args::{PutArgs, RmArgs, SetArgs};
 use crate::exit::Failure;
 use confo::backend::{check_size, Expect};
+use confo::bounded::read_at_most;
 use confo::{ConfigPath, Namespace};
 
 /// How many times `set` tries its compare-and-set before giving up.
 const SET_ATTEMPTS: u32 = 10;
 
 pub(crate) async fn put(ctx: &Ctx, args: PutArgs) -> Result<(), Failure> {
+    // Never read past the store's limit: `/dev/zero` or a huge file stops there.
+    let limit = ctx.backend.max_value_bytes();
+    let too_large = |source: &str, e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::FileTooLarge {
+            Failure::error(format!(
+                "{source} is over the limit of {limit} bytes, the largest value {} accepts; confo stopped reading there; nothing was written",
+                ctx.store
+            ))
+        } else {
+            Failure::error(format!("cannot read {source}: {e}"))
+        }
+    };
     let (source, bytes) = if args.input == "-" {
         if std::io::stdin().is_terminal() {
             ctx.out
                 .note("reading a JSON object from stdin; end it with Ctrl-D");
         }
-        let mut bytes = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .map_err(|e| Failure::error(format!("cannot read stdin: {e}")))?;
+        let bytes =
+            read_at_most(std::io::stdin().lock(), limit).map_err(|e| too_large("stdin", e))?;
         ("stdin".to_owned(), bytes)
     } else {
-        let bytes = std::fs::read(&args.input)
-            .map_err(|e| Failure::error(format!("cannot read {}: {e}", args.input)))?;
+        let bytes = std::fs::File::open(&args.input)
+            .and_then(|f| read_at_most(f, limit))
+            .map_err(|e| too_large(&args.input, e))?;
         (args.input.clone(), bytes)
     };
     if let Err(e) = confo::parse_json_object("input", &source, &bytes) {
@@ -42,6 +54,7 @@ pub(crate) async fn put(ctx: &Ctx, args: PutArgs) -> Result<(), Failure> {
         (None, true) => Expect::Absent,
         (None, false) => Expect::Any,
     };
+    super::warn_lookalike(ctx, &args.path).await;
     let version = ctx.backend.write(&args.path, &bytes, expect).await?;
     if ctx.out.json {
         return ctx
@@ -125,18 +138,33 @@ async fn rm_namespace(ctx: &Ctx, args: &RmArgs) -> Result<(), Failure> {
         )));
     }
     let ns = Namespace::new(&args.target)?;
-    let names = ctx.backend.list_configs(&ns).await?;
-    if !names.is_empty() && !args.yes {
+    let listing = ctx.backend.config_listing(&ns).await?;
+    let (names, others) = (&listing.names, &listing.skipped);
+    let others_shown = || {
+        if others.is_empty() {
+            String::new()
+        } else {
+            let entries: Vec<&str> = others.iter().map(|s| s.entry.as_str()).collect();
+            format!(
+                " and {} other entr{} confo cannot represent ({})",
+                others.len(),
+                if others.len() == 1 { "y" } else { "ies" },
+                entries.join(", ")
+            )
+        }
+    };
+    if (!names.is_empty() || !others.is_empty()) && !args.yes {
         let mut shown: Vec<String> = names.iter().take(5).map(|n| n.to_string()).collect();
         if names.len() > 5 {
             shown.push("...".into());
         }
         return Err(Failure::error(format!(
-            "namespace {ns} in {} holds {} configuration{} ({}); add --yes to delete them all",
+            "namespace {ns} in {} holds {} configuration{} ({}){}; add --yes to delete them all",
             ctx.store,
             names.len(),
             if names.len() == 1 { "" } else { "s" },
-            shown.join(", ")
+            shown.join(", "),
+            others_shown()
         )));
     }
     ctx.backend.delete_namespace(&ns, true).await?;
@@ -144,12 +172,14 @@ async fn rm_namespace(ctx: &Ctx, args: &RmArgs) -> Result<(), Failure> {
         return ctx.out.json(&json!({
             "deleted_namespace": ns.to_string(),
             "configs": names.len(),
+            "other_entries": others.iter().map(|s| s.entry.clone()).collect::<Vec<_>>(),
         }));
     }
     ctx.out.note(&format!(
-        "deleted namespace {ns} ({} configuration{})",
+        "deleted namespace {ns} ({} configuration{}{})",
         names.len(),
-        if names.len() == 1 { "" } else { "s" }
+        if names.len() == 1 { "" } else { "s" },
+        others_shown()
     ));
     Ok(())
 }

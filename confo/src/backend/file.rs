@@ -8,13 +8,20 @@
 //!   version check to the rename, so no lock file can clash with a name.
 //! - A version hashes the file's content with its inode, size and
 //!   timestamps, so it changes on every write (also by an editor).
-//! - Names are validated before any path is built, and a symlink that leads
-//!   out of the root is refused.
+//! - Names are validated before any path is built. Reads resolve the path
+//!   beneath the root (a link that leads out of it fails the open itself,
+//!   with no check-then-open race), open without blocking, check the opened
+//!   handle is a regular file (FIFOs, devices and sockets are refused), and
+//!   stop at [`MAX_VALUE_BYTES`]. Writes and deletes go through the
+//!   namespace directory opened the same way, so they never leave the root.
+//! - A batch ([`Backend::write_many`]) is all or nothing: every condition is
+//!   checked under the lock before anything is written, and a failed write
+//!   puts the earlier ones of the batch back.
 //! - Entries that are not `*.json` are skipped with a warning; a name like
 //!   `a.b.json` is the configuration `a.b`.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::fs::{self, File};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -23,7 +30,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-use super::{check_size, Backend, Expect, Version, Versioned, Watch, WatchEvent, WatchScope};
+use super::regular_file::{self, Refused};
+use super::{
+    check_size, Backend, BatchWrite, Expect, Listing, Skipped, Version, Versioned, Watch,
+    WatchEvent, WatchScope, MAX_VALUE_BYTES,
+};
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
 
@@ -183,7 +194,8 @@ impl Inner {
         let known = self
             .namespaces()
             .map(|v| {
-                v.iter()
+                v.names
+                    .iter()
                     .map(|n| n.to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
@@ -231,65 +243,66 @@ impl Inner {
         Ok(dir)
     }
 
-    /// Reads the file at `path`, `None` if it does not exist.
+    /// Reads the file of `cfg`, `None` if it does not exist.
+    ///
+    /// Resolved beneath the root and opened without blocking; only a
+    /// regular file of at most [`MAX_VALUE_BYTES`] is read
+    /// ([`regular_file::read_beneath`]).
     fn read_file(&self, cfg: &ConfigPath) -> Result<Option<Versioned>> {
-        let path = self.file(cfg);
-        let mut file = match File::open(&path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.kind() == io::ErrorKind::NotADirectory => return Ok(None),
-            Err(e) => return Err(self.io("open", &path, e)),
-        };
-        self.confine(&path)?;
-        let meta = file.metadata().map_err(|e| self.io("stat", &path, e))?;
-        if !meta.is_file() {
-            return Err(Error::Backend {
+        let rel = Path::new(cfg.namespace().as_str()).join(format!("{}{EXT}", cfg.name()));
+        match regular_file::read_beneath(&self.root, &rel, MAX_VALUE_BYTES) {
+            Ok(found) => {
+                let version = version_of(&found.bytes, &found.meta);
+                Ok(Some(Versioned {
+                    bytes: Arc::from(super::empty_value::as_read(found.bytes)),
+                    version,
+                }))
+            }
+            Err(Refused::Missing) => Ok(None),
+            Err(Refused::Io(e)) => Err(self.io("read", &self.root.join(&rel), e)),
+            Err(refused) => Err(Error::Backend {
                 backend: self.describe.clone(),
                 op: "read",
-                path: path.display().to_string(),
-                message: "it is not a regular file; remove or rename it".into(),
-            });
+                path: self.root.join(&rel).display().to_string(),
+                message: refused.reason(),
+            }),
         }
-        let mut bytes = Vec::with_capacity(meta.len() as usize);
-        file.read_to_end(&mut bytes)
-            .map_err(|e| self.io("read", &path, e))?;
-        let version = version_of(&bytes, &meta);
-        Ok(Some(Versioned {
-            bytes: Arc::from(bytes),
-            version,
-        }))
     }
 
-    fn namespaces(&self) -> Result<Vec<Namespace>> {
+    fn namespaces(&self) -> Result<Listing<Namespace>> {
         let entries = match fs::read_dir(&self.root) {
             Ok(e) => e,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Listing::whole(Vec::new())),
             Err(e) => return Err(self.io("list", &self.root, e)),
         };
-        let mut out = Vec::new();
+        let mut out = Listing::whole(Vec::new());
         for entry in entries {
             let entry = entry.map_err(|e| self.io("list", &self.root, e))?;
             let name = entry.file_name();
+            let shown = name.to_string_lossy().into_owned();
             let Some(name) = name.to_str() else {
-                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping entry whose name is not UTF-8");
+                self.skip(&mut out.skipped, shown, "the name is not UTF-8".into());
                 continue;
             };
             if !entry.path().is_dir() {
-                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping a file at the root: namespaces are directories");
+                self.skip(
+                    &mut out.skipped,
+                    shown,
+                    "a file at the root; namespaces are directories".into(),
+                );
                 continue;
             }
             match Namespace::new(name) {
-                Ok(ns) => out.push(ns),
-                Err(e) => {
-                    tracing::warn!(backend = %self.describe, error = %e, "skipping directory")
-                }
+                Ok(ns) => out.names.push(ns),
+                Err(e) => self.skip(&mut out.skipped, format!("{shown}/"), e.to_string()),
             }
         }
-        out.sort();
+        out.names.sort();
+        out.skipped.sort_by(|a, b| a.entry.cmp(&b.entry));
         Ok(out)
     }
 
-    fn configs(&self, ns: &Namespace) -> Result<Vec<ConfigName>> {
+    fn configs(&self, ns: &Namespace) -> Result<Listing<ConfigName>> {
         let dir = self.ns_dir(ns);
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
@@ -304,61 +317,174 @@ impl Inner {
             Err(e) => return Err(self.io("list", &dir, e)),
         };
         self.confine(&dir)?;
-        let mut out = Vec::new();
+        let mut out = Listing::whole(Vec::new());
         for entry in entries {
             let entry = entry.map_err(|e| self.io("list", &dir, e))?;
             let file_name = entry.file_name();
+            let shown = format!("{ns}/{}", file_name.to_string_lossy());
             let Some(file_name) = file_name.to_str() else {
-                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping entry whose name is not UTF-8");
+                self.skip(&mut out.skipped, shown, "the name is not UTF-8".into());
                 continue;
             };
             if file_name.starts_with(TMP_PREFIX) && !file_name.ends_with(EXT) {
                 continue; // a write in progress (or one that crashed)
             }
             let Some(stem) = file_name.strip_suffix(EXT) else {
-                tracing::warn!(backend = %self.describe, entry = ?entry.path(), "skipping a file that is not *.json");
+                self.skip(
+                    &mut out.skipped,
+                    shown,
+                    "not a .json file; configurations are files <name>.json".into(),
+                );
                 continue;
             };
             match ConfigName::new(stem) {
-                Ok(name) => out.push(name),
-                Err(e) => tracing::warn!(backend = %self.describe, error = %e, "skipping file"),
+                Ok(name) => out.names.push(name),
+                Err(e) => self.skip(&mut out.skipped, shown, e.to_string()),
             }
         }
-        out.sort();
+        out.names.sort();
+        out.skipped.sort_by(|a, b| a.entry.cmp(&b.entry));
         Ok(out)
+    }
+
+    /// Records an entry a listing leaves out, and logs it.
+    fn skip(&self, skipped: &mut Vec<Skipped>, entry: String, reason: String) {
+        tracing::warn!(backend = %self.describe, %entry, %reason, "skipping an entry confo cannot use");
+        skipped.push(Skipped { entry, reason });
     }
 
     fn write(&self, cfg: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
         let _lock = self.lock()?;
         let current = self.read_file(cfg)?.map(|v| v.version);
         expect.check(&self.describe, cfg, current)?;
-        let dir = self.ns_dir(cfg.namespace());
-        fs::create_dir_all(&dir).map_err(|e| self.io("create", &dir, e))?;
-        self.confine(&dir)?;
-        let target = self.file(cfg);
-        let tmp = dir.join(format!(
+        self.replace(cfg, bytes)
+    }
+
+    /// All or nothing, under one lock: every condition is checked before
+    /// anything is written, and if a write fails the earlier ones are put
+    /// back as they were (previous bytes rewritten, new files removed).
+    fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        let _lock = self.lock()?;
+        // What each path held before the batch, for the undo.
+        let mut before: Vec<(&ConfigPath, Option<Arc<[u8]>>)> = Vec::new();
+        let mut planned: std::collections::HashMap<&ConfigPath, bool> =
+            std::collections::HashMap::new();
+        for w in writes {
+            let current = match planned.get(&w.path) {
+                // Written earlier in this batch: no version can match it yet.
+                Some(_) => Some(Version::from_raw(u64::MAX)),
+                None => {
+                    let read = self.read_file(&w.path)?;
+                    before.push((&w.path, read.as_ref().map(|r| Arc::clone(&r.bytes))));
+                    read.map(|r| r.version)
+                }
+            };
+            w.expect.check(&self.describe, &w.path, current)?;
+            planned.insert(&w.path, true);
+        }
+        let mut versions = Vec::with_capacity(writes.len());
+        for (i, w) in writes.iter().enumerate() {
+            match self.replace(&w.path, &w.bytes) {
+                Ok(v) => versions.push(v),
+                Err(e) => {
+                    let done: Vec<&ConfigPath> = writes[..i].iter().map(|w| &w.path).collect();
+                    return Err(self.undo(&before, &done, e));
+                }
+            }
+        }
+        Ok(versions)
+    }
+
+    /// Puts back what `before` says for every path in `done`; `cause` is
+    /// returned as it is when all of it is undone, else an error that
+    /// names exactly what stays written.
+    fn undo(
+        &self,
+        before: &[(&ConfigPath, Option<Arc<[u8]>>)],
+        done: &[&ConfigPath],
+        cause: Error,
+    ) -> Error {
+        let mut left = Vec::new();
+        for (path, old) in before.iter().filter(|(p, _)| done.contains(p)) {
+            let undone = match old {
+                Some(bytes) => self.replace(path, bytes).map(|_| ()),
+                None => {
+                    let file = self.file(path);
+                    self.dir_beneath(path.namespace(), false).and_then(|dir| {
+                        dir.remove_file(format!("{}{EXT}", path.name()))
+                            .map_err(|e| self.io("delete", &file, e))
+                    })
+                }
+            };
+            if undone.is_err() {
+                left.push(path.to_string());
+            }
+        }
+        if left.is_empty() {
+            return cause;
+        }
+        Error::Backend {
+            backend: self.describe.clone(),
+            op: "undo",
+            path: left.join(", "),
+            message: format!(
+                "a batch write failed ({cause}) and these configurations stay written, they could not be put back: {}",
+                left.join(", ")
+            ),
+        }
+    }
+
+    /// Writes `bytes` as the file of `cfg`, atomically. The caller holds the lock.
+    fn replace(&self, cfg: &ConfigPath, bytes: &[u8]) -> Result<Version> {
+        let dir_path = self.ns_dir(cfg.namespace());
+        // The namespace directory is opened beneath the root: every step
+        // below goes through this handle, so a link flipped meanwhile cannot
+        // lead the write out of the root.
+        let dir = self.dir_beneath(cfg.namespace(), true)?;
+        let target = format!("{}{EXT}", cfg.name());
+        let tmp = format!(
             "{TMP_PREFIX}{}.{}",
             std::process::id(),
             TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
+        );
+        let shown_tmp = dir_path.join(&tmp);
+        let shown = dir_path.join(&target);
         let result = (|| {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)
-                .map_err(|e| self.io("create", &tmp, e))?;
+            let mut options = cap_std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            let mut file = dir
+                .open_with(&tmp, &options)
+                .map_err(|e| self.io("create", &shown_tmp, e))?
+                .into_std();
             file.write_all(bytes)
-                .map_err(|e| self.io("write", &tmp, e))?;
-            file.sync_all().map_err(|e| self.io("fsync", &tmp, e))?;
-            fs::rename(&tmp, &target).map_err(|e| self.io("rename", &target, e))?;
-            sync_dir(&dir).map_err(|e| self.io("fsync", &dir, e))?;
-            let meta = file.metadata().map_err(|e| self.io("stat", &target, e))?;
+                .map_err(|e| self.io("write", &shown_tmp, e))?;
+            file.sync_all()
+                .map_err(|e| self.io("fsync", &shown_tmp, e))?;
+            dir.rename(&tmp, &dir, &target)
+                .map_err(|e| self.io("rename", &shown, e))?;
+            sync_handle(&dir).map_err(|e| self.io("fsync", &dir_path, e))?;
+            let meta = file.metadata().map_err(|e| self.io("stat", &shown, e))?;
             Ok(version_of(bytes, &meta))
         })();
         if result.is_err() {
-            let _ = fs::remove_file(&tmp);
+            let _ = dir.remove_file(&tmp);
         }
         result
+    }
+
+    /// The namespace's directory, opened beneath the root.
+    fn dir_beneath(&self, ns: &Namespace, create: bool) -> Result<cap_std::fs::Dir> {
+        let shown = self.ns_dir(ns);
+        regular_file::dir_beneath(&self.root, Path::new(ns.as_str()), create).map_err(|r| match r {
+            Refused::Io(e) => self.io("open", &shown, e),
+            Refused::Missing => self.namespace_missing(ns),
+            other => Error::Backend {
+                backend: self.describe.clone(),
+                op: "write",
+                path: shown.display().to_string(),
+                message: other.reason(),
+            },
+        })
     }
 
     fn delete(&self, cfg: &ConfigPath, expect: Expect) -> Result<()> {
@@ -369,14 +495,15 @@ impl Inner {
         }
         expect.check(&self.describe, cfg, current)?;
         let path = self.file(cfg);
-        fs::remove_file(&path).map_err(|e| self.io("delete", &path, e))?;
-        let dir = self.ns_dir(cfg.namespace());
-        sync_dir(&dir).map_err(|e| self.io("fsync", &dir, e))
+        let dir = self.dir_beneath(cfg.namespace(), false)?;
+        dir.remove_file(format!("{}{EXT}", cfg.name()))
+            .map_err(|e| self.io("delete", &path, e))?;
+        sync_handle(&dir).map_err(|e| self.io("fsync", &self.ns_dir(cfg.namespace()), e))
     }
 
     fn delete_namespace(&self, ns: &Namespace, recursive: bool) -> Result<()> {
         let _lock = self.lock()?;
-        let count = self.configs(ns)?.len();
+        let count = self.configs(ns)?.names.len();
         if count > 0 && !recursive {
             return Err(Error::NamespaceNotEmpty {
                 backend: self.describe.clone(),
@@ -403,10 +530,18 @@ impl Backend for FileBackend {
     }
 
     async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
-        self.run(|inner| inner.namespaces()).await
+        Ok(self.namespace_listing().await?.names)
     }
 
     async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>> {
+        Ok(self.config_listing(namespace).await?.names)
+    }
+
+    async fn namespace_listing(&self) -> Result<Listing<Namespace>> {
+        self.run(|inner| inner.namespaces()).await
+    }
+
+    async fn config_listing(&self, namespace: &Namespace) -> Result<Listing<ConfigName>> {
         let ns = namespace.clone();
         self.run(move |inner| inner.configs(&ns)).await
     }
@@ -429,6 +564,16 @@ impl Backend for FileBackend {
         let bytes = bytes.to_vec();
         self.run(move |inner| inner.write(&cfg, &bytes, expect))
             .await
+    }
+
+    /// All or nothing: conditions checked first, earlier writes undone if a
+    /// later one fails, all under the tree's lock.
+    async fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        for w in writes {
+            check_size(self, &w.path, &w.bytes)?;
+        }
+        let writes = writes.to_vec();
+        self.run(move |inner| inner.write_many(&writes)).await
     }
 
     async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {
@@ -478,6 +623,21 @@ fn event_for(root: &Path, path: &Path) -> Option<WatchEvent> {
         }
         (None, _, _) => Some(WatchEvent::Resync), // the root itself
         _ => None,
+    }
+}
+
+/// Syncs a directory opened beneath the root.
+fn sync_handle(dir: &cap_std::fs::Dir) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        // The handle may be an O_PATH one (no fsync): open the directory
+        // itself for reading, through the handle.
+        dir.open(".")?.into_std().sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
     }
 }
 

@@ -109,7 +109,17 @@ impl Backend for MemoryBackend {
         self.tree()
             .get(path.namespace())
             .and_then(|c| c.get(path.name()))
-            .cloned()
+            .map(|v| {
+                if v.bytes.iter().all(u8::is_ascii_whitespace) {
+                    // The one rule of every backend (see `empty_value`).
+                    Versioned {
+                        bytes: Arc::from(super::empty_value::as_read(Vec::new())),
+                        version: v.version,
+                    }
+                } else {
+                    v.clone()
+                }
+            })
             .ok_or_else(|| Error::NotFound {
                 backend: DESCRIBE.into(),
                 path: path.to_string(),

@@ -32,15 +32,21 @@ use async_trait::async_trait;
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace, Version};
 
+pub(crate) mod empty_value;
 mod file;
+mod listing;
 mod memory;
+mod redact_args;
+pub(crate) mod regular_file;
 mod url;
 mod watch;
 #[cfg(feature = "zookeeper")]
 mod zookeeper;
 
 pub use file::FileBackend;
+pub use listing::{Listing, Skipped};
 pub use memory::MemoryBackend;
+pub use redact_args::redact_args;
 pub use url::{open_url, redact, DEFAULT_URL, URL_ENV};
 pub use watch::{Watch, WatchEvent, WatchScope, EVENT_CAPACITY};
 #[cfg(feature = "zookeeper")]
@@ -175,6 +181,20 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// The configurations of one namespace, sorted.
     /// [`Error::NamespaceNotFound`] if the namespace does not exist.
     async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>>;
+
+    /// [`Backend::list_namespaces`], with the entries at the top of the
+    /// store that confo cannot use as namespaces (refused names, files).
+    ///
+    /// The default skips nothing (a store that can hold only valid names).
+    async fn namespace_listing(&self) -> Result<Listing<Namespace>> {
+        Ok(Listing::whole(self.list_namespaces().await?))
+    }
+
+    /// [`Backend::list_configs`], with the entries of the namespace that
+    /// confo cannot use as configurations (refused names, other files).
+    async fn config_listing(&self, namespace: &Namespace) -> Result<Listing<ConfigName>> {
+        Ok(Listing::whole(self.list_configs(namespace).await?))
+    }
 
     /// Reads one configuration. [`Error::NotFound`] if it does not exist.
     async fn read(&self, path: &ConfigPath) -> Result<Versioned>;

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::directory::DirTree;
 use super::store_tree::{read_store_tree, StoreTree};
-use crate::backend::{Backend, Expect};
+use crate::backend::{Backend, Expect, Skipped};
 use crate::error::Result;
 use crate::json;
 use crate::name::{ConfigName, ConfigPath, Namespace};
@@ -98,6 +98,9 @@ pub struct TreeDiff {
     pub differences: Vec<Difference>,
     /// Configurations with the same JSON on both sides.
     pub unchanged: Vec<ConfigPath>,
+    /// Entries of the store that confo cannot represent (refused names):
+    /// not compared, so the comparison is partial when this is not empty.
+    pub skipped: Vec<Skipped>,
 }
 
 impl TreeDiff {
@@ -131,8 +134,10 @@ impl TreeDiff {
 /// ```
 pub async fn diff_tree(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result<TreeDiff> {
     let tree = DirTree::read_async(dir, backend.max_value_bytes()).await?;
-    let snap = read_store_tree(backend).await?;
-    Ok(compare(&tree, &snap).0)
+    let (snap, skipped) = read_store_tree(backend).await?;
+    let mut diff = compare(&tree, &snap).0;
+    diff.skipped = skipped;
+    Ok(diff)
 }
 
 /// One step of an import.

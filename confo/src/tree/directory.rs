@@ -338,34 +338,14 @@ fn read_namespace_dir(
                 continue;
             }
         };
-        match fs::metadata(&path) {
-            Ok(meta) if meta.len() > limit as u64 => {
-                problem(format!(
-                    "{} bytes, over the limit of {limit} bytes (ZooKeeper's 1 MiB znode limit); split the configuration",
-                    meta.len()
-                ));
-                continue;
-            }
-            Ok(_) => {}
-            Err(e) => {
-                problem(format!("cannot read it: {e}"));
-                continue;
-            }
-        }
-        let bytes = match fs::read(&path) {
-            Ok(b) => b,
-            Err(e) => {
-                problem(format!("cannot read it: {e}"));
+        let rel = Path::new(ns).join(&file_name);
+        let bytes = match crate::backend::regular_file::read_beneath(root, &rel, limit) {
+            Ok(found) => crate::backend::empty_value::as_read(found.bytes),
+            Err(refused) => {
+                problem(refused.reason());
                 continue;
             }
         };
-        if bytes.len() > limit {
-            problem(format!(
-                "{} bytes, over the limit of {limit} bytes; split the configuration",
-                bytes.len()
-            ));
-            continue;
-        }
         match json::parse_object("", &file, &bytes) {
             Ok(_) => {
                 configs.insert(name, Arc::from(bytes));

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::store_tree::read_store_tree;
-use crate::backend::{Backend, Expect, FileBackend};
+use crate::backend::{Backend, Expect, FileBackend, Skipped};
 use crate::error::{Error, Result};
 use crate::json;
 use crate::name::ConfigPath;
@@ -30,6 +30,9 @@ pub struct ExportReport {
     /// Configurations whose stored value is not a JSON object. They were
     /// written as they are, but [`import_tree`] will refuse them until fixed.
     pub not_objects: Vec<ConfigPath>,
+    /// Entries of the store that confo cannot represent (refused names):
+    /// not exported, so the export is partial when this is not empty.
+    pub skipped: Vec<Skipped>,
 }
 
 /// Writes every namespace and configuration of `backend` into `dir` as
@@ -54,7 +57,7 @@ pub struct ExportReport {
 /// # Ok::<(), confo::Error>(()) }).unwrap();
 /// ```
 pub async fn export_tree(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result<ExportReport> {
-    let snap = read_store_tree(backend).await?;
+    let (snap, skipped) = read_store_tree(backend).await?;
     let dir = dir.as_ref();
     // Even an empty store exports a directory, which imports as nothing.
     tokio::fs::create_dir_all(dir)
@@ -66,7 +69,10 @@ pub async fn export_tree(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result
             source,
         })?;
     let target = FileBackend::new(dir);
-    let mut report = ExportReport::default();
+    let mut report = ExportReport {
+        skipped,
+        ..ExportReport::default()
+    };
     for (ns, configs) in snap {
         target.create_namespace(&ns).await?;
         report.namespaces += 1;

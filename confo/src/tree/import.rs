@@ -278,7 +278,7 @@ async fn apply_batch(
 /// ```
 pub async fn plan_import(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result<ImportPlan> {
     let tree = DirTree::read_async(dir, backend.max_value_bytes()).await?;
-    let snap = read_store_tree(backend).await?;
+    let (snap, _skipped) = read_store_tree(backend).await?;
     let (diff, ops) = compare(&tree, &snap);
     let (changes, left_alone) = diff.differences.into_iter().partition(|d| {
         matches!(

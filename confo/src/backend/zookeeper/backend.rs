@@ -11,7 +11,8 @@ use zookeeper_client::{
 
 use super::{watch, ZooKeeper};
 use crate::backend::{
-    check_size, Backend, BatchWrite, Expect, Version, Versioned, Watch, WatchScope,
+    check_size, Backend, BatchWrite, Expect, Listing, Skipped, Version, Versioned, Watch,
+    WatchScope,
 };
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
@@ -220,21 +221,32 @@ fn normalize(data: Vec<u8>) -> Arc<[u8]> {
     }
 }
 
-fn valid_names<T>(children: Vec<String>, backend: &str, parse: impl Fn(&str) -> Result<T>) -> Vec<T>
+/// The children confo can use as names, and the others as skipped entries
+/// (named `prefix` + child).
+fn valid_names<T>(
+    children: Vec<String>,
+    backend: &str,
+    prefix: &str,
+    parse: impl Fn(&str) -> Result<T>,
+) -> Listing<T>
 where
     T: Ord,
 {
-    let mut out: Vec<T> = children
-        .iter()
-        .filter_map(|child| match parse(child) {
-            Ok(name) => Some(name),
+    let mut out = Listing::whole(Vec::new());
+    for child in &children {
+        match parse(child) {
+            Ok(name) => out.names.push(name),
             Err(e) => {
                 tracing::warn!(backend, error = %e, "skipping a znode whose name confo cannot use");
-                None
+                out.skipped.push(Skipped {
+                    entry: format!("{prefix}{child}"),
+                    reason: e.to_string(),
+                });
             }
-        })
-        .collect();
-    out.sort();
+        }
+    }
+    out.names.sort();
+    out.skipped.sort_by(|a, b| a.entry.cmp(&b.entry));
     out
 }
 
@@ -245,21 +257,30 @@ impl Backend for ZooKeeper {
     }
 
     async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
+        Ok(self.namespace_listing().await?.names)
+    }
+
+    async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>> {
+        Ok(self.config_listing(namespace).await?.names)
+    }
+
+    async fn namespace_listing(&self) -> Result<Listing<Namespace>> {
         let client = self.client().await?;
         let children = self
             .list_children_of(&client, ROOT)
             .await?
             .unwrap_or_default();
-        Ok(valid_names(children, &self.inner.describe, |c| {
+        Ok(valid_names(children, &self.inner.describe, "", |c| {
             Namespace::new(c)
         }))
     }
 
-    async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>> {
+    async fn config_listing(&self, namespace: &Namespace) -> Result<Listing<ConfigName>> {
         let client = self.client().await?;
         let znode = namespace_znode(namespace);
+        let prefix = format!("{namespace}/");
         match self.list_children_of(&client, &znode).await? {
-            Some(children) => Ok(valid_names(children, &self.inner.describe, |c| {
+            Some(children) => Ok(valid_names(children, &self.inner.describe, &prefix, |c| {
                 ConfigName::new(c)
             })),
             None => Err(self.namespace_missing(&client, namespace).await),

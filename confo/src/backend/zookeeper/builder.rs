@@ -458,6 +458,9 @@ pub(super) fn check_chroot(chroot: &str) -> std::result::Result<(), String> {
     if chroot.ends_with('/') {
         return bad("it must not end with '/'");
     }
+    if chroot.split('/').nth(1) == Some("zookeeper") {
+        return bad("ZooKeeper reserves /zookeeper and everything under it (quotas, its configuration); choose another chroot, e.g. /confo");
+    }
     for segment in chroot.split('/').skip(1) {
         match segment {
             "" => return bad("it has an empty segment ('//')"),

@@ -17,7 +17,7 @@ impl Pem {
     pub(crate) fn load(&self, what: &str) -> std::result::Result<String, String> {
         match self {
             Pem::Text(text) => Ok(text.clone()),
-            Pem::File(path) => std::fs::read_to_string(path)
+            Pem::File(path) => crate::bounded::read_pem(path)
                 .map_err(|e| format!("cannot read the {what} {}: {e}", path.display())),
         }
     }
