@@ -1,0 +1,122 @@
+//! confo decodes exactly what `serde_json::from_slice::<T>` decodes, with
+//! one documented exception: numbers and booleans stored as strings decode
+//! into numeric and boolean fields.
+//!
+//! Generated documents (valid seeds of a fixed set of types, mutated) are
+//! decoded both ways and compared; `families` pins the cases where confo's
+//! first decoder differed from serde_json, and `errors` what its messages
+//! say.
+//!
+//! One more rule than serde_json's: a configuration is a JSON object, so a
+//! document of another kind is refused even where `T` would take it (serde
+//! decodes a struct from an array).
+
+mod doc;
+mod errors;
+mod families;
+mod run;
+mod types;
+
+use proptest::prelude::*;
+
+use doc::{mutation, Doc, Mutation};
+use run::Side;
+use types::{cases, Case};
+
+/// Cases per property: thousands in all, within a minute on a small machine.
+const CASES: u32 = 1500;
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: CASES,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// A case, one of its seeds, and mutations to apply to it.
+fn mutated(coerce: bool) -> impl Strategy<Value = (usize, usize, Vec<Mutation>)> {
+    (0..cases().len()).prop_flat_map(move |i| {
+        let keys = cases()[i].keys;
+        (
+            Just(i),
+            any::<usize>(),
+            proptest::collection::vec(mutation(coerce, keys), 0..4),
+        )
+    })
+}
+
+fn document(case: &Case, seed: usize, mutations: &[Mutation]) -> Doc {
+    let seeds = (case.seeds)();
+    let mut doc = Doc::from_value(&seeds[seed % seeds.len()]);
+    for m in mutations {
+        m.apply(&mut doc);
+    }
+    doc
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Where serde_json decodes a value, confo decodes the same one; where
+    /// serde_json refuses, confo refuses, unless a string in the document
+    /// is a number or a boolean (the one coercion).
+    #[test]
+    fn confo_decodes_what_serde_json_decodes((i, seed, mutations) in mutated(false)) {
+        let case = &cases()[i];
+        let doc = document(case, seed, &mutations);
+        let bytes = doc.render();
+        let v = (case.run)(Side::Serde, &bytes, Side::Confo, &bytes);
+        let text = String::from_utf8_lossy(&bytes);
+        if !matches!(doc, Doc::Obj(_)) {
+            // A configuration is a JSON object, whatever the type takes.
+            prop_assert!(!v.right.ok && v.right.shown.contains("a configuration must be a JSON object"),
+                "{}: {text}\nconfo: {}", case.name, v.right.shown);
+        } else if v.left.ok {
+            prop_assert!(v.equal, "{}: {text}\nserde_json: {}\nconfo:      {}", case.name, v.left.shown, v.right.shown);
+        } else if !doc.has_coercible_string() {
+            prop_assert!(!v.right.ok, "{}: {text}\nserde_json refuses: {}\nconfo decodes: {}", case.name, v.left.shown, v.right.shown);
+        }
+    }
+
+    /// A valid document with its numbers and booleans (some or all) stored
+    /// as strings decodes to the same value, in any key order, for types
+    /// that ask for each scalar by its type.
+    #[test]
+    fn numbers_and_booleans_stored_as_strings_decode_as_themselves(
+        i in 0..cases().len(),
+        seed in any::<usize>(),
+        bits in any::<u64>(),
+    ) {
+        let case = &cases()[i];
+        prop_assume!(case.coerces);
+        let original = document(case, seed, &[]);
+        let mut coerced = original.clone();
+        let mut n = 0;
+        coerced.stringify(&mut || { n += 1; bits & (1 << (n % 64)) != 0 });
+        for shown in [coerced.clone(), coerced.reversed()] {
+            let v = (case.run)(Side::Serde, &original.render(), Side::Confo, &shown.render());
+            prop_assert!(v.left.ok, "{}: a seed serde_json refuses: {}", case.name, v.left.shown);
+            prop_assert!(v.equal, "{}: {}\nserde_json: {}\nconfo:      {}", case.name,
+                String::from_utf8_lossy(&shown.render()), v.left.shown, v.right.shown);
+        }
+    }
+
+    /// Reordering the keys of every object changes nothing (documents
+    /// without duplicate keys), coercion included.
+    #[test]
+    fn key_order_does_not_change_the_result((i, seed, mutations) in mutated(true)) {
+        let case = &cases()[i];
+        prop_assume!(case.order_free);
+        let doc = document(case, seed, &mutations);
+        prop_assume!(!doc.has_duplicate_keys());
+        let a = doc.render();
+        let b = doc.reversed().render();
+        let v = (case.run)(Side::Confo, &a, Side::Confo, &b);
+        prop_assert_eq!(v.left.ok, v.right.ok, "{}: {}\nas written: {}\nreversed:   {}",
+            case.name, String::from_utf8_lossy(&a), v.left.shown, v.right.shown);
+        if v.left.ok {
+            prop_assert!(v.equal, "{}: {}\n{}\n{}", case.name, String::from_utf8_lossy(&a), v.left.shown, v.right.shown);
+        }
+    }
+}
