@@ -488,18 +488,39 @@ async fn read_decode<T: Config>(
     Ok((decoded, read.version, applied))
 }
 
-/// Applies `overrides` to stored bytes and decodes them into `T`.
+/// Applies `overrides` to stored bytes and decodes them into `T`. Without
+/// an override of this configuration, the bytes are decoded as they are
+/// (the fast path); with one, the overridden object is encoded again and
+/// decoded the same way.
 fn decode_read<T: Config>(
     describe: &str,
     path: &ConfigPath,
     bytes: &[u8],
     overrides: &[Override],
 ) -> Result<(T, Vec<Applied>)> {
-    let (value, applied) = parse_with_overrides(describe, path, bytes, overrides, T::KEYS)?;
-    let decoded = decode_as::<T>(
+    let applies = overrides.iter().any(|o| {
+        path.namespace().as_str().to_uppercase() == o.namespace
+            && path.name().as_str().to_uppercase() == o.name
+    });
+    if !applies {
+        if let Some(decoded) = decode::decode_object::<T>(bytes) {
+            return Ok((decoded, Vec::new()));
+        }
+    }
+    let (map, applied) = parse_with_overrides(describe, path, bytes, overrides, T::KEYS)?;
+    let value = Value::Object(map);
+    let owned;
+    let bytes = if applied.is_empty() {
+        bytes
+    } else {
+        owned = serde_json::to_vec(&value).unwrap_or_default();
+        &owned
+    };
+    let decoded = decode_from::<T>(
         describe,
         path,
-        &Value::Object(value),
+        bytes,
+        &value,
         path.name().as_str(),
         &applied,
     )?;
@@ -514,14 +535,7 @@ pub(crate) fn decode_bytes<T: Config>(
     bytes: &[u8],
     overrides: &[Override],
 ) -> Result<T> {
-    let (value, applied) = parse_with_overrides(describe, path, bytes, overrides, T::KEYS)?;
-    decode_as::<T>(
-        describe,
-        path,
-        &Value::Object(value),
-        path.name().as_str(),
-        &applied,
-    )
+    Ok(decode_read::<T>(describe, path, bytes, overrides)?.0)
 }
 
 fn parse_with_overrides(
@@ -545,11 +559,27 @@ fn decode_as<V: DeserializeOwned>(
     root: &str,
     applied: &[Applied],
 ) -> Result<V> {
-    decode::decode::<V>(value, root).map_err(|errors| Error::Decode {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    decode_from::<V>(describe, path, &bytes, value, root, applied)
+}
+
+/// Decodes `bytes` (parsed: `value`) into `V`, or says why not.
+fn decode_from<V: DeserializeOwned>(
+    describe: &str,
+    path: &ConfigPath,
+    bytes: &[u8],
+    value: &Value,
+    root: &str,
+    applied: &[Applied],
+) -> Result<V> {
+    if let Some(decoded) = decode::decode_value::<V>(bytes) {
+        return Ok(decoded);
+    }
+    Err(Error::Decode {
         backend: describe.to_owned(),
         path: path.to_string(),
         type_name: type_name::<V>(),
-        errors: errors
+        errors: decode::errors::<V>(bytes, value, root)
             .into_iter()
             .map(|e| attribute(e, path, applied))
             .collect(),

@@ -44,9 +44,11 @@ struct Picky {
     id: uuid::Uuid,
     addr: SocketAddr,
     count: NonZeroU16,
-    never: Never,
     port: u16,
     name: String,
+    // Last: a required field that takes nothing hides the required fields
+    // declared after it when it is missing (serde reports them in order).
+    never: Never,
 }
 
 #[test]
@@ -71,10 +73,20 @@ fn every_error_is_listed_even_with_types_that_refuse_placeholders() {
     let errors = errors_of::<Picky>(r#"{"port":1}"#);
     assert_eq!(
         fields(&errors),
-        ["cfg.addr", "cfg.count", "cfg.id", "cfg.name", "cfg.never", "cfg.url"],
+        [
+            "cfg.addr",
+            "cfg.count",
+            "cfg.id",
+            "cfg.name",
+            "cfg.never",
+            "cfg.url"
+        ],
         "{errors:?}"
     );
-    assert!(errors.iter().all(|(_, m)| m.starts_with("missing")), "{errors:?}");
+    assert!(
+        errors.iter().all(|(_, m)| m.starts_with("missing")),
+        "{errors:?}"
+    );
 }
 
 #[derive(Confo, Deserialize, Debug)]
@@ -152,7 +164,10 @@ struct Quoting {
 
 fn quote_it<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     let s = String::deserialize(d)?;
-    Err(de::Error::custom(format!("cannot use {s:?} (uppercase: {})", s.to_uppercase())))
+    Err(de::Error::custom(format!(
+        "cannot use {s:?} (uppercase: {})",
+        s.to_uppercase()
+    )))
 }
 
 #[test]

@@ -69,7 +69,9 @@ fn sequences_longer_than_the_type_takes_are_refused() {
 fn struct_variants_take_what_serde_json_takes() {
     agree::<Tuples>(r#"{"tuple":[1,2],"array":[1,2],"pair":[1,2],"variant":{"Rec":[1,2]}}"#);
     agree::<Tuples>(r#"{"tuple":[1,2],"array":[1,2],"pair":[1,2],"variant":{"Rec":[1,2,3]}}"#);
-    agree::<Tuples>(r#"{"tuple":[1,2],"array":[1,2],"pair":[1,2],"variant":{"Rec":{"a":1,"b":2}}}"#);
+    agree::<Tuples>(
+        r#"{"tuple":[1,2],"array":[1,2],"pair":[1,2],"variant":{"Rec":{"a":1,"b":2}}}"#,
+    );
 }
 
 #[test]
@@ -84,7 +86,9 @@ fn integer_boolean_and_newtype_map_keys_decode_from_their_strings() {
         ports: HashMap<u16, String>,
         offsets: BTreeMap<i64, u8>,
     }
-    assert!(agree::<Keys>(r#"{"ports":{"8080":"a"},"offsets":{"-5":1}}"#));
+    assert!(agree::<Keys>(
+        r#"{"ports":{"8080":"a"},"offsets":{"-5":1}}"#
+    ));
     // Keys are read as serde_json reads them: no coercion of their own.
     agree::<Keys>(r#"{"ports":{"+80":"a"},"offsets":{}}"#);
     assert!(!agree::<Keys>(r#"{"ports":{"http":"a"},"offsets":{}}"#));

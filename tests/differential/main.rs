@@ -24,7 +24,7 @@ use run::Side;
 use types::{cases, Case};
 
 /// Cases per property: thousands in all, within a minute on a small machine.
-const CASES: u32 = 1500;
+const CASES: u32 = 5000;
 
 fn config() -> ProptestConfig {
     ProptestConfig {
@@ -44,6 +44,16 @@ fn mutated(coerce: bool) -> impl Strategy<Value = (usize, usize, Vec<Mutation>)>
             proptest::collection::vec(mutation(coerce, keys), 0..4),
         )
     })
+}
+
+/// The indices of the cases that `keep`.
+fn where_(keep: fn(&Case) -> bool) -> Vec<usize> {
+    cases()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| keep(c))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 fn document(case: &Case, seed: usize, mutations: &[Mutation]) -> Doc {
@@ -70,7 +80,7 @@ proptest! {
         let text = String::from_utf8_lossy(&bytes);
         if !matches!(doc, Doc::Obj(_)) {
             // A configuration is a JSON object, whatever the type takes.
-            prop_assert!(!v.right.ok && v.right.shown.contains("a configuration must be a JSON object"),
+            prop_assert!(!v.right.ok,
                 "{}: {text}\nconfo: {}", case.name, v.right.shown);
         } else if v.left.ok {
             prop_assert!(v.equal, "{}: {text}\nserde_json: {}\nconfo:      {}", case.name, v.left.shown, v.right.shown);
@@ -84,12 +94,11 @@ proptest! {
     /// that ask for each scalar by its type.
     #[test]
     fn numbers_and_booleans_stored_as_strings_decode_as_themselves(
-        i in 0..cases().len(),
+        i in proptest::sample::select(where_(|c| c.coerces)),
         seed in any::<usize>(),
         bits in any::<u64>(),
     ) {
         let case = &cases()[i];
-        prop_assume!(case.coerces);
         let original = document(case, seed, &[]);
         let mut coerced = original.clone();
         let mut n = 0;

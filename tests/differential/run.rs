@@ -26,7 +26,7 @@ pub struct Outcome {
 pub struct Verdict {
     pub left: Outcome,
     pub right: Outcome,
-    /// Both succeeded with equal values.
+    /// Both succeeded with equal values (or values shown alike).
     pub equal: bool,
 }
 
@@ -83,6 +83,8 @@ pub fn compare<T: Config + Debug + PartialEq>(
 ) -> Verdict {
     let (l, left) = decode::<T>(left, a);
     let (r, right) = decode::<T>(right, b);
-    let equal = matches!((l, r), (Some(l), Some(r)) if l == r);
+    // Equal, or shown alike (a NaN is not equal to itself).
+    let equal = matches!((l, r), (Some(l), Some(r)) if l == r)
+        || (left.ok && right.ok && left.shown == right.shown);
     Verdict { left, right, equal }
 }

@@ -129,7 +129,10 @@ pub enum External {
     Unit,
     New(u16),
     Tup(u8, u8),
-    Rec { a: u8, b: bool },
+    Rec {
+        a: u8,
+        b: bool,
+    },
     #[serde(rename = "renamed", alias = "aka")]
     Renamed,
     #[serde(skip_deserializing)]
@@ -401,7 +404,10 @@ impl<'de> Deserialize<'de> for NumberOrList {
             fn visit_u64<E: de::Error>(self, n: u64) -> Result<NumberOrList, E> {
                 Ok(NumberOrList(n))
             }
-            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<NumberOrList, A::Error> {
+            fn visit_seq<A: de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<NumberOrList, A::Error> {
                 let mut n = 0;
                 while seq.next_element::<de::IgnoredAny>()?.is_some() {
                     n += 1;

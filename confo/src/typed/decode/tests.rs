@@ -1,0 +1,109 @@
+//! The decoding passes on their own.
+
+use super::*;
+use serde::Deserialize;
+use serde_json::json;
+use serde_json::Map;
+use std::collections::BTreeMap;
+use std::fmt;
+
+fn fields<T: DeserializeOwned + fmt::Debug>(value: Value) -> Vec<String> {
+    let bytes = serde_json::to_vec(&value).unwrap();
+    assert!(decode_object::<T>(&bytes).is_none());
+    errors::<T>(&bytes, &value, "cfg")
+        .into_iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect()
+}
+
+#[test]
+fn unknown_fields_are_all_listed_with_deny_unknown_fields() {
+    #[derive(Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Strict {
+        port: u16,
+    }
+    let errors = fields::<Strict>(json!({"port": "x", "prot": 1, "hots": 2}));
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors.contains(&"cfg.port: expected u16, found a string".to_owned()));
+    assert!(errors
+        .iter()
+        .any(|e| e.starts_with("cfg.prot: unknown field")));
+    assert!(errors
+        .iter()
+        .any(|e| e.starts_with("cfg.hots: unknown field")));
+}
+
+#[test]
+fn a_custom_deserializer_that_refuses_everything_does_not_hide_other_errors() {
+    #[derive(Debug)]
+    struct Never;
+    impl<'de> Deserialize<'de> for Never {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            de::IgnoredAny::deserialize(d)?;
+            Err(de::Error::custom("never valid"))
+        }
+    }
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Cfg {
+        a: Never,
+        b: u8,
+    }
+    // `a` refuses every candidate too: it is reported once and taken out.
+    assert_eq!(
+        fields::<Cfg>(json!({"a": 1, "b": "x"})),
+        ["cfg.a: never valid", "cfg.b: expected u8, found a string"]
+    );
+}
+
+#[test]
+fn errors_inside_flatten_are_all_listed_at_their_fields() {
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Inner {
+        x: u8,
+        y: u8,
+    }
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Cfg {
+        #[serde(flatten)]
+        inner: Inner,
+        extra: BTreeMap<String, u8>,
+    }
+    let errors = fields::<Cfg>(json!({"x": "a", "y": "b", "extra": {}}));
+    assert_eq!(
+        errors,
+        [
+            "cfg.x: expected u8, found a string",
+            "cfg.y: expected u8, found a string"
+        ]
+    );
+}
+
+#[test]
+fn messages_never_quote_values() {
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Cfg {
+        a: u8,
+        b: bool,
+        c: Vec<u8>,
+        d: char,
+    }
+    let errors =
+        fields::<Cfg>(json!({"a": "secret1", "b": "secret2", "c": "secret3", "d": "secret4"}));
+    assert_eq!(errors.len(), 4, "{errors:?}");
+    assert!(errors.iter().all(|e| !e.contains("secret")), "{errors:?}");
+}
+
+#[test]
+fn a_limit_bounds_the_pass() {
+    let many: Map<String, Value> = (0..150).map(|i| (format!("k{i:03}"), json!("x"))).collect();
+    let value = Value::Object(many);
+    let bytes = serde_json::to_vec(&value).unwrap();
+    let errors = errors::<BTreeMap<String, u8>>(&bytes, &value, "cfg");
+    assert_eq!(errors.len(), MAX_ERRORS);
+}
