@@ -239,13 +239,13 @@ fn can_replace(work: &Value, place: &[Step], err: &DeError) -> bool {
         (DeError::Missing(_), None) => true,
         (DeError::Unknown { .. }, Some(_)) => true,
         (DeError::Missing(_) | DeError::Unknown { .. }, _) => false,
-        (DeError::Mismatch { message, .. }, Some(Value::Object(_))) => {
+        // (A secret's errors come as messages: they say the kind too.)
+        (DeError::Mismatch { message, .. } | DeError::Custom(message), Some(Value::Object(_))) => {
             message.ends_with("found an object")
         }
-        (DeError::Mismatch { message, .. }, Some(Value::Array(_))) => {
+        (DeError::Mismatch { message, .. } | DeError::Custom(message), Some(Value::Array(_))) => {
             message.ends_with("found an array") || message.contains("elements, found")
         }
-        (DeError::Custom(_), Some(Value::Object(_) | Value::Array(_))) => false,
         (_, Some(_)) => true,
         (_, None) => false,
     }
