@@ -124,5 +124,5 @@ pub use manager::{Backends, Confo, IntoBackend, Namespaces};
 pub use name::{ConfigName, ConfigPath, NameRule, Namespace, MAX_NAME_BYTES, ROOT};
 pub use retry::RetryPolicy;
 pub use secret::Secret;
-pub use typed::{AsBackend, Config, ConfigPathConst, Loaded, SAVE_FIELD_ATTEMPTS};
+pub use typed::{decode, AsBackend, Config, ConfigPathConst, Loaded, SAVE_FIELD_ATTEMPTS};
 pub use update::UpdatePolicy;

@@ -25,9 +25,8 @@
 //! (`database.port`), what was expected and what kind of JSON was found
 //! (never the value). Numbers and booleans stored as strings (`"3306"`,
 //! `"true"`, Python's `"True"`) decode into numeric and `bool` fields;
-//! nothing else is coerced. Where serde buffers the input itself
-//! (`#[serde(flatten)]`, untagged or internally tagged enums) coercion does
-//! not reach inside, and only the first error inside is reported.
+//! nothing else is coerced. Otherwise decoding is exactly
+//! `serde_json::from_slice::<T>`; the rules are in `docs/typed.md`.
 
 use std::any::type_name;
 use std::collections::HashMap;
@@ -525,6 +524,26 @@ fn decode_read<T: Config>(
         &applied,
     )?;
     Ok((decoded, applied))
+}
+
+/// Decodes the bytes of a stored configuration into `T` by confo's rules
+/// (`docs/typed.md`, "Decoding"): what every typed load does once it has
+/// read them, without overrides. `path` names the source in errors.
+///
+/// ```
+/// #[derive(confo::Confo, serde::Deserialize)]
+/// #[confo(namespace = "systemA")]
+/// struct Database { port: u16 }
+///
+/// let path = "systemA/database".parse()?;
+/// let db: Database = confo::decode(&path, br#"{"port":"5432"}"#)?;
+/// assert_eq!(db.port, 5432);
+/// let err = confo::decode::<Database>(&path, br#"{"port":"x"}"#).unwrap_err();
+/// assert!(err.to_string().ends_with("database.port: expected u16, found a string"));
+/// # Ok::<(), confo::Error>(())
+/// ```
+pub fn decode<T: Config>(path: &ConfigPath, bytes: &[u8]) -> Result<T> {
+    decode_bytes::<T>("input", path, bytes, &[])
 }
 
 /// Decodes stored bytes into `T` with `overrides` applied: what a live

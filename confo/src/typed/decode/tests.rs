@@ -107,3 +107,76 @@ fn a_limit_bounds_the_pass() {
     let errors = errors::<BTreeMap<String, u8>>(&bytes, &value, "cfg");
     assert_eq!(errors.len(), MAX_ERRORS);
 }
+
+#[test]
+fn the_fast_path_coerces_every_value_it_hands_out() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Port(u16);
+    #[derive(Deserialize, Debug, PartialEq)]
+    enum E {
+        New(u8),
+        Tup(u8, bool),
+        Rec { a: i32 },
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Cfg {
+        opt: Option<u8>,
+        list: Vec<f64>,
+        map: BTreeMap<String, bool>,
+        port: Port,
+        tuple: (u8, i64),
+        e: Vec<E>,
+        big: u128,
+    }
+    let bytes = br#"{"opt":"1","list":["0.5","2"],"map":{"k":"True"},"port":"80",
+        "tuple":["2","-3"],"e":[{"New":"4"},{"Tup":["5","false"]},{"Rec":{"a":"-6"}}],
+        "big":"340282366920938463463374607431768211455"}"#;
+    let cfg: Cfg = decode_object(bytes).expect("decodes");
+    assert_eq!(
+        cfg,
+        Cfg {
+            opt: Some(1),
+            list: vec![0.5, 2.0],
+            map: BTreeMap::from([("k".to_owned(), true)]),
+            port: Port(80),
+            tuple: (2, -3),
+            e: vec![E::New(4), E::Tup(5, false), E::Rec { a: -6 }],
+            big: u128::MAX,
+        }
+    );
+}
+
+#[test]
+fn the_fast_path_coerces_adjacently_tagged_content_in_any_key_order() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    #[serde(tag = "t", content = "c")]
+    enum A {
+        N(u16),
+    }
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Cfg {
+        a: A,
+    }
+    for bytes in [
+        &br#"{"a":{"t":"N","c":"7"}}"#[..],
+        br#"{"a":{"c":"7","t":"N"}}"#,
+    ] {
+        assert_eq!(decode_object::<Cfg>(bytes), Some(Cfg { a: A::N(7) }));
+    }
+}
+
+#[test]
+fn the_fast_path_takes_only_objects_and_what_serde_json_takes() {
+    #[derive(Deserialize, Debug, PartialEq)]
+    struct Cfg {
+        t: (u8, u8),
+    }
+    assert_eq!(decode_object::<Cfg>(b" [[1,2]]"), None);
+    assert_eq!(decode_object::<Cfg>(br#"{"t":[1,2,3]}"#), None);
+    assert_eq!(decode_object::<Cfg>(br#"{"t":[1,2]} x"#), None);
+    assert_eq!(decode_object::<Cfg>(br#"{"t":["1"," 2"]}"#), None);
+    assert_eq!(
+        decode_object::<Cfg>(b"\n{\"t\":[\"+1\",2]}"),
+        Some(Cfg { t: (1, 2) })
+    );
+}
