@@ -94,8 +94,23 @@ fn integer_boolean_and_newtype_map_keys_decode_from_their_strings() {
     assert!(!agree::<Keys>(r#"{"ports":{"http":"a"},"offsets":{}}"#));
 }
 
+#[derive(Confo, Deserialize, Debug, PartialEq)]
+#[confo(namespace = "diff", name = "cfg")]
+struct Named {
+    name: crate::types::StrOrNumber,
+    count: crate::types::NumberOrList,
+}
+
 #[test]
 fn a_string_asked_for_is_not_taken_from_another_kind() {
+    assert!(agree::<Named>(r#"{"name":"n","count":2}"#));
+    for json in [
+        r#"{"name":7,"count":2}"#,
+        r#"{"name":true,"count":2}"#,
+        r#"{"name":"n","count":[1,2]}"#,
+    ] {
+        assert!(!agree::<Named>(json), "{json}");
+    }
     for json in [
         r#"{"any":1,"raw":1,"name":7,"count":1,"password":"pw"}"#,
         r#"{"any":1,"raw":1,"name":true,"count":1,"password":"pw"}"#,

@@ -278,7 +278,7 @@ pub struct Even(String);
 impl TryFrom<String> for Even {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        if s.len() % 2 == 0 {
+        if s.len().is_multiple_of(2) {
             Ok(Even(s))
         } else {
             Err(format!("odd length: {s}"))
