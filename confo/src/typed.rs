@@ -531,7 +531,7 @@ fn decode_read<T: Config>(
 /// read them, without overrides. `path` names the source in errors.
 ///
 /// ```
-/// #[derive(confo::Confo, serde::Deserialize)]
+/// #[derive(confo::Confo, serde::Deserialize, Debug)]
 /// #[confo(namespace = "systemA")]
 /// struct Database { port: u16 }
 ///
