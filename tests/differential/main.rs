@@ -128,4 +128,40 @@ proptest! {
             prop_assert!(v.equal, "{}: {}\n{}\n{}", case.name, String::from_utf8_lossy(&a), v.left.shown, v.right.shown);
         }
     }
+
+    /// A refused document's error (Display and Debug) never shows a stored
+    /// value, whatever type refuses it and however it quotes what it got.
+    #[test]
+    fn no_error_shows_a_stored_value(
+        (i, seed, mutations) in mutated(true),
+        at in any::<usize>(),
+        mark in proptest::sample::select(MARKS),
+    ) {
+        let case = &cases()[i];
+        let mut doc = document(case, seed, &mutations);
+        *doc.pick(at) = Doc::Str(mark.to_owned());
+        let bytes = doc.render();
+        let v = (case.run)(Side::Confo, &bytes, Side::Confo, &bytes);
+        if !v.left.ok {
+            let shown = v.left.shown.to_lowercase();
+            prop_assert!(!shown.contains("zq7mark"), "{}: {}\n{}", case.name, String::from_utf8_lossy(&bytes), v.left.shown);
+        }
+    }
 }
+
+/// Stored values that types quote in their messages (whole, in part, or
+/// changed), each holding a mark no message has of its own.
+const MARKS: &[&str] = &[
+    "Zq7Mark",
+    "http://[Zq7Mark",
+    "Zq7Mark://x",
+    "1.Zq7Mark",
+    "^Zq7Mark",
+    "Zq7Mark-e29b-41d4-a716-446655440000",
+    "10.0.0.0/Zq7Mark",
+    "Zq7Mark:80",
+    "5Zq7Mark",
+    "2020-01-02TZq7Mark",
+    "port-Zq7Mark",
+    "zq7mark",
+];

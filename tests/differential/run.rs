@@ -63,7 +63,7 @@ pub fn confo_decode<T: Config>(bytes: &[u8]) -> Result<T, confo::Error> {
 fn decode<T: Config + Debug>(side: Side, bytes: &[u8]) -> (Option<T>, Outcome) {
     let result = match side {
         Side::Serde => serde_json::from_slice::<T>(bytes).map_err(|e| e.to_string()),
-        Side::Confo => confo_decode::<T>(bytes).map_err(|e| e.to_string()),
+        Side::Confo => confo_decode::<T>(bytes).map_err(|e| format!("{e}\n{e:?}")),
     };
     match result {
         Ok(value) => {

@@ -205,6 +205,54 @@ pub struct UntaggedCfg {
     v: Vec<Untagged>,
 }
 
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(expecting = "a mode")]
+pub enum Mode {
+    Plain,
+    WithFields {
+        max_size: u32,
+        #[serde(default)]
+        read_only: bool,
+    },
+    #[serde(untagged)]
+    Fallback(u16),
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(tag = "kind", deny_unknown_fields)]
+pub enum StrictTagged {
+    On { level: u8 },
+    Off,
+}
+
+#[derive(Deserialize, Debug, PartialEq)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct Generic<T> {
+    value: T,
+    list: Vec<T>,
+}
+
+#[derive(Confo, Deserialize, Debug, PartialEq)]
+#[confo(namespace = "diff", name = "cfg")]
+pub struct Variants {
+    modes: Vec<Mode>,
+    strict: StrictTagged,
+    generic: Generic<i16>,
+}
+
+#[derive(Confo, Deserialize, Debug, PartialEq)]
+#[confo(namespace = "diff", name = "cfg")]
+pub struct MoreStd {
+    v6: std::net::Ipv6Addr,
+    time: std::time::SystemTime,
+    result: Result<u8, String>,
+    bound: std::ops::Bound<u8>,
+    reverse: std::cmp::Reverse<i8>,
+    options: HashMap<String, Option<u8>>,
+    inclusive: std::ops::RangeInclusive<u16>,
+}
+
 // ---- field and container attributes -----------------------------------
 
 fn seven() -> u32 {
@@ -523,6 +571,20 @@ pub fn cases() -> Vec<Case> {
             {"any": {"a": [1, null]}, "raw": {"x": 1.50}, "name": "n", "count": 3,
              "password": "pw", "pin": 1234}
             {"any": null, "raw": [1, 2], "name": "n", "count": 0, "password": "pw"}
+        ),
+        case!(Variants, &["modes", "kind", "level", "maxSize", "value"], coerces = false, order_free = true,
+            {"modes": ["plain", {"with_fields": {"maxSize": 5}}, 7,
+                       {"with_fields": {"maxSize": 1, "readOnly": true}}],
+             "strict": {"kind": "On", "level": 3}, "generic": {"value": -2, "list": [1, 2]}}
+            {"modes": [], "strict": {"kind": "Off"}, "generic": {"value": 0, "list": []}}
+        ),
+        case!(MoreStd, &["v6", "time", "result", "bound"], coerces = true, order_free = true,
+            {"v6": "::1", "time": {"secs_since_epoch": 5, "nanos_since_epoch": 0},
+             "result": {"Ok": 5}, "bound": {"Included": 3}, "reverse": -1,
+             "options": {"a": null, "b": 2}, "inclusive": {"start": 1, "end": 9}}
+            {"v6": "fe80::1", "time": {"secs_since_epoch": 0, "nanos_since_epoch": 7},
+             "result": {"Err": "e"}, "bound": "Unbounded", "reverse": 0,
+             "options": {}, "inclusive": {"start": 9, "end": 1}}
         ),
         case!(Database, &["host", "port", "pool", "size"], coerces = true, order_free = true,
             {"host": "db", "port": 5432, "user": "app", "password": "pw",

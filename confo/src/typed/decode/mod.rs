@@ -74,16 +74,18 @@ fn fast_error<T: DeserializeOwned>(bytes: &[u8], value: &Value, root: &str) -> F
             };
             return FieldError {
                 field: root.to_owned(),
-                message: scrub::scrub(strip_position(&message), value),
+                message: scrub::scrub(strip_position(&message), &scrub::document_texts(bytes)),
             };
         }
     };
     let segments: Vec<_> = err.path().iter().cloned().collect();
     let place = collect::steps(value, &segments);
-    let stored = collect::get(value, &place).unwrap_or(value);
+    // Against every text of the document: the parsed value lacks what made
+    // this pass necessary (a duplicate key's first value, say).
+    let stored = scrub::document_texts(bytes);
     FieldError {
         field: collect::render(root, &place),
-        message: scrub::scrub(strip_position(&err.inner().to_string()), stored),
+        message: scrub::scrub(strip_position(&err.inner().to_string()), &stored),
     }
 }
 

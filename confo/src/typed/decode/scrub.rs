@@ -29,6 +29,78 @@ pub(crate) fn scrub(message: &str, stored: &Value) -> String {
     quoted(&out, &lower)
 }
 
+/// Every string, key and number of the JSON document `bytes`, duplicate
+/// keys' values included (a parsed `Value` keeps only the last), as an
+/// array of strings to [`scrub`] with.
+pub(crate) fn document_texts(bytes: &[u8]) -> Value {
+    let mut out = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // A document that does not parse is cut where it stops; what was read
+    // before is kept.
+    let _ = serde::de::DeserializeSeed::deserialize(Texts(&mut out), &mut de);
+    Value::Array(out.into_iter().map(Value::String).collect())
+}
+
+/// Collects the texts of whatever it is given.
+struct Texts<'a>(&'a mut Vec<String>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Texts<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Texts<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<(), E> {
+        self.0.push(n.to_string());
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<(), E> {
+        self.0.push(n.to_string());
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<(), E> {
+        self.0.push(n.to_string());
+        Ok(())
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<(), E> {
+        self.0.push(s.to_owned());
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element_seed(Texts(self.0))?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            self.0.push(key);
+            map.next_value_seed(Texts(self.0))?;
+        }
+        Ok(())
+    }
+}
+
 /// Every string, key and number in `value`, as written and escaped.
 fn texts(value: &Value, out: &mut Vec<String>) {
     match value {
