@@ -92,6 +92,31 @@ fn every_error_is_listed_even_with_types_that_refuse_placeholders() {
 #[derive(Confo, Deserialize, Debug)]
 #[confo(namespace = "diff", name = "cfg")]
 #[allow(dead_code)]
+struct Outer {
+    inner: InnerNever,
+    port: u16,
+}
+
+#[derive(Deserialize, Debug)]
+#[allow(dead_code)]
+struct InnerNever {
+    never: Never,
+    x: u8,
+}
+
+#[test]
+fn a_nested_field_that_takes_nothing_does_not_hide_the_fields_after_its_struct() {
+    let errors = errors_of::<Outer>(r#"{"inner":{"never":1,"x":"bad"},"port":"y"}"#);
+    assert_eq!(
+        fields(&errors),
+        ["cfg.inner.never", "cfg.inner.x", "cfg.port"],
+        "{errors:?}"
+    );
+}
+
+#[derive(Confo, Deserialize, Debug)]
+#[confo(namespace = "diff", name = "cfg")]
+#[allow(dead_code)]
 struct Flat {
     name: String,
     #[serde(flatten)]

@@ -11,8 +11,9 @@
 //! [`ValueDe`] turns into whatever is asked for), then values that types
 //! with their own rules take (`1`, a URL, a UUID, an address...). A place
 //! that takes none of them is removed from its object, so the other fields
-//! of that object are still checked. Failures at a place the pass itself
-//! changed are never reported: they are the pass's own doing.
+//! of that object are still checked; when that object then misses it, the
+//! object itself is removed from its own, and so on up. Failures at a place
+//! the pass itself changed are never reported: they are the pass's own doing.
 
 use std::collections::HashSet;
 
@@ -94,7 +95,19 @@ pub(crate) fn collect<T: DeserializeOwned>(
         let place = place_of(&work, at, inner, &touched);
         let touch = touched.iter_mut().find(|(p, _)| *p == place);
         let next = match touch {
-            Some((_, Touch::Removed)) => break,
+            Some((_, Touch::Removed)) => {
+                // Stuck: the member is required and takes nothing. Take out
+                // the nearest enclosing object member instead: its parent
+                // then goes on to its other members.
+                let Some(outer) = enclosing(&place, &touched) else {
+                    break;
+                };
+                if !remove(&mut work, &outer) {
+                    break;
+                }
+                touched.push((outer, Touch::Removed));
+                continue;
+            }
             Some((_, Touch::Candidate(n))) => {
                 *n += 1;
                 *n
@@ -129,6 +142,19 @@ pub(crate) fn collect<T: DeserializeOwned>(
         }
     }
     errors
+}
+
+/// The nearest object member enclosing `place` that the pass has not taken out.
+fn enclosing(place: &[Step], touched: &[(Vec<Step>, Touch)]) -> Option<Vec<Step>> {
+    (1..place.len())
+        .rev()
+        .map(|n| &place[..n])
+        .find_map(|outer| {
+            let removed = touched
+                .iter()
+                .any(|(p, t)| p.as_slice() == outer && matches!(t, Touch::Removed));
+            (matches!(outer.last(), Some(Step::Key(_))) && !removed).then(|| outer.to_vec())
+        })
 }
 
 /// The steps `segments` take in `value` (an enum's variant is a step only
