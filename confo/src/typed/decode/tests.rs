@@ -180,3 +180,54 @@ fn the_fast_path_takes_only_objects_and_what_serde_json_takes() {
         Some(Cfg { t: (1, 2) })
     );
 }
+
+/// The table of docs/typed.md ("Decoding"), form by form.
+#[test]
+fn strings_coerce_exactly_in_the_documented_forms() {
+    fn one<T: DeserializeOwned>(s: &str) -> Option<T> {
+        #[derive(Deserialize)]
+        struct W<T> {
+            v: T,
+        }
+        let bytes = serde_json::to_vec(&json!({ "v": s })).unwrap();
+        decode_object::<W<T>>(&bytes).map(|w| w.v)
+    }
+    assert_eq!(one::<bool>("true"), Some(true));
+    assert_eq!(one::<bool>("True"), Some(true));
+    assert_eq!(one::<bool>("false"), Some(false));
+    assert_eq!(one::<bool>("False"), Some(false));
+    for refused in ["yes", "TRUE", "1", " true", ""] {
+        assert_eq!(one::<bool>(refused), None, "{refused:?}");
+    }
+    assert_eq!(one::<u16>("5432"), Some(5432));
+    assert_eq!(one::<u16>("+7"), Some(7));
+    assert_eq!(one::<u16>("007"), Some(7));
+    for refused in ["-1", " 5", "5 ", "5.0", "0x10", "1e3", "70000", "", "abc"] {
+        assert_eq!(one::<u16>(refused), None, "{refused:?}");
+    }
+    assert_eq!(
+        one::<u128>("340282366920938463463374607431768211455"),
+        Some(u128::MAX)
+    );
+    assert_eq!(one::<i32>("-5"), Some(-5));
+    assert_eq!(one::<i32>("+5"), Some(5));
+    assert_eq!(one::<i8>("-129"), None);
+    assert_eq!(
+        one::<i128>("-170141183460469231731687303715884105728"),
+        Some(i128::MIN)
+    );
+    assert_eq!(one::<f64>("0.25"), Some(0.25));
+    assert_eq!(one::<f64>("1e3"), Some(1000.0));
+    assert_eq!(one::<f64>("-.5"), Some(-0.5));
+    assert_eq!(one::<f64>("inf"), Some(f64::INFINITY));
+    assert!(one::<f64>("NaN").is_some_and(f64::is_nan));
+    assert_eq!(one::<f32>("1.5"), Some(1.5));
+    for refused in ["1,5", " 1", "0x1", "one"] {
+        assert_eq!(one::<f64>(refused), None, "{refused:?}");
+    }
+    // Nothing else: a number is not a string.
+    assert_eq!(
+        decode_object::<BTreeMap<String, String>>(br#"{"v":5}"#),
+        None
+    );
+}
