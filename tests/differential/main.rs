@@ -165,3 +165,56 @@ const MARKS: &[&str] = &[
     "port-Zq7Mark",
     "zq7mark",
 ];
+
+/// The fields `bytes` fail at, as confo lists them.
+fn failing_fields<T: confo::Config + std::fmt::Debug>(bytes: &[u8]) -> Vec<String> {
+    match run::confo_decode::<T>(bytes) {
+        Err(confo::Error::Decode { errors, .. }) => {
+            // The top-level field each error is in (`cfg.range[0]` is in `cfg.range`).
+            let mut fields: Vec<String> = errors
+                .into_iter()
+                .map(|e| {
+                    let rest = e.field.strip_prefix("cfg.").unwrap_or(&e.field);
+                    let key = rest.split(['.', '[']).next().unwrap_or(rest);
+                    format!("cfg.{key}")
+                })
+                .collect();
+            fields.sort();
+            fields.dedup();
+            fields
+        }
+        other => panic!("expected a decode error, got {other:?}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Breaking any set of fields of a valid document (each given a value
+    /// of a kind its type never takes) gets exactly those fields listed,
+    /// whatever their types do with confo's stand-ins (url, uuid, chrono,
+    /// semver, ipnet, addresses, NonZero, durations).
+    #[test]
+    fn every_broken_field_is_listed_at_once(broken in any::<u32>(), which in 0..3usize) {
+        let (name, fields): (&str, fn(&[u8]) -> Vec<String>) = match which {
+            0 => ("Scalars", failing_fields::<types::Scalars>),
+            1 => ("Ecosystem", failing_fields::<types::Ecosystem>),
+            _ => ("StdTypes", failing_fields::<types::StdTypes>),
+        };
+        let case = cases().into_iter().find(|c| c.name == name).expect("a case of that name");
+        let seed = (case.seeds)()[0].clone();
+        let mut object = seed.as_object().cloned().unwrap_or_default();
+        let keys: Vec<String> = object.keys().cloned().collect();
+        let mut expected = Vec::new();
+        for (n, key) in keys.iter().enumerate() {
+            if broken & (1 << (n % 32)) != 0 {
+                object.insert(key.clone(), serde_json::json!([[{}]]));
+                expected.push(format!("cfg.{key}"));
+            }
+        }
+        prop_assume!(!expected.is_empty());
+        expected.sort();
+        let bytes = serde_json::to_vec(&object).unwrap();
+        prop_assert_eq!(fields(&bytes), expected, "{}", String::from_utf8_lossy(&bytes));
+    }
+}

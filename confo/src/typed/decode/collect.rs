@@ -270,7 +270,7 @@ fn can_replace(work: &Value, place: &[Step], err: &DeError) -> bool {
             message.ends_with("found an object")
         }
         (DeError::Mismatch { message, .. } | DeError::Custom(message), Some(Value::Array(_))) => {
-            message.ends_with("found an array") || message.contains("elements, found")
+            message.ends_with("found an array") || message.ends_with(" elements")
         }
         (_, Some(_)) => true,
         (_, None) => false,

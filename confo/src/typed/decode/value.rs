@@ -97,7 +97,7 @@ fn visit_array<'de, V: Visitor<'de>>(items: &'de [Value], visitor: V) -> Result<
         0 => Ok(value),
         left => Err(DeError::Mismatch {
             message: format!(
-                "expected {} elements, found {}",
+                "expected {} elements, found {} elements",
                 items.len() - left,
                 items.len()
             ),
