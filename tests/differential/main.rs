@@ -166,6 +166,9 @@ const MARKS: &[&str] = &[
     "zq7mark",
 ];
 
+/// What lists the fields a document fails at.
+type Failing = fn(&[u8]) -> Vec<String>;
+
 /// The fields `bytes` fail at, as confo lists them.
 fn failing_fields<T: confo::Config + std::fmt::Debug>(bytes: &[u8]) -> Vec<String> {
     match run::confo_decode::<T>(bytes) {
@@ -196,7 +199,7 @@ proptest! {
     /// semver, ipnet, addresses, NonZero, durations).
     #[test]
     fn every_broken_field_is_listed_at_once(broken in any::<u32>(), which in 0..3usize) {
-        let (name, fields): (&str, fn(&[u8]) -> Vec<String>) = match which {
+        let (name, fields): (&str, Failing) = match which {
             0 => ("Scalars", failing_fields::<types::Scalars>),
             1 => ("Ecosystem", failing_fields::<types::Ecosystem>),
             _ => ("StdTypes", failing_fields::<types::StdTypes>),
