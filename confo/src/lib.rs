@@ -189,7 +189,9 @@ pub use name::{ConfigName, ConfigPath, NameRule, Namespace, Version, MAX_NAME_BY
 pub use retry::{is_transient, RetryPolicy};
 pub use store::{update_object, Fetched, Freshness, LocalCopies, Retrying, Store, UpdatePolicy};
 pub use typed::overrides;
-pub use typed::{AsBackend, Config, ConfigPathConst, Field, Loaded, Secret, SAVE_FIELD_ATTEMPTS};
+pub use typed::{
+    decode, AsBackend, Config, ConfigPathConst, Field, Loaded, Secret, SAVE_FIELD_ATTEMPTS,
+};
 
 /// What `#[derive(Confo)]` expands to refers to; not an API.
 #[doc(hidden)]

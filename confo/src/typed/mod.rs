@@ -26,9 +26,8 @@
 //! (`database.port`), what was expected and what kind of JSON was found
 //! (never the value). Numbers and booleans stored as strings (`"3306"`,
 //! `"true"`, Python's `"True"`) decode into numeric and `bool` fields;
-//! nothing else is coerced. Where serde buffers the input itself
-//! (`#[serde(flatten)]`, untagged or internally tagged enums) coercion does
-//! not reach inside, and only the first error inside is reported.
+//! nothing else is coerced. Otherwise decoding is exactly
+//! `serde_json::from_slice::<T>`; the rules are in `docs/typed.md`.
 
 use std::any::type_name;
 use std::fmt;
@@ -52,6 +51,7 @@ mod field;
 pub mod overrides;
 mod secret;
 
+pub use decoding::decode;
 pub(crate) use decoding::decode_bytes;
 use decoding::{decode_as, decode_read, parse_with_overrides};
 pub use field::Field;
