@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::backend::{Backend, BatchWrite, Expect, Versioned, Watch, WatchScope};
+use crate::backend::{Backend, BatchWrite, Expect, Listing, Versioned, Watch, WatchScope};
 use crate::error::Result;
 use crate::name::{ConfigName, ConfigPath, Namespace, Version};
 use crate::retry::RetryPolicy;
@@ -68,6 +68,19 @@ impl Backend for Retrying {
     async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>> {
         self.policy
             .run(|| self.backend.list_configs(namespace))
+            .await
+    }
+
+    // Every method of the trait is forwarded, defaulted ones too: a default
+    // here would answer for the backend underneath (and, for listings,
+    // hide the entries it reports as skipped).
+    async fn namespace_listing(&self) -> Result<Listing<Namespace>> {
+        self.policy.run(|| self.backend.namespace_listing()).await
+    }
+
+    async fn config_listing(&self, namespace: &Namespace) -> Result<Listing<ConfigName>> {
+        self.policy
+            .run(|| self.backend.config_listing(namespace))
             .await
     }
 

@@ -157,3 +157,22 @@ async fn a_store_that_is_down_without_a_local_copy_says_so() {
     let err = store.fetch(&path()).await.unwrap_err();
     assert!(matches!(err, Error::Connection { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn retrying_reports_what_the_backend_underneath_left_out_of_a_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("ns")).unwrap();
+    std::fs::write(dir.path().join("ns/ok.json"), "{}").unwrap();
+    std::fs::write(dir.path().join("ns/notes.txt"), "").unwrap();
+    std::fs::write(dir.path().join("stray.json"), "{}").unwrap();
+    let file: Arc<dyn Backend> = Arc::new(crate::backend::FileBackend::new(dir.path()));
+    let retrying = Retrying::new(file.clone(), RetryPolicy::default());
+
+    let ns: Namespace = "ns".parse().unwrap();
+    let configs = retrying.config_listing(&ns).await.unwrap();
+    assert_eq!(configs, file.config_listing(&ns).await.unwrap());
+    assert_eq!(configs.skipped[0].entry, "ns/notes.txt");
+    let namespaces = retrying.namespace_listing().await.unwrap();
+    assert_eq!(namespaces, file.namespace_listing().await.unwrap());
+    assert!(!namespaces.skipped.is_empty(), "{namespaces:?}");
+}
