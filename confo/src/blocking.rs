@@ -327,27 +327,16 @@ impl Scoped<'_> {
 /// confo.block_on(store.write(&"systemA/database".parse()?, br#"{"port":1}"#, Expect::Any))?;
 /// let db: Database = confo::blocking::load_from(&store)?;
 /// assert_eq!(db.port, 1);
+///
+/// // In a namespace given at run time: scope the store.
+/// use confo::AsBackend;
+/// #[derive(confo::Confo, serde::Deserialize)]
+/// struct Email { port: u16 }
+/// confo.block_on(store.write(&"systemB/email".parse()?, br#"{"port":"25"}"#, Expect::Any))?;
+/// let email: Email = confo::blocking::load_from(&store.namespace("systemB"))?;
+/// assert_eq!(email.port, 25);
 /// # Ok::<(), confo::Error>(())
 /// ```
 pub fn load_from<T: Config, B: AsBackend + ?Sized>(backend: &B) -> Result<T> {
     runtime()?.block_on(T::load_from(backend))
-}
-
-/// [`Config::load_from_in`], blocking, on a runtime made for the call.
-///
-/// ```
-/// use confo::backend::{Backend, Expect, MemoryBackend};
-///
-/// #[derive(confo::Confo, serde::Deserialize)]
-/// struct Email { port: u16 }
-///
-/// let store = MemoryBackend::new();
-/// let confo = confo::blocking::Confo::new(confo::Confo::with_backend(store.clone()))?;
-/// confo.block_on(store.write(&"systemB/email".parse()?, br#"{"port":"25"}"#, Expect::Any))?;
-/// let email: Email = confo::blocking::load_from_in(&store, "systemB")?;
-/// assert_eq!(email.port, 25);
-/// # Ok::<(), confo::Error>(())
-/// ```
-pub fn load_from_in<T: Config, B: AsBackend + ?Sized>(backend: &B, namespace: &str) -> Result<T> {
-    runtime()?.block_on(T::load_from_in(backend, namespace))
 }

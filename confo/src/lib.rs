@@ -190,7 +190,8 @@ pub use retry::{is_transient, RetryPolicy};
 pub use store::{update_object, Fetched, Freshness, LocalCopies, Retrying, Store, UpdatePolicy};
 pub use typed::overrides;
 pub use typed::{
-    decode, AsBackend, Config, ConfigPathConst, Field, Loaded, Secret, SAVE_FIELD_ATTEMPTS,
+    decode, AsBackend, Config, ConfigPathConst, Field, InNamespace, Loaded, Secret,
+    SAVE_FIELD_ATTEMPTS,
 };
 
 /// What `#[derive(Confo)]` expands to refers to; not an API.

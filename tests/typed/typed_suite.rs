@@ -9,7 +9,7 @@ use std::any::Any;
 use std::collections::BTreeMap;
 
 use confo::backend::Expect;
-use confo::{Config, ConfigPath, Confo, Error, Secret};
+use confo::{AsBackend, Config, ConfigPath, Confo, Error, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -377,7 +377,10 @@ pub async fn a_type_without_namespace_takes_one_at_run_time(confo: &Confo) {
     assert_eq!(system_b.load::<Email>().await.unwrap().port, 587);
     let backend = confo.backend().unwrap();
     assert_eq!(
-        Email::load_from_in(&backend, "systemB").await.unwrap().port,
+        Email::load_from(&backend.namespace("systemB"))
+            .await
+            .unwrap()
+            .port,
         587
     );
     assert!(matches!(

@@ -118,7 +118,9 @@ pub trait Config: DeserializeOwned + Send + Sync + 'static {
     /// Loads the configuration straight from a backend (any [`AsBackend`]:
     /// `&dyn Backend`, `&Arc<dyn Backend>`, a backend value, a
     /// [`crate::Store`]), with no manager: no overrides, no remembered
-    /// version. The type must declare its namespace. The read goes through
+    /// version. The namespace is the one the handle is scoped to
+    /// ([`AsBackend::namespace`]: `T::load_from(&store.namespace("ns"))`),
+    /// else the type's own. The read goes through
     /// the store's policy: a [`crate::Store`]'s own (its retry and local
     /// copies), else [`crate::RetryPolicy::default`] and no local copies.
     ///
@@ -140,32 +142,7 @@ pub trait Config: DeserializeOwned + Send + Sync + 'static {
         backend: &B,
     ) -> impl Future<Output = Result<Self>> + Send + '_ {
         async move {
-            let path = resolve::<Self>(None, None)?;
-            load_from::<Self>(backend, &path).await
-        }
-    }
-
-    /// [`Config::load_from`] in the namespace given.
-    ///
-    /// ```
-    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-    /// use confo::backend::{Backend, Expect, MemoryBackend};
-    /// use confo::Config;
-    ///
-    /// #[derive(confo::Confo, serde::Deserialize)]
-    /// struct Email { port: u16 }
-    ///
-    /// let store = MemoryBackend::new();
-    /// store.write(&"systemB/email".parse()?, br#"{"port":25}"#, Expect::Any).await?;
-    /// assert_eq!(Email::load_from_in(&store, "systemB").await?.port, 25);
-    /// # Ok::<(), confo::Error>(()) }).unwrap();
-    /// ```
-    fn load_from_in<'a, B: AsBackend + ?Sized>(
-        backend: &'a B,
-        namespace: &'a str,
-    ) -> impl Future<Output = Result<Self>> + Send + 'a {
-        async move {
-            let path = resolve::<Self>(Some(namespace), None)?;
+            let path = resolve::<Self>(backend.scope(), None)?;
             load_from::<Self>(backend, &path).await
         }
     }
@@ -191,6 +168,67 @@ pub trait AsBackend: Send + Sync {
     fn as_store(&self) -> Option<&Store> {
         None
     }
+
+    /// The namespace this handle is scoped to, when it is one; what
+    /// [`Config::load_from`] reads in. Not an API: scope with
+    /// [`AsBackend::namespace`].
+    #[doc(hidden)]
+    fn scope(&self) -> Option<&str> {
+        None
+    }
+
+    /// This backend (or store) scoped to a namespace given at run time, as
+    /// `confo.namespace("ns")` scopes a [`crate::Confo`]:
+    /// `T::load_from(&store.namespace("ns"))` reads `ns/<T::NAME>` through
+    /// the same read policy. The name is checked when it is used.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// use confo::{AsBackend, Config};
+    ///
+    /// #[derive(confo::Confo, serde::Deserialize)]
+    /// struct Email { port: u16 }
+    ///
+    /// let store = MemoryBackend::new();
+    /// store.write(&"systemB/email".parse()?, br#"{"port":25}"#, Expect::Any).await?;
+    /// assert_eq!(Email::load_from(&store.namespace("systemB")).await?.port, 25);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    fn namespace<'a>(&'a self, namespace: &'a str) -> InNamespace<'a, Self> {
+        InNamespace {
+            backend: self,
+            namespace,
+        }
+    }
+}
+
+/// A backend or store scoped to a namespace, what [`AsBackend::namespace`]
+/// returns; [`Config::load_from`] reads in that namespace.
+///
+/// ```
+/// use confo::{backend::MemoryBackend, AsBackend};
+///
+/// let store = MemoryBackend::new();
+/// let scoped = store.namespace("systemB");
+/// assert_eq!(scoped.as_backend().describe(), "mem://");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct InNamespace<'a, B: ?Sized> {
+    backend: &'a B,
+    namespace: &'a str,
+}
+
+impl<B: AsBackend + ?Sized> AsBackend for InNamespace<'_, B> {
+    fn as_backend(&self) -> &dyn Backend {
+        self.backend.as_backend()
+    }
+    fn as_store(&self) -> Option<&Store> {
+        self.backend.as_store()
+    }
+    fn scope(&self) -> Option<&str> {
+        Some(self.namespace)
+    }
 }
 
 impl<B: Backend> AsBackend for B {
@@ -211,6 +249,9 @@ impl<B: AsBackend + ?Sized> AsBackend for std::sync::Arc<B> {
     }
     fn as_store(&self) -> Option<&Store> {
         (**self).as_store()
+    }
+    fn scope(&self) -> Option<&str> {
+        (**self).scope()
     }
 }
 
