@@ -10,7 +10,7 @@ use confo::Error;
 /// | code | meaning |
 /// | ---- | ------- |
 /// | 0 | success |
-/// | 1 | error: unreachable store, invalid input or tree, I/O, refused |
+/// | 1 | error: unreachable store, invalid input or tree, I/O, refused, a watch that stopped |
 /// | 2 | usage: bad arguments, including a bad name, path, version or URL |
 /// | 3 | not found: configuration, namespace or field |
 /// | 4 | version conflict |
@@ -73,6 +73,9 @@ impl Exit {
             | Error::InvalidPath { .. }
             | Error::InvalidVersion { .. }
             | Error::InvalidUrl { .. } => Exit::Usage,
+            // `confo watch` ends with an error when the store stops sending
+            // events: watching again is the fix, not a different input.
+            Error::WatchStopped { .. } => Exit::Error,
             _ => Exit::Error,
         }
     }
@@ -191,6 +194,13 @@ mod tests {
                 1,
             ),
             (Error::NoNamespace, 1),
+            (
+                Error::WatchStopped {
+                    backend: b(),
+                    path: "a".into(),
+                },
+                1,
+            ),
         ];
         for (err, code) in cases {
             assert_eq!(Exit::of(&err).code(), code, "{err}");

@@ -348,6 +348,26 @@ pub enum Error {
         message: String,
     },
 
+    /// A watch ended: the task following a configuration
+    /// ([`crate::Live::changed`]) or the backend's events for a namespace
+    /// ([`crate::NamespaceWatch::next`]) stopped, so no more changes will
+    /// arrive through this handle. Watch again to go on following it.
+    ///
+    /// ```
+    /// let err = confo::Error::WatchStopped {
+    ///     backend: "zk://h:2181".into(),
+    ///     path: "systemA/database".into(),
+    /// };
+    /// assert!(err.to_string().contains("watch it again"));
+    /// ```
+    #[error("the watch of {path} in {backend} has stopped, so no more changes will arrive: watch it again (`confo.watch`, `confo.watch_namespace`) to go on following it")]
+    WatchStopped {
+        /// Backend description (hosts, no password).
+        backend: String,
+        /// The configuration or namespace watched.
+        path: String,
+    },
+
     /// An I/O operation of the file backend failed.
     #[error("{op} {path} in {backend} failed: {source}")]
     Io {

@@ -254,11 +254,9 @@ impl<T> Live<T> {
     /// Waits for the next valid value (one this handle has not seen yet)
     /// and returns it. Rejected updates do not wake it.
     pub async fn changed(&mut self) -> Result<Arc<T>> {
-        self.seen.changed().await.map_err(|_| Error::Backend {
+        self.seen.changed().await.map_err(|_| Error::WatchStopped {
             backend: self.shared.backend.clone(),
-            op: "watch",
             path: self.shared.path.to_string(),
-            message: "the watch task has stopped".into(),
         })?;
         self.seen.borrow_and_update();
         Ok(self.get())

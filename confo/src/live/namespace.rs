@@ -135,7 +135,8 @@ impl NamespaceWatch {
     }
 
     /// The next change. Errors when the store cannot be read (call again
-    /// to go on) or the backend's events end.
+    /// to go on), or with [`Error::WatchStopped`] when the backend's events
+    /// end (start a new watch to go on).
     pub async fn next(&mut self) -> Result<NamespaceChange> {
         loop {
             if let Some(change) = self.pending.pop_front() {
@@ -145,11 +146,9 @@ impl NamespaceWatch {
                 .watch
                 .next_batch()
                 .await
-                .ok_or_else(|| Error::Backend {
+                .ok_or_else(|| Error::WatchStopped {
                     backend: self.backend.describe().to_owned(),
-                    op: "watch",
                     path: self.namespace.to_string(),
-                    message: "the backend stopped sending events".into(),
                 })?;
             let mut names = Vec::new();
             let mut full = false;
@@ -222,5 +221,67 @@ impl NamespaceWatch {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::{Expect, MemoryBackend, Versioned};
+    use async_trait::async_trait;
+    use tokio::sync::broadcast;
+
+    /// A memory store whose watches end at once (their sender is gone).
+    #[derive(Debug, Default)]
+    struct DeadWatch(MemoryBackend);
+
+    #[async_trait]
+    impl Backend for DeadWatch {
+        fn describe(&self) -> &str {
+            "dead://"
+        }
+        async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
+            self.0.list_namespaces().await
+        }
+        async fn list_configs(&self, namespace: &Namespace) -> Result<Vec<ConfigName>> {
+            self.0.list_configs(namespace).await
+        }
+        async fn read(&self, path: &ConfigPath) -> Result<Versioned> {
+            self.0.read(path).await
+        }
+        async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
+            self.0.write(path, bytes, expect).await
+        }
+        async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {
+            self.0.create_namespace(namespace).await
+        }
+        async fn delete(&self, path: &ConfigPath, expect: Expect) -> Result<()> {
+            self.0.delete(path, expect).await
+        }
+        async fn delete_namespace(&self, namespace: &Namespace, recursive: bool) -> Result<()> {
+            self.0.delete_namespace(namespace, recursive).await
+        }
+        async fn watch(&self, scope: &WatchScope) -> Result<Watch> {
+            let (_, rx) = broadcast::channel(1);
+            Ok(Watch::new(rx, scope.clone(), None))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_namespace_watch_whose_events_end_says_the_watch_stopped() {
+        let backend = DeadWatch::default();
+        backend
+            .create_namespace(&"systemA".parse().unwrap())
+            .await
+            .unwrap();
+        let mut changes = NamespaceWatch::start(Arc::new(backend), "systemA".parse().unwrap())
+            .await
+            .unwrap();
+        let err = changes.next().await.unwrap_err();
+        assert!(
+            matches!(&err, Error::WatchStopped { backend, path } if backend == "dead://" && path == "systemA"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("watch it again"), "{err}");
     }
 }
