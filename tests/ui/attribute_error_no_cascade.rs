@@ -16,6 +16,8 @@ async fn uses(confo: &confo::Confo) -> confo::Result<()> {
     let _live = Database::watch(confo).await?;
     let _db: Database = confo.load().await?;
     let _ = (Database::NAME, Database::NAMESPACE, Database::PATH);
+    let _port: u16 = confo.load_field(Database::fields().port).await?;
+    Database::fields().port.save(confo, 5433).await?;
     Ok(())
 }
 
