@@ -27,9 +27,7 @@ pub(crate) struct Ctx {
 }
 
 pub(crate) async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
-    let store =
-        Store::new(backend::open_url(&cli.url).await?).with_retry_policy(RetryPolicy::none());
-    let backend: Arc<dyn Backend> = Arc::new(store.backend().clone());
+    let backend = reads_through(backend::open_url(&cli.url).await?, RetryPolicy::none());
     let ctx = Ctx {
         store: backend::redact(&cli.url),
         backend,
@@ -47,6 +45,15 @@ pub(crate) async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         Command::Diff(args) => tree::diff(&ctx, args).await,
         Command::Watch(args) => watch::watch(&ctx, args).await,
     }
+}
+
+/// What a command reads and writes through ([`Ctx::backend`]): `backend`
+/// behind a [`Store`] with `policy`, so every read follows the store's
+/// policy. [`run`] passes [`RetryPolicy::none`]: an unreachable store is
+/// reported at once.
+pub(crate) fn reads_through(backend: Arc<dyn Backend>, policy: RetryPolicy) -> Arc<dyn Backend> {
+    let store = Store::new(backend).with_retry_policy(policy);
+    Arc::new(store.backend().clone())
 }
 
 /// A JSON parse error in words, for input named `source` (no backend in it).
@@ -133,4 +140,127 @@ pub(crate) fn lookalike_warning(new: &str, existing: &str) -> String {
     format!(
         "warning: the new {new} looks like the existing {existing} (they differ only by Unicode normalization, invisible or look-alike characters); confo keeps them as two different entries"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use confo::backend::{Expect, MemoryBackend, Versioned, Watch, WatchScope};
+    use confo::{ConfigName, ConfigPath, Namespace, Version};
+
+    /// A memory store whose first `fail_first` reads and listings fail with
+    /// a lost connection; counts every attempt.
+    #[derive(Debug, Default)]
+    struct Flaky {
+        store: MemoryBackend,
+        fail_first: AtomicU32,
+        attempts: AtomicU32,
+    }
+
+    impl Flaky {
+        fn fail(&self) -> confo::Result<()> {
+            self.attempts.fetch_add(1, Ordering::SeqCst);
+            let left = self.fail_first.load(Ordering::SeqCst);
+            if left > 0 {
+                self.fail_first.store(left - 1, Ordering::SeqCst);
+                return Err(Error::Connection {
+                    backend: "flaky://".into(),
+                    message: "connection lost".into(),
+                });
+            }
+            Ok(())
+        }
+    }
+
+    #[async_trait]
+    impl Backend for Flaky {
+        fn describe(&self) -> &str {
+            "flaky://"
+        }
+        async fn list_namespaces(&self) -> confo::Result<Vec<Namespace>> {
+            self.fail()?;
+            self.store.list_namespaces().await
+        }
+        async fn list_configs(&self, namespace: &Namespace) -> confo::Result<Vec<ConfigName>> {
+            self.fail()?;
+            self.store.list_configs(namespace).await
+        }
+        async fn read(&self, path: &ConfigPath) -> confo::Result<Versioned> {
+            self.fail()?;
+            self.store.read(path).await
+        }
+        async fn write(
+            &self,
+            path: &ConfigPath,
+            bytes: &[u8],
+            expect: Expect,
+        ) -> confo::Result<Version> {
+            self.store.write(path, bytes, expect).await
+        }
+        async fn create_namespace(&self, namespace: &Namespace) -> confo::Result<bool> {
+            self.store.create_namespace(namespace).await
+        }
+        async fn delete(&self, path: &ConfigPath, expect: Expect) -> confo::Result<()> {
+            self.store.delete(path, expect).await
+        }
+        async fn delete_namespace(
+            &self,
+            namespace: &Namespace,
+            recursive: bool,
+        ) -> confo::Result<()> {
+            self.store.delete_namespace(namespace, recursive).await
+        }
+        async fn watch(&self, scope: &WatchScope) -> confo::Result<Watch> {
+            self.store.watch(scope).await
+        }
+    }
+
+    async fn flaky(fail_first: u32) -> Arc<Flaky> {
+        let flaky = Arc::new(Flaky::default());
+        let path: ConfigPath = "systemA/database".parse().unwrap();
+        flaky
+            .write(&path, br#"{"port":1}"#, Expect::Any)
+            .await
+            .unwrap();
+        flaky.fail_first.store(fail_first, Ordering::SeqCst);
+        flaky
+    }
+
+    #[tokio::test]
+    async fn the_commands_report_an_unreachable_store_at_once_with_no_retry() {
+        let flaky = flaky(2).await;
+        let backend = reads_through(flaky.clone(), RetryPolicy::none());
+        let err = backend
+            .read(&"systemA/database".parse().unwrap())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Connection { .. }), "{err}");
+        assert_eq!(flaky.attempts.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn the_commands_reads_and_listings_follow_the_stores_retry_policy() {
+        let quick = RetryPolicy {
+            initial_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(5),
+            ..RetryPolicy::default()
+        };
+        let flaky = flaky(2).await;
+        let backend = reads_through(flaky.clone(), quick);
+        let read = backend
+            .read(&"systemA/database".parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(&*read.bytes, br#"{"port":1}"#);
+        assert_eq!(flaky.attempts.load(Ordering::SeqCst), 3);
+
+        flaky.fail_first.store(2, Ordering::SeqCst);
+        let listing = backend.namespace_listing().await.unwrap();
+        assert_eq!(listing.names.len(), 1);
+        assert_eq!(flaky.attempts.load(Ordering::SeqCst), 6);
+    }
 }
