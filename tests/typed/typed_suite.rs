@@ -9,7 +9,7 @@ use std::any::Any;
 use std::collections::BTreeMap;
 
 use confo::backend::Expect;
-use confo::{AsBackend, Config, ConfigPath, Confo, Error, Secret};
+use confo::{AsBackend, ConfigPath, Confo, Error, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
