@@ -71,6 +71,15 @@ impl fmt::Display for TreeProblem {
 
 /// Everything that can go wrong in confo.
 ///
+/// Its `Debug` is the variant's name and the message, so what
+/// `fn main() -> Result<(), confo::Error>` prints says what, where and
+/// what to do (and, like the message, never a secret):
+///
+/// ```
+/// let err = confo::Error::NotFound { backend: "mem://".into(), path: "a/b".into() };
+/// assert_eq!(format!("{err:?}"), format!("NotFound: {err}"));
+/// ```
+///
 /// ```
 /// use confo::{Error, Namespace};
 ///
@@ -79,7 +88,7 @@ impl fmt::Display for TreeProblem {
 ///     other => panic!("unexpected {other:?}"),
 /// }
 /// ```
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A namespace or configuration name broke a naming rule.
@@ -396,7 +405,47 @@ pub enum Error {
     },
 }
 
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {self}", self.variant_name())
+    }
+}
+
 impl Error {
+    /// The variant's name, as `Debug` shows it.
+    fn variant_name(&self) -> &'static str {
+        match self {
+            Error::InvalidName { .. } => "InvalidName",
+            Error::InvalidVersion { .. } => "InvalidVersion",
+            Error::BlockingInAsync => "BlockingInAsync",
+            Error::InvalidPath { .. } => "InvalidPath",
+            Error::NotFound { .. } => "NotFound",
+            Error::NamespaceNotFound { .. } => "NamespaceNotFound",
+            Error::VersionConflict { .. } => "VersionConflict",
+            Error::NamespaceNotEmpty { .. } => "NamespaceNotEmpty",
+            Error::InvalidJson { .. } => "InvalidJson",
+            Error::NotAnObject { .. } => "NotAnObject",
+            Error::ValueTooLarge { .. } => "ValueTooLarge",
+            Error::InvalidTree { .. } => "InvalidTree",
+            Error::FieldNotFound { .. } => "FieldNotFound",
+            Error::Decode { .. } => "Decode",
+            Error::Encode { .. } => "Encode",
+            Error::MissingNamespace { .. } => "MissingNamespace",
+            Error::Override { .. } => "Override",
+            Error::NoActiveBackend => "NoActiveBackend",
+            Error::UnknownBackend { .. } => "UnknownBackend",
+            Error::NoNamespace => "NoNamespace",
+            Error::PendingChanges { .. } => "PendingChanges",
+            Error::InvalidUrl { .. } => "InvalidUrl",
+            Error::NotAuthorized { .. } => "NotAuthorized",
+            Error::Connection { .. } => "Connection",
+            Error::OutcomeUnknown { .. } => "OutcomeUnknown",
+            Error::WatchStopped { .. } => "WatchStopped",
+            Error::Io { .. } => "Io",
+            Error::Backend { .. } => "Backend",
+        }
+    }
+
     /// True for [`Error::NotFound`] and [`Error::NamespaceNotFound`].
     ///
     /// ```
@@ -429,5 +478,67 @@ impl Error {
     /// ```
     pub fn is_outcome_unknown(&self) -> bool {
         matches!(self, Error::OutcomeUnknown { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_is_the_variant_name_then_the_message() {
+        let errors = [
+            (
+                "NotFound",
+                Error::NotFound {
+                    backend: "zk://alice:***@h:2181".into(),
+                    path: "systemA/database".into(),
+                },
+            ),
+            ("NoActiveBackend", Error::NoActiveBackend),
+            (
+                "InvalidUrl",
+                Error::InvalidUrl {
+                    url: "zk://alice:***@h:2181".into(),
+                    reason: "bad port".into(),
+                },
+            ),
+            (
+                "Io",
+                Error::Io {
+                    backend: "file://./confo".into(),
+                    op: "read",
+                    path: "a/b.json".into(),
+                    source: std::io::Error::other("disk gone"),
+                },
+            ),
+        ];
+        for (name, err) in errors {
+            assert_eq!(format!("{err:?}"), format!("{name}: {err}"));
+        }
+    }
+
+    #[test]
+    fn debug_of_a_not_found_says_what_to_do_and_no_struct_dump() {
+        let err = Error::NotFound {
+            backend: "zk://127.0.0.1:2181".into(),
+            path: "systemA/database".into(),
+        };
+        let debug = format!("{err:?}");
+        assert!(debug.starts_with("NotFound: configuration systemA/database not found"));
+        assert!(debug.contains("confo put systemA/database"), "{debug}");
+        assert!(!debug.contains("backend:"), "{debug}");
+    }
+
+    #[test]
+    fn debug_never_shows_a_password_from_a_url() {
+        let url = crate::backend::redact("zk://alice:hunter2@h:2181");
+        let err = Error::Connection {
+            backend: url,
+            message: "refused".into(),
+        };
+        let debug = format!("{err:?}");
+        assert!(debug.contains("alice"), "{debug}");
+        assert!(!debug.contains("hunter2"), "{debug}");
     }
 }
