@@ -120,6 +120,7 @@ macro_rules! cli_suite {
             ls_of_a_missing_namespace_is_not_found,
             get_prints_pretty_json_and_a_field_alone,
             get_compact_raw_and_json_forms,
+            json_is_one_line_on_every_command,
             get_of_a_missing_config_or_field_is_not_found,
             put_reads_a_file_or_stdin,
             put_refuses_input_that_is_not_a_json_object_and_writes_nothing,
@@ -672,6 +673,49 @@ pub fn bad_names_are_usage_errors(s: &Store) {
             .stderr(predicate::str::contains("error:"));
     }
     assert_eq!(s.tree(), json!({}));
+}
+
+/// `--json` prints exactly one line of JSON, whatever the command (and
+/// whatever `--compact` or `--raw` say), as `--help` and docs/cli.md promise.
+pub fn json_is_one_line_on_every_command(s: &Store) {
+    seed(s);
+    s.confo().args(["export", "snap"]).assert().success();
+    let input = s.file_with("in.json", "{\n  \"ttl\": 90\n}\n");
+    let input = input.to_str().expect("utf-8 path");
+    let commands: &[&[&str]] = &[
+        &["namespaces"],
+        &["ls"],
+        &["ls", "systemA"],
+        &["get", "systemB/email"],
+        &["get", "systemA/database", "--show-version"],
+        &["get", "systemA/database", "port"],
+        &["get", "systemA/database", "--compact"],
+        &["get", "systemA/database", "--raw"],
+        &["get", "systemA/database", "host", "--raw"],
+        &["put", "systemA/cache", input],
+        &["set", "systemA/cache", "ttl", "120"],
+        &["diff", "snap"],
+        &["import", "snap", "--dry-run"],
+        &["import", "snap"],
+        &["export", "snap2"],
+        &["watch", "systemA/cache", "--max-events", "1"],
+        &["rm", "systemA/cache"],
+    ];
+    for args in commands {
+        let out = s.confo().args(*args).arg("--json").assert().success();
+        let stdout = stdout_of(&out);
+        let body = stdout
+            .strip_suffix('\n')
+            .unwrap_or_else(|| panic!("{args:?} --json: no newline at the end: {stdout:?}"));
+        assert!(
+            !body.is_empty() && !body.contains('\n'),
+            "{args:?} --json: not one line: {stdout:?}"
+        );
+        assert!(
+            serde_json::from_str::<Value>(body).is_ok(),
+            "{args:?} --json: not JSON: {stdout:?}"
+        );
+    }
 }
 
 // ---------------------------------------------------------------- export / import / diff

@@ -90,8 +90,8 @@ pub(crate) async fn get(ctx: &Ctx, args: GetArgs) -> Result<(), Failure> {
                 field: field.clone(),
             })?,
     };
-    let pretty = !args.compact;
     if ctx.out.json {
+        // `--json` is one line on every command, whatever `--compact` says.
         let mut envelope = json!({
             "path": shown_path,
             "version": version_json(read.version),
@@ -100,10 +100,10 @@ pub(crate) async fn get(ctx: &Ctx, args: GetArgs) -> Result<(), Failure> {
             envelope["field"] = json!(field);
         }
         envelope["value"] = value;
-        return ctx.out.value(&envelope, pretty);
+        return ctx.out.json(&envelope);
     }
     match (&value, args.raw) {
         (Value::String(s), true) => ctx.out.line(s),
-        _ => ctx.out.value(&value, pretty),
+        _ => ctx.out.value(&value, !args.compact),
     }
 }
