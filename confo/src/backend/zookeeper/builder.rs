@@ -58,7 +58,7 @@ pub const DEFAULT_SESSION_TIMEOUT: Duration = Duration::from_secs(10);
 /// use confo::backend::ZooKeeperOptions;
 ///
 /// let options = ZooKeeperOptions::from_url("zk://app:s3cret@zk1:2181,zk2/prod?connect_timeout=3s")?;
-/// assert_eq!(options.describe(), "zk://zk1:2181,zk2:2181/prod");
+/// assert_eq!(options.describe(), "zk://app:***@zk1:2181,zk2:2181/prod");
 /// assert_eq!(options.connect_timeout(), Duration::from_secs(3));
 /// assert!(!format!("{options:?}").contains("s3cret"));
 /// # Ok::<(), confo::Error>(())
@@ -305,17 +305,24 @@ impl ZooKeeperOptions {
         self.user.as_ref().map(|(u, _)| u.as_str())
     }
 
-    /// `zk://host:port[,host:port...][/chroot]` (`zks://` with TLS): where
-    /// this backend stores, for messages. Never contains credentials.
+    /// `zk://[user:***@]host:port[,host:port...][/chroot]` (`zks://` with
+    /// TLS): where this backend stores, and as whom, for messages. The
+    /// user is shown (percent-encoded, as in a URL) so a refusal says which
+    /// identity was refused; the password never is: it is always `***`.
     ///
     /// ```
     /// let options = confo::backend::ZooKeeperOptions::from_url("zk://u:secret@h:1/x")?;
-    /// assert_eq!(options.describe(), "zk://h:1/x");
+    /// assert_eq!(options.describe(), "zk://u:***@h:1/x");
+    /// let options = confo::backend::ZooKeeperOptions::from_url("zk://h:1")?;
+    /// assert_eq!(options.describe(), "zk://h:1");
     /// # Ok::<(), confo::Error>(())
     /// ```
     pub fn describe(&self) -> String {
+        let user = self.user.as_ref().map_or(String::new(), |(u, _)| {
+            format!("{}:***@", super::url::percent_encode(u))
+        });
         format!(
-            "{}://{}{}",
+            "{}://{user}{}{}",
             if self.tls.is_some() { "zks" } else { "zk" },
             self.hosts.join(","),
             self.chroot.as_deref().unwrap_or("")

@@ -186,17 +186,39 @@ mod tests {
         assert_eq!(o.user(), None);
 
         let o = ZooKeeperOptions::from_url("zk://us%3Aer:p%40ss:w@h:2/").unwrap();
-        assert_eq!(o.describe(), "zk://h:2");
+        assert_eq!(o.describe(), "zk://us%3Aer:***@h:2");
         assert_eq!(o.digest().unwrap(), b"us:er:p@ss:w");
 
         // Unencoded '/', '?' and '@' in a password stay in the password.
         let o = ZooKeeperOptions::from_url("zk://u:p/a?s@s@h:2/c?session_timeout=1s").unwrap();
-        assert_eq!(o.describe(), "zk://h:2/c");
+        assert_eq!(o.describe(), "zk://u:***@h:2/c");
         assert_eq!(o.digest().unwrap(), b"u:p/a?s@s");
         assert_eq!(o.session_timeout(), Duration::from_secs(1));
 
         let o = ZooKeeperOptions::from_url("zk://[::1]:2181,[::2]").unwrap();
         assert_eq!(o.describe(), "zk://[::1]:2181,[::2]:2181");
+    }
+
+    #[test]
+    fn described_urls_keep_the_user_and_never_the_password() {
+        for (url, shown) in [
+            ("zk://alice:hunter2@h:2181", "zk://alice:***@h:2181"),
+            (
+                "zk://alice:hunter2@a:1,b:2/app",
+                "zk://alice:***@a:1,b:2/app",
+            ),
+            ("zk://h:2181", "zk://h:2181"),
+        ] {
+            let described = ZooKeeperOptions::from_url(url).unwrap().describe();
+            assert_eq!(described, shown, "{url}");
+            assert!(!described.contains("hunter2"), "{described}");
+        }
+        let o = ZooKeeperOptions::new("h:1").with_credentials("alice", "hunter2");
+        assert_eq!(o.describe(), "zk://alice:***@h:1");
+        // Refused with a wrong port: the error shows the user, not the password.
+        let err = ZooKeeperOptions::from_url("zk://alice:hunter2@h:x").unwrap_err();
+        assert!(err.to_string().contains("alice:***@"), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]
