@@ -23,11 +23,7 @@ pub(crate) fn decode_read<T: Config>(
     bytes: &[u8],
     overrides: &[Override],
 ) -> Result<(T, Vec<Applied>)> {
-    let applies = overrides.iter().any(|o| {
-        path.namespace().as_str().to_uppercase() == o.namespace
-            && path.name().as_str().to_uppercase() == o.name
-    });
-    if !applies {
+    if !overrides.iter().any(|o| o.names(path)) {
         if let Some(decoded) = rules::decode_object::<T>(bytes) {
             return Ok((decoded, Vec::new()));
         }

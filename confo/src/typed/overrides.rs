@@ -93,6 +93,14 @@ fn same_name(a: &str, upper: &str) -> bool {
     a.to_uppercase() == upper
 }
 
+impl Override {
+    /// Whether this override is of the configuration at `path`.
+    pub(crate) fn names(&self, path: &ConfigPath) -> bool {
+        same_name(path.namespace().as_str(), &self.namespace)
+            && same_name(path.name().as_str(), &self.name)
+    }
+}
+
 /// The key of `map` that `segment` names: the exact key, else the first
 /// that matches ignoring case, else one of `declared` (the Rust type's keys).
 fn find_key(map: &Map<String, Value>, segment: &str, declared: &[&str]) -> Option<String> {
@@ -120,9 +128,7 @@ pub(crate) fn apply(
 ) -> Result<Vec<Applied>> {
     let mut applied = Vec::new();
     for o in overrides {
-        if !same_name(path.namespace().as_str(), &o.namespace)
-            || !same_name(path.name().as_str(), &o.name)
-        {
+        if !o.names(path) {
             continue;
         }
         let fail = |message: String| Error::Override {
