@@ -158,7 +158,7 @@ const MARKS: &[&str] = &[
     "1.Zq7Mark",
     "^Zq7Mark",
     "Zq7Mark-e29b-41d4-a716-446655440000",
-    "10.0.0.0/Zq7Mark",
+    "127.0.0.0/Zq7Mark",
     "Zq7Mark:80",
     "5Zq7Mark",
     "2020-01-02TZq7Mark",
