@@ -326,6 +326,48 @@ pub enum Error {
         message: String,
     },
 
+    /// A write was refused before it was made: the new value breaks the
+    /// schema one or more services reading the configuration published
+    /// (`confo schema show <path>`). Nothing was written. `confo` exits 6.
+    ///
+    /// ```
+    /// use confo::{Error, ServiceViolation};
+    /// let err = Error::SchemaRefused {
+    ///     backend: "mem://".into(),
+    ///     path: "systemA/database".into(),
+    ///     violations: vec![ServiceViolation {
+    ///         service: "billing".into(),
+    ///         path: "port".into(),
+    ///         rule: "expected u16, found a string".into(),
+    ///     }],
+    /// };
+    /// assert!(err.to_string().contains("port: expected u16, found a string (billing)"));
+    /// ```
+    #[error("refused to write {path} in {backend}: the new value breaks the schema{} published by {} (nothing was written; fix the value, or write anyway with --force):{}",
+        if distinct_services(violations).len() == 1 { "" } else { "s" },
+        distinct_services(violations).join(", "),
+        violations.iter().map(|v| format!("\n  {v}")).collect::<String>())]
+    SchemaRefused {
+        /// Where the store is.
+        backend: String,
+        /// The configuration.
+        path: String,
+        /// Every rule the value breaks, with the service whose schema has it.
+        violations: Vec<crate::checks::ServiceViolation>,
+    },
+
+    /// The metadata a write was checked against (the published schemas)
+    /// changed before the write landed; nothing was written.
+    #[error("the {meta} of {path} in {backend} changed while the write was being checked, so nothing was written: read them again and retry")]
+    MetaChanged {
+        /// Where the store is.
+        backend: String,
+        /// The configuration.
+        path: String,
+        /// Which metadata changed (`schemas`).
+        meta: &'static str,
+    },
+
     /// A write was sent, and the connection broke or stopped answering
     /// before its answer came: it may or may not have been applied.
     ///
@@ -439,6 +481,8 @@ impl Error {
             Error::InvalidUrl { .. } => "InvalidUrl",
             Error::NotAuthorized { .. } => "NotAuthorized",
             Error::Connection { .. } => "Connection",
+            Error::SchemaRefused { .. } => "SchemaRefused",
+            Error::MetaChanged { .. } => "MetaChanged",
             Error::OutcomeUnknown { .. } => "OutcomeUnknown",
             Error::WatchStopped { .. } => "WatchStopped",
             Error::Io { .. } => "Io",
@@ -479,6 +523,17 @@ impl Error {
     pub fn is_outcome_unknown(&self) -> bool {
         matches!(self, Error::OutcomeUnknown { .. })
     }
+}
+
+/// The services named in `violations`, each once, in order of appearance.
+fn distinct_services(violations: &[crate::checks::ServiceViolation]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for v in violations {
+        if !out.contains(&v.service.as_str()) {
+            out.push(&v.service);
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -157,6 +157,7 @@
 pub mod backend;
 pub mod blocking;
 pub mod bounded;
+mod checks;
 mod error;
 mod facade;
 mod json;
@@ -173,6 +174,7 @@ mod typed;
 
 /// `#[derive(Confo)]`: see [`Config`]. (A derive macro and the [`Confo`](struct@Confo)
 /// struct live in different namespaces, so `use confo::Confo` brings both.)
+pub use checks::ServiceViolation;
 pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result, TreeProblem};
 pub use facade::{Backends, Confo, IntoBackend, Namespaces, Scoped};

@@ -9,12 +9,16 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 use super::{
-    check_size, Backend, BatchWrite, Expect, Version, Versioned, Watch, WatchEvent, WatchScope,
+    check_guard, check_size, Backend, BatchWrite, Expect, Guard, Meta, Version, Versioned, Watch,
+    WatchEvent, WatchScope,
 };
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
 
 type Tree = BTreeMap<Namespace, BTreeMap<ConfigName, Versioned>>;
+
+/// Metadata documents, beside the tree (never in a listing, never an event).
+type MetaMap = BTreeMap<(ConfigPath, Meta), Versioned>;
 
 /// An in-process store with the semantics of the others (versions,
 /// compare-and-set, size limit). Clones share the same tree.
@@ -37,6 +41,8 @@ pub struct MemoryBackend {
 #[derive(Debug)]
 struct Inner {
     tree: Mutex<Tree>,
+    /// Locked after `tree` when both are held.
+    meta: Mutex<MetaMap>,
     next_version: AtomicU64,
     events: broadcast::Sender<WatchEvent>,
 }
@@ -45,6 +51,7 @@ impl Default for Inner {
     fn default() -> Self {
         Inner {
             tree: Mutex::default(),
+            meta: Mutex::default(),
             next_version: AtomicU64::new(0),
             events: broadcast::channel(super::EVENT_CAPACITY).0,
         }
@@ -63,6 +70,11 @@ impl MemoryBackend {
         // A panic while holding the lock cannot leave the map half-changed
         // (every change is one insert or remove), so a poisoned lock is safe to use.
         self.inner.tree.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn meta(&self) -> MutexGuard<'_, MetaMap> {
+        // As for `tree`: every change is one insert or remove.
+        self.inner.meta.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn notify(&self, event: WatchEvent) {
@@ -147,10 +159,23 @@ impl Backend for MemoryBackend {
 
     /// All or nothing: every condition is checked before anything is written.
     async fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        self.write_guarded(writes, &[]).await
+    }
+
+    async fn write_guarded(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
         for w in writes {
             check_size(self, &w.path, &w.bytes)?;
         }
         let mut tree = self.tree();
+        {
+            let meta = self.meta();
+            for guard in guards {
+                let current = meta
+                    .get(&(guard.path.clone(), guard.meta))
+                    .map(|v| v.version);
+                check_guard(DESCRIBE, guard, current)?;
+            }
+        }
         // Check each condition against the state the earlier writes leave.
         let mut planned: BTreeMap<&ConfigPath, Option<Version>> = BTreeMap::new();
         for w in writes {
@@ -183,6 +208,43 @@ impl Backend for MemoryBackend {
         Ok(versions)
     }
 
+    async fn read_meta(&self, path: &ConfigPath, meta: Meta) -> Result<Option<Versioned>> {
+        Ok(self.meta().get(&(path.clone(), meta)).cloned())
+    }
+
+    async fn write_meta(
+        &self,
+        path: &ConfigPath,
+        meta: Meta,
+        bytes: &[u8],
+        expect: Expect,
+    ) -> Result<Version> {
+        check_size(self, path, bytes)?;
+        let mut map = self.meta();
+        let key = (path.clone(), meta);
+        expect.check(DESCRIBE, path, map.get(&key).map(|v| v.version))?;
+        let version = self.next_version();
+        map.insert(
+            key,
+            Versioned {
+                bytes: Arc::from(bytes),
+                version,
+            },
+        );
+        Ok(version)
+    }
+
+    async fn delete_meta(&self, path: &ConfigPath, meta: Meta, expect: Expect) -> Result<bool> {
+        let mut map = self.meta();
+        let key = (path.clone(), meta);
+        let Some(current) = map.get(&key).map(|v| v.version) else {
+            return Ok(false);
+        };
+        expect.check(DESCRIBE, path, Some(current))?;
+        map.remove(&key);
+        Ok(true)
+    }
+
     async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {
         let mut tree = self.tree();
         if tree.contains_key(namespace) {
@@ -211,6 +273,7 @@ impl Backend for MemoryBackend {
         if let Some(configs) = configs {
             configs.remove(path.name());
         }
+        self.meta().retain(|(p, _), _| p != path);
         drop(tree);
         self.notify(WatchEvent::Changed(path.clone()));
         Ok(())
@@ -230,6 +293,7 @@ impl Backend for MemoryBackend {
             });
         }
         let removed = tree.remove(namespace).unwrap_or_default();
+        self.meta().retain(|(p, _), _| p.namespace() != namespace);
         drop(tree);
         for name in removed.into_keys() {
             self.notify(WatchEvent::Changed(ConfigPath::new(

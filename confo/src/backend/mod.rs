@@ -36,6 +36,7 @@ pub(crate) mod empty_value;
 mod file;
 mod listing;
 mod memory;
+mod meta;
 mod redact_args;
 pub(crate) mod regular_file;
 mod url;
@@ -46,6 +47,7 @@ mod zookeeper;
 pub use file::FileBackend;
 pub use listing::{Listing, Skipped};
 pub use memory::MemoryBackend;
+pub use meta::{Guard, Meta, META_DIR, META_ROOT};
 pub use redact_args::redact_args;
 pub use url::{open_url, redact, DEFAULT_URL, URL_ENV};
 pub use watch::{Watch, WatchEvent, WatchScope, EVENT_CAPACITY};
@@ -266,6 +268,103 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// [`Error::NamespaceNotEmpty`] when it holds configurations.
     async fn delete_namespace(&self, namespace: &Namespace, recursive: bool) -> Result<()>;
 
+    /// Reads one metadata document of a configuration ([`Meta`]); `None`
+    /// when there is none. The configuration itself need not exist.
+    ///
+    /// The default keeps no metadata: always `None`, so a backend without
+    /// metadata never holds a schema a write would have to be checked against.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, Meta, MemoryBackend};
+    /// let store = MemoryBackend::new();
+    /// let path = "systemA/database".parse()?;
+    /// assert!(store.read_meta(&path, Meta::Schemas).await?.is_none());
+    /// store.write_meta(&path, Meta::Schemas, br#"{"services":{}}"#, Expect::Absent).await?;
+    /// assert!(store.read_meta(&path, Meta::Schemas).await?.is_some());
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    async fn read_meta(&self, path: &ConfigPath, meta: Meta) -> Result<Option<Versioned>> {
+        let _ = (path, meta);
+        Ok(None)
+    }
+
+    /// Reads a configuration (`None` if it does not exist) and one of its
+    /// metadata documents, in one round trip where the store allows
+    /// (ZooKeeper: one multi-read).
+    async fn read_with_meta(
+        &self,
+        path: &ConfigPath,
+        meta: Meta,
+    ) -> Result<(Option<Versioned>, Option<Versioned>)> {
+        let value = match self.read(path).await {
+            Ok(value) => Some(value),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        Ok((value, self.read_meta(path, meta).await?))
+    }
+
+    /// Writes one metadata document of a configuration if `expect` holds
+    /// ([`Error::VersionConflict`] otherwise) and returns its new version.
+    /// Wakes no watch.
+    ///
+    /// The default refuses: a backend that keeps no metadata says so.
+    async fn write_meta(
+        &self,
+        path: &ConfigPath,
+        meta: Meta,
+        bytes: &[u8],
+        expect: Expect,
+    ) -> Result<Version> {
+        let _ = (bytes, expect);
+        Err(Error::Backend {
+            backend: self.describe().to_owned(),
+            op: "write",
+            path: format!("{path} ({meta})"),
+            message: "this backend keeps no metadata beside configurations".into(),
+        })
+    }
+
+    /// Deletes one metadata document if `expect` holds; `Ok(false)` when
+    /// there was none. The default keeps none.
+    async fn delete_meta(&self, path: &ConfigPath, meta: Meta, expect: Expect) -> Result<bool> {
+        let _ = (path, meta, expect);
+        Ok(false)
+    }
+
+    /// [`Backend::write_many`], and in the same atomic step a check of every
+    /// guard: if one no longer holds, nothing is written and the error is
+    /// [`Error::MetaChanged`] (read the metadata again and retry).
+    ///
+    /// ZooKeeper puts the guards in the multi-request of the writes they name
+    /// (so the whole batch must fit one request for the guards to cover all of
+    /// it); the file and memory backends check them under the lock the write
+    /// holds. The default checks [`Backend::read_meta`] just before
+    /// [`Backend::write_many`], right for a backend that keeps no metadata.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// use confo::backend::{Backend, BatchWrite, Expect, Guard, Meta, MemoryBackend};
+    /// let store = MemoryBackend::new();
+    /// let path: confo::ConfigPath = "systemA/database".parse()?;
+    /// let write = BatchWrite { path: path.clone(), bytes: Arc::from(&b"{}"[..]), expect: Expect::Any };
+    /// let guard = Guard { path: path.clone(), meta: Meta::Schemas, expect: Expect::Absent };
+    /// store.write_guarded(&[write.clone()], &[guard.clone()]).await?;
+    /// store.write_meta(&path, Meta::Schemas, b"{}", Expect::Absent).await?;
+    /// let err = store.write_guarded(&[write], &[guard]).await.unwrap_err();
+    /// assert!(matches!(err, confo::Error::MetaChanged { .. }));
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    async fn write_guarded(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
+        for guard in guards {
+            let current = self.read_meta(&guard.path, guard.meta).await?;
+            check_guard(self.describe(), guard, current.map(|c| c.version))?;
+        }
+        self.write_many(writes).await
+    }
+
     /// Starts watching `scope` for changes. Arm the watch before the first
     /// read: every change after this call produces an event.
     ///
@@ -307,6 +406,33 @@ pub async fn read_namespace(
         .zip(values)
         .filter_map(|(n, v)| v.map(|v| (n, v)))
         .collect())
+}
+
+/// Checks `guard` against the version of its document stored now
+/// (`None`: there is none); [`Error::MetaChanged`] when it no longer holds.
+///
+/// ```
+/// use confo::backend::{check_guard, Expect, Guard, Meta};
+/// let guard = Guard { path: "a/b".parse()?, meta: Meta::Schemas, expect: Expect::Absent };
+/// assert!(check_guard("mem://", &guard, None).is_ok());
+/// assert!(check_guard("mem://", &guard, Some(confo::Version::from_raw(1))).is_err());
+/// # Ok::<(), confo::Error>(())
+/// ```
+pub fn check_guard(backend: &str, guard: &Guard, current: Option<Version>) -> Result<()> {
+    let holds = match guard.expect {
+        Expect::Any => true,
+        Expect::Absent => current.is_none(),
+        Expect::Version(v) => current == Some(v),
+    };
+    if holds {
+        Ok(())
+    } else {
+        Err(Error::MetaChanged {
+            backend: backend.to_owned(),
+            path: guard.path.to_string(),
+            meta: guard.meta.name(),
+        })
+    }
 }
 
 /// Refuses a value over `backend`'s size limit, naming the path and the limit.

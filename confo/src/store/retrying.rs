@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::backend::{Backend, BatchWrite, Expect, Listing, Versioned, Watch, WatchScope};
+use crate::backend::{
+    Backend, BatchWrite, Expect, Guard, Listing, Meta, Versioned, Watch, WatchScope,
+};
 use crate::error::Result;
 use crate::name::{ConfigName, ConfigPath, Namespace, Version};
 use crate::retry::RetryPolicy;
@@ -102,6 +104,38 @@ impl Backend for Retrying {
 
     async fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
         self.backend.write_many(writes).await
+    }
+
+    async fn read_meta(&self, path: &ConfigPath, meta: Meta) -> Result<Option<Versioned>> {
+        self.policy.run(|| self.backend.read_meta(path, meta)).await
+    }
+
+    async fn read_with_meta(
+        &self,
+        path: &ConfigPath,
+        meta: Meta,
+    ) -> Result<(Option<Versioned>, Option<Versioned>)> {
+        self.policy
+            .run(|| self.backend.read_with_meta(path, meta))
+            .await
+    }
+
+    async fn write_meta(
+        &self,
+        path: &ConfigPath,
+        meta: Meta,
+        bytes: &[u8],
+        expect: Expect,
+    ) -> Result<Version> {
+        self.backend.write_meta(path, meta, bytes, expect).await
+    }
+
+    async fn delete_meta(&self, path: &ConfigPath, meta: Meta, expect: Expect) -> Result<bool> {
+        self.backend.delete_meta(path, meta, expect).await
+    }
+
+    async fn write_guarded(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
+        self.backend.write_guarded(writes, guards).await
     }
 
     async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {

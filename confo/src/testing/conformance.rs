@@ -24,7 +24,9 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::backend::{read_namespace, Backend, BatchWrite, Expect, Watch, WatchEvent, WatchScope};
+use crate::backend::{
+    read_namespace, Backend, BatchWrite, Expect, Guard, Meta, Watch, WatchEvent, WatchScope,
+};
 use crate::{ConfigName, ConfigPath, Error, Namespace, Version};
 
 /// A fresh store and whatever keeps it alive (a temp dir, a server).
@@ -94,6 +96,9 @@ macro_rules! conformance_tests {
             a_config_watch_reports_create_change_and_delete,
             a_namespace_watch_reports_configurations_coming_and_going,
             batch_writes_round_trip, batch_write_conflicts_name_the_path,
+            metadata_round_trips_beside_the_configuration, metadata_stays_out_of_listings,
+            metadata_wakes_no_watch, guarded_writes_refuse_when_the_metadata_changed,
+            deleting_a_configuration_deletes_its_metadata,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
@@ -681,4 +686,227 @@ pub async fn batch_write_conflicts_name_the_path(b: Arc<dyn Backend>) {
         .unwrap_err();
     assert!(err.is_conflict(), "{err:?}");
     assert_eq!(text(&*b, "cas/x").await, "{\"n\":2}");
+}
+
+async fn meta_text(b: &dyn Backend, path: &str) -> Option<String> {
+    b.read_meta(&p(path), Meta::Schemas)
+        .await
+        .expect("read metadata")
+        .map(|v| String::from_utf8(v.bytes.to_vec()).expect("utf-8"))
+}
+
+/// Case: Metadata round trips beside the configuration, with
+/// compare-and-set, whether or not the configuration exists.
+pub async fn metadata_round_trips_beside_the_configuration(b: Arc<dyn Backend>) {
+    let path = p("meta/db");
+    assert_eq!(meta_text(&*b, "meta/db").await, None);
+    // Before the configuration exists: a service publishes first.
+    let v1 = b
+        .write_meta(&path, Meta::Schemas, br#"{"s":1}"#, Expect::Absent)
+        .await
+        .unwrap();
+    assert_eq!(
+        meta_text(&*b, "meta/db").await.as_deref(),
+        Some(r#"{"s":1}"#)
+    );
+    let again = b
+        .write_meta(&path, Meta::Schemas, b"{}", Expect::Absent)
+        .await
+        .unwrap_err();
+    assert!(again.is_conflict(), "{again:?}");
+    let v2 = b
+        .write_meta(&path, Meta::Schemas, br#"{"s":2}"#, Expect::Version(v1))
+        .await
+        .unwrap();
+    assert_ne!(v1, v2);
+    let stale = b
+        .write_meta(&path, Meta::Schemas, br#"{"s":3}"#, Expect::Version(v1))
+        .await
+        .unwrap_err();
+    assert!(stale.is_conflict(), "{stale:?}");
+    let (value, meta) = b.read_with_meta(&path, Meta::Schemas).await.unwrap();
+    assert!(value.is_none(), "the configuration does not exist yet");
+    let meta = meta.expect("the metadata");
+    assert_eq!((&*meta.bytes, meta.version), (&br#"{"s":2}"#[..], v2));
+    let written = b
+        .write(&path, br#"{"port":1}"#, Expect::Absent)
+        .await
+        .unwrap();
+    let (value, meta) = b.read_with_meta(&path, Meta::Schemas).await.unwrap();
+    let value = value.expect("the configuration");
+    assert_eq!(
+        (&*value.bytes, value.version),
+        (&br#"{"port":1}"#[..], written)
+    );
+    assert_eq!(meta.expect("the metadata").version, v2);
+    // The configuration's own bytes and version are untouched by metadata.
+    b.write_meta(&path, Meta::Schemas, br#"{"s":4}"#, Expect::Any)
+        .await
+        .unwrap();
+    assert_eq!(b.read(&path).await.unwrap().version, written);
+    let stale = b
+        .delete_meta(&path, Meta::Schemas, Expect::Version(v1))
+        .await
+        .unwrap_err();
+    assert!(stale.is_conflict(), "{stale:?}");
+    assert!(b
+        .delete_meta(&path, Meta::Schemas, Expect::Any)
+        .await
+        .unwrap());
+    assert_eq!(meta_text(&*b, "meta/db").await, None);
+    assert!(!b
+        .delete_meta(&path, Meta::Schemas, Expect::Any)
+        .await
+        .unwrap());
+    assert_eq!(text(&*b, "meta/db").await, r#"{"port":1}"#);
+}
+
+/// Case: Metadata stays out of every listing: no namespace, no
+/// configuration, no skipped entry appears for it.
+pub async fn metadata_stays_out_of_listings(b: Arc<dyn Backend>) {
+    b.write(&p("shown/a"), b"{}", Expect::Absent).await.unwrap();
+    for path in ["shown/a", "shown/ghost", "hidden/ghost"] {
+        b.write_meta(&p(path), Meta::Schemas, b"{}", Expect::Absent)
+            .await
+            .unwrap();
+    }
+    let namespaces = b.namespace_listing().await.unwrap();
+    assert_eq!(namespaces.names, vec![ns("shown")]);
+    assert!(namespaces.skipped.is_empty(), "{:?}", namespaces.skipped);
+    let configs = b.config_listing(&ns("shown")).await.unwrap();
+    assert_eq!(configs.names, vec![ConfigName::new("a").unwrap()]);
+    assert!(configs.skipped.is_empty(), "{:?}", configs.skipped);
+    let all = read_namespace(&*b, &ns("shown")).await.unwrap();
+    assert_eq!(all.len(), 1);
+}
+
+/// Case: Metadata wakes no watch: neither the configuration's nor its
+/// namespace's (a `Live` never reloads because a schema was published).
+pub async fn metadata_wakes_no_watch(b: Arc<dyn Backend>) {
+    let path = p("quiet/db");
+    b.write(&path, b"{}", Expect::Absent).await.unwrap();
+    let mut config = b.watch(&WatchScope::Config(path.clone())).await.unwrap();
+    let mut namespace = b.watch(&WatchScope::Namespace(ns("quiet"))).await.unwrap();
+    drain(&mut config).await;
+    drain(&mut namespace).await;
+    let v = b
+        .write_meta(&path, Meta::Schemas, b"{}", Expect::Absent)
+        .await
+        .unwrap();
+    b.write_meta(&path, Meta::Schemas, br#"{"a":1}"#, Expect::Version(v))
+        .await
+        .unwrap();
+    b.delete_meta(&path, Meta::Schemas, Expect::Any)
+        .await
+        .unwrap();
+    for (watch, what) in [
+        (&mut config, "configuration"),
+        (&mut namespace, "namespace"),
+    ] {
+        if let Ok(Some(event)) =
+            tokio::time::timeout(Duration::from_millis(1500), watch.next()).await
+        {
+            panic!("metadata woke the {what} watch: {event:?}");
+        }
+    }
+    // The watches still work.
+    b.write(&path, br#"{"v":1}"#, Expect::Any).await.unwrap();
+    wait_for_event_on(&mut config, &path, "a change after the metadata").await;
+}
+
+/// Case: A guarded write happens only while its guard holds; when it no
+/// longer does, nothing of the batch is written.
+pub async fn guarded_writes_refuse_when_the_metadata_changed(b: Arc<dyn Backend>) {
+    let path = p("guard/db");
+    let absent = Guard {
+        path: path.clone(),
+        meta: Meta::Schemas,
+        expect: Expect::Absent,
+    };
+    let v1 = b
+        .write_guarded(
+            &[batch("guard/db", r#"{"n":1}"#, Expect::Absent)],
+            &[absent.clone()],
+        )
+        .await
+        .unwrap()[0];
+    // Again, now that the parents of the metadata may exist (ZooKeeper).
+    b.write_guarded(
+        &[batch("guard/db", r#"{"n":2}"#, Expect::Version(v1))],
+        &[absent.clone()],
+    )
+    .await
+    .unwrap();
+    let m1 = b
+        .write_meta(&path, Meta::Schemas, b"{}", Expect::Absent)
+        .await
+        .unwrap();
+    let refused = b
+        .write_guarded(
+            &[
+                batch("guard/db", r#"{"n":3}"#, Expect::Any),
+                batch("guard/other", "{}", Expect::Any),
+            ],
+            &[absent],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, Error::MetaChanged { path, .. } if path == "guard/db"),
+        "{refused:?}"
+    );
+    assert_eq!(text(&*b, "guard/db").await, r#"{"n":2}"#);
+    assert!(b.read(&p("guard/other")).await.unwrap_err().is_not_found());
+    let at_m1 = Guard {
+        path: path.clone(),
+        meta: Meta::Schemas,
+        expect: Expect::Version(m1),
+    };
+    b.write_guarded(
+        &[batch("guard/db", r#"{"n":4}"#, Expect::Any)],
+        &[at_m1.clone()],
+    )
+    .await
+    .unwrap();
+    b.write_meta(&path, Meta::Schemas, br#"{"x":1}"#, Expect::Version(m1))
+        .await
+        .unwrap();
+    let refused = b
+        .write_guarded(&[batch("guard/db", r#"{"n":5}"#, Expect::Any)], &[at_m1])
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::MetaChanged { .. }), "{refused:?}");
+    assert_eq!(text(&*b, "guard/db").await, r#"{"n":4}"#);
+    // A guard on another configuration than the one written.
+    let elsewhere = Guard {
+        path: p("guard/db"),
+        meta: Meta::Schemas,
+        expect: Expect::Absent,
+    };
+    let refused = b
+        .write_guarded(&[batch("guard/third", "{}", Expect::Any)], &[elsewhere])
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::MetaChanged { .. }), "{refused:?}");
+    assert!(b.read(&p("guard/third")).await.unwrap_err().is_not_found());
+}
+
+/// Case: Deleting a configuration deletes its metadata, and deleting a
+/// namespace deletes that of all its configurations.
+pub async fn deleting_a_configuration_deletes_its_metadata(b: Arc<dyn Backend>) {
+    for path in ["gone/a", "gone/b", "kept/c"] {
+        b.write(&p(path), b"{}", Expect::Absent).await.unwrap();
+        b.write_meta(&p(path), Meta::Schemas, b"{}", Expect::Absent)
+            .await
+            .unwrap();
+    }
+    b.delete(&p("gone/a"), Expect::Any).await.unwrap();
+    assert_eq!(meta_text(&*b, "gone/a").await, None);
+    assert!(meta_text(&*b, "gone/b").await.is_some());
+    // Created again, it starts with none.
+    b.write(&p("gone/a"), b"{}", Expect::Absent).await.unwrap();
+    assert_eq!(meta_text(&*b, "gone/a").await, None);
+    b.delete_namespace(&ns("gone"), true).await.unwrap();
+    assert_eq!(meta_text(&*b, "gone/b").await, None);
+    assert!(meta_text(&*b, "kept/c").await.is_some());
 }

@@ -9,10 +9,11 @@ use zookeeper_client::{
     Client, CreateMode, Error as ZkError, MultiReadResult, MultiWriteError, MultiWriteResult, Stat,
 };
 
+use super::meta::GuardFailed;
 use super::{watch, ZooKeeper};
 use crate::backend::{
-    check_size, Backend, BatchWrite, Expect, Listing, Skipped, Version, Versioned, Watch,
-    WatchScope,
+    check_size, Backend, BatchWrite, Expect, Guard, Listing, Meta, Skipped, Version, Versioned,
+    Watch, WatchScope,
 };
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
@@ -118,10 +119,13 @@ impl ZooKeeper {
     /// One atomic multi-request. `Expect::Any` becomes the version read
     /// just before (or a create), so a racing writer makes the request fail
     /// and it is tried again, at most [`MAX_ATTEMPTS`] times.
+    ///
+    /// The ops of `guards` follow the writes in the same request.
     pub(super) async fn write_multi(
         &self,
         client: &Client,
         writes: &[BatchWrite],
+        guards: &[&Guard],
     ) -> Result<Vec<Version>> {
         let create = CreateMode::Persistent.with_acls(self.acls());
         for _ in 0..MAX_ATTEMPTS {
@@ -147,6 +151,13 @@ impl ZooKeeper {
                 };
                 added.map_err(|e| self.error("write", &znode, e))?;
             }
+            // Which guard each op after the writes belongs to.
+            let mut guard_of_op: Vec<&Guard> = Vec::new();
+            for guard in guards {
+                for _ in 0..self.add_guard(&mut writer, guard)? {
+                    guard_of_op.push(guard);
+                }
+            }
             let result = tokio::time::timeout(self.op_timeout(), writer.commit())
                 .await
                 .unwrap_or(Err(MultiWriteError::RequestFailed {
@@ -156,6 +167,7 @@ impl ZooKeeper {
                 Ok(results) => {
                     return Ok(results
                         .iter()
+                        .take(writes.len())
                         .map(|r| match r {
                             MultiWriteResult::SetData { stat } => version_of(stat),
                             // A created node is at version 0 (its stat may be
@@ -163,6 +175,19 @@ impl ZooKeeper {
                             _ => Version::from_raw(0),
                         })
                         .collect());
+                }
+                Err(MultiWriteError::OperationFailed { index, source })
+                    if index >= writes.len() =>
+                {
+                    let Some(guard) = guard_of_op.get(index - writes.len()) else {
+                        return Err(self.error("write", &writes[0].path.znode(), source));
+                    };
+                    match Self::guard_failed(guard, &source) {
+                        GuardFailed::Changed => return Err(self.meta_changed(guard)),
+                        GuardFailed::NoParent => {
+                            self.ensure_meta_parents(client, &guard.path).await?
+                        }
+                    }
                 }
                 Err(MultiWriteError::OperationFailed {
                     index,
@@ -203,17 +228,17 @@ fn namespace_znode(namespace: &Namespace) -> String {
 }
 
 /// `stat.version` (never negative) as an opaque [`Version`].
-fn version_of(stat: &Stat) -> Version {
+pub(super) fn version_of(stat: &Stat) -> Version {
     Version::from_raw(u64::from(stat.version as u32))
 }
 
 /// The `stat.version` a [`Version`] stands for; `None` for one no znode can have.
-fn zk_version(version: Version) -> Option<i32> {
+pub(super) fn zk_version(version: Version) -> Option<i32> {
     i32::try_from(version.raw()).ok()
 }
 
 /// Bytes as confo reads them: an empty or all-whitespace node is `{}`.
-fn normalize(data: Vec<u8>) -> Arc<[u8]> {
+pub(super) fn normalize(data: Vec<u8>) -> Arc<[u8]> {
     if data.iter().all(u8::is_ascii_whitespace) {
         Arc::from(&b"{}"[..])
     } else {
@@ -413,6 +438,12 @@ impl Backend for ZooKeeper {
 
     /// Each run of writes that fits one request is one atomic multi-request.
     async fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+        self.write_guarded(writes, &[]).await
+    }
+
+    /// As `write_many`, each guard in the request of the write of its path
+    /// (a guard of a path not written goes with the first request).
+    async fn write_guarded(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
         for w in writes {
             check_size(self, &w.path, &w.bytes)?;
         }
@@ -436,10 +467,46 @@ impl Backend for ZooKeeper {
                 size += writes[end].bytes.len() + MULTI_OVERHEAD;
                 end += 1;
             }
-            versions.extend(self.write_multi(&client, &writes[start..end]).await?);
+            let chunk = &writes[start..end];
+            let chunk_guards: Vec<&Guard> = guards
+                .iter()
+                .filter(|g| {
+                    chunk.iter().any(|w| w.path == g.path)
+                        || (start == 0 && !writes.iter().any(|w| w.path == g.path))
+                })
+                .collect();
+            versions.extend(self.write_multi(&client, chunk, &chunk_guards).await?);
             start = end;
         }
         Ok(versions)
+    }
+
+    async fn read_meta(&self, path: &ConfigPath, meta: Meta) -> Result<Option<Versioned>> {
+        self.read_meta_node(path, meta).await
+    }
+
+    /// One multi-read of both nodes.
+    async fn read_with_meta(
+        &self,
+        path: &ConfigPath,
+        meta: Meta,
+    ) -> Result<(Option<Versioned>, Option<Versioned>)> {
+        self.read_config_and_meta(path, meta).await
+    }
+
+    async fn write_meta(
+        &self,
+        path: &ConfigPath,
+        meta: Meta,
+        bytes: &[u8],
+        expect: Expect,
+    ) -> Result<Version> {
+        check_size(self, path, bytes)?;
+        self.write_meta_node(path, meta, bytes, expect).await
+    }
+
+    async fn delete_meta(&self, path: &ConfigPath, meta: Meta, expect: Expect) -> Result<bool> {
+        self.delete_meta_node(path, meta, expect).await
     }
 
     async fn delete(&self, path: &ConfigPath, expect: Expect) -> Result<()> {
@@ -464,7 +531,7 @@ impl Backend for ZooKeeper {
             }
         };
         match self.within(client.delete(&znode, version)).await {
-            Ok(()) => Ok(()),
+            Ok(()) => self.delete_config_meta(&client, path).await,
             Err(ZkError::NoNode) => Err(self.not_found(path)),
             Err(ZkError::BadVersion) => Err(self.conflict_now(&client, path, expect).await?),
             Err(e) => Err(self.error("delete", &znode, e)),
@@ -526,7 +593,7 @@ impl Backend for ZooKeeper {
                 }
             }
             if !raced {
-                return Ok(());
+                return self.delete_namespace_meta(&client, namespace).await;
             }
         }
         Err(self.gave_up("delete", &znode))

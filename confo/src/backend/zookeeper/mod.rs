@@ -46,6 +46,7 @@ mod backend;
 mod builder;
 mod credentials;
 mod error;
+mod meta;
 mod session;
 mod tls;
 mod url;

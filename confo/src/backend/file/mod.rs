@@ -30,10 +30,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
+mod meta;
+
 use super::regular_file::{self, Refused};
 use super::{
-    check_size, Backend, BatchWrite, Expect, Listing, Skipped, Version, Versioned, Watch,
-    WatchEvent, WatchScope, MAX_VALUE_BYTES,
+    check_guard, check_size, Backend, BatchWrite, Expect, Guard, Listing, Meta, Skipped, Version,
+    Versioned, Watch, WatchEvent, WatchScope, MAX_VALUE_BYTES, META_DIR,
 };
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
@@ -132,6 +134,15 @@ impl Inner {
                 Ok(event) if event.need_rescan() => {
                     let _ = sender.send(WatchEvent::Resync);
                 }
+                // Opening or reading changes nothing (and the lock opens
+                // the root on every write, metadata's too).
+                Ok(event)
+                    if matches!(
+                        event.kind,
+                        notify::EventKind::Access(
+                            notify::event::AccessKind::Open(_) | notify::event::AccessKind::Read
+                        )
+                    ) => {}
                 Ok(event) => {
                     for path in &event.paths {
                         if let Some(e) = event_for(&root, path) {
@@ -284,6 +295,9 @@ impl Inner {
                 self.skip(&mut out.skipped, shown, "the name is not UTF-8".into());
                 continue;
             };
+            if name == META_DIR {
+                continue; // confo's own metadata, never a namespace
+            }
             if !entry.path().is_dir() {
                 self.skip(
                     &mut out.skipped,
@@ -363,8 +377,12 @@ impl Inner {
     /// All or nothing, under one lock: every condition is checked before
     /// anything is written, and if a write fails the earlier ones are put
     /// back as they were (previous bytes rewritten, new files removed).
-    fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
+    fn write_many(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
         let _lock = self.lock()?;
+        for guard in guards {
+            let current = self.read_meta(&guard.path, guard.meta)?.map(|m| m.version);
+            check_guard(&self.describe, guard, current)?;
+        }
         // What each path held before the batch, for the undo.
         let mut before: Vec<(&ConfigPath, Option<Arc<[u8]>>)> = Vec::new();
         let mut planned: std::collections::HashMap<&ConfigPath, bool> =
@@ -436,19 +454,31 @@ impl Inner {
 
     /// Writes `bytes` as the file of `cfg`, atomically. The caller holds the lock.
     fn replace(&self, cfg: &ConfigPath, bytes: &[u8]) -> Result<Version> {
-        let dir_path = self.ns_dir(cfg.namespace());
         // The namespace directory is opened beneath the root: every step
         // below goes through this handle, so a link flipped meanwhile cannot
         // lead the write out of the root.
         let dir = self.dir_beneath(cfg.namespace(), true)?;
         let target = format!("{}{EXT}", cfg.name());
+        self.replace_in(&dir, &self.ns_dir(cfg.namespace()), &target, bytes)
+    }
+
+    /// Writes `bytes` as the file `target` of `dir` (shown as `dir_path`):
+    /// a temporary file, fsync, rename over the target, fsync of the
+    /// directory. The caller holds the lock.
+    fn replace_in(
+        &self,
+        dir: &cap_std::fs::Dir,
+        dir_path: &Path,
+        target: &str,
+        bytes: &[u8],
+    ) -> Result<Version> {
         let tmp = format!(
             "{TMP_PREFIX}{}.{}",
             std::process::id(),
             TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let shown_tmp = dir_path.join(&tmp);
-        let shown = dir_path.join(&target);
+        let shown = dir_path.join(target);
         let result = (|| {
             let mut options = cap_std::fs::OpenOptions::new();
             options.write(true).create_new(true);
@@ -460,9 +490,9 @@ impl Inner {
                 .map_err(|e| self.io("write", &shown_tmp, e))?;
             file.sync_all()
                 .map_err(|e| self.io("fsync", &shown_tmp, e))?;
-            dir.rename(&tmp, &dir, &target)
+            dir.rename(&tmp, dir, target)
                 .map_err(|e| self.io("rename", &shown, e))?;
-            sync_handle(&dir).map_err(|e| self.io("fsync", &dir_path, e))?;
+            sync_handle(dir).map_err(|e| self.io("fsync", dir_path, e))?;
             let meta = file.metadata().map_err(|e| self.io("stat", &shown, e))?;
             Ok(version_of(bytes, &meta))
         })();
@@ -498,7 +528,8 @@ impl Inner {
         let dir = self.dir_beneath(cfg.namespace(), false)?;
         dir.remove_file(format!("{}{EXT}", cfg.name()))
             .map_err(|e| self.io("delete", &path, e))?;
-        sync_handle(&dir).map_err(|e| self.io("fsync", &self.ns_dir(cfg.namespace()), e))
+        sync_handle(&dir).map_err(|e| self.io("fsync", &self.ns_dir(cfg.namespace()), e))?;
+        self.delete_all_meta(cfg)
     }
 
     fn delete_namespace(&self, ns: &Namespace, recursive: bool) -> Result<()> {
@@ -519,7 +550,8 @@ impl Inner {
             fs::remove_dir(&dir)
         };
         result.map_err(|e| self.io("delete", &dir, e))?;
-        sync_dir(&self.root).map_err(|e| self.io("fsync", &self.root, e))
+        sync_dir(&self.root).map_err(|e| self.io("fsync", &self.root, e))?;
+        self.delete_namespace_meta(ns)
     }
 }
 
@@ -573,7 +605,43 @@ impl Backend for FileBackend {
             check_size(self, &w.path, &w.bytes)?;
         }
         let writes = writes.to_vec();
-        self.run(move |inner| inner.write_many(&writes)).await
+        self.run(move |inner| inner.write_many(&writes, &[])).await
+    }
+
+    /// Guards checked under the same lock as the writes.
+    async fn write_guarded(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
+        for w in writes {
+            check_size(self, &w.path, &w.bytes)?;
+        }
+        let writes = writes.to_vec();
+        let guards = guards.to_vec();
+        self.run(move |inner| inner.write_many(&writes, &guards))
+            .await
+    }
+
+    async fn read_meta(&self, path: &ConfigPath, meta: Meta) -> Result<Option<Versioned>> {
+        let cfg = path.clone();
+        self.run(move |inner| inner.read_meta(&cfg, meta)).await
+    }
+
+    async fn write_meta(
+        &self,
+        path: &ConfigPath,
+        meta: Meta,
+        bytes: &[u8],
+        expect: Expect,
+    ) -> Result<Version> {
+        check_size(self, path, bytes)?;
+        let cfg = path.clone();
+        let bytes = bytes.to_vec();
+        self.run(move |inner| inner.write_meta(&cfg, meta, &bytes, expect))
+            .await
+    }
+
+    async fn delete_meta(&self, path: &ConfigPath, meta: Meta, expect: Expect) -> Result<bool> {
+        let cfg = path.clone();
+        self.run(move |inner| inner.delete_meta(&cfg, meta, expect))
+            .await
     }
 
     async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {
@@ -612,6 +680,9 @@ impl Backend for FileBackend {
 /// The event a change at `path` (under `root`) means, if any.
 fn event_for(root: &Path, path: &Path) -> Option<WatchEvent> {
     let rel = path.strip_prefix(root).ok()?;
+    if rel.starts_with(META_DIR) {
+        return None; // confo's metadata wakes no watch
+    }
     let mut parts = rel.iter().map(|p| p.to_str());
     match (parts.next(), parts.next(), parts.next()) {
         (Some(Some(ns)), None, None) => Namespace::new(ns).ok().map(WatchEvent::NamespaceChanged),
