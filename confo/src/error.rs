@@ -192,6 +192,17 @@ pub enum Error {
         found: &'static str,
     },
 
+    /// A JSON Schema cannot be used to check configurations: it does not
+    /// parse or compile, or no configuration (a JSON object) satisfies it.
+    #[error("{schema} cannot be used to check a configuration: {message}")]
+    InvalidSchema {
+        /// Which schema: "the schema you gave", or the service and
+        /// configuration that published it.
+        schema: String,
+        /// What is wrong with it and what to do.
+        message: String,
+    },
+
     /// A value is larger than every backend can store.
     #[error("{path}: value of {size} bytes is over the limit of {limit} bytes (ZooKeeper's 1 MiB znode limit less room for the request); split the configuration")]
     ValueTooLarge {
@@ -467,6 +478,7 @@ impl Error {
             Error::NamespaceNotEmpty { .. } => "NamespaceNotEmpty",
             Error::InvalidJson { .. } => "InvalidJson",
             Error::NotAnObject { .. } => "NotAnObject",
+            Error::InvalidSchema { .. } => "InvalidSchema",
             Error::ValueTooLarge { .. } => "ValueTooLarge",
             Error::InvalidTree { .. } => "InvalidTree",
             Error::FieldNotFound { .. } => "FieldNotFound",

@@ -192,9 +192,24 @@ pub use retry::{is_transient, RetryPolicy};
 pub use store::{update_object, Fetched, Freshness, LocalCopies, Retrying, Store, UpdatePolicy};
 pub use typed::overrides;
 pub use typed::{
-    decode, AsBackend, Config, ConfigPathConst, Field, InNamespace, Loaded, Secret,
-    SAVE_FIELD_ATTEMPTS,
+    decode, AsBackend, Config, ConfigPathConst, Field, InNamespace, Loaded, Schema, Secret,
+    Violation, SAVE_FIELD_ATTEMPTS,
 };
+
+/// The schemars crate (1.x), which [`Schema::of`] reads a type's schema
+/// from: derive `JsonSchema` through it without a dependency of your own.
+///
+/// ```
+/// use confo::schemars::JsonSchema;
+///
+/// #[derive(serde::Deserialize, JsonSchema)]
+/// #[schemars(crate = "confo::schemars")]
+/// struct Email { server: String, port: u16 }
+///
+/// let schema = confo::Schema::of::<Email>();
+/// assert!(schema.check(&serde_json::json!({"server": "mx", "port": 25})).is_empty());
+/// ```
+pub use schemars;
 
 /// What `#[derive(Confo)]` expands to refers to; not an API.
 #[doc(hidden)]

@@ -49,6 +49,7 @@ pub(crate) mod decode;
 mod decoding;
 mod field;
 pub mod overrides;
+mod schema;
 mod secret;
 
 pub use decoding::decode;
@@ -56,6 +57,7 @@ pub(crate) use decoding::decode_bytes;
 use decoding::{decode_as, decode_read, parse_with_overrides};
 pub use field::Field;
 use overrides::{Applied, Override};
+pub use schema::{Schema, Violation};
 pub use secret::Secret;
 
 /// How many times [`crate::Confo::save_field`] re-reads and retries after a

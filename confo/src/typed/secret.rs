@@ -112,3 +112,33 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Secret<T> {
             .map_err(serde::de::Error::custom)
     }
 }
+
+/// A secret's schema is its value's, marked `writeOnly` (a UI or a
+/// validator knows not to show it). confo reads numbers and booleans
+/// stored as strings inside a secret wherever it is, so its schema takes
+/// them there too.
+///
+/// ```
+/// let schema = confo::schemars::schema_for!(confo::Secret<u32>);
+/// assert_eq!(schema.get("writeOnly"), Some(&serde_json::json!(true)));
+/// assert_eq!(schema.get("format"), Some(&serde_json::json!("uint32")));
+/// ```
+impl<T: schemars::JsonSchema> schemars::JsonSchema for Secret<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        format!("Secret_of_{}", T::schema_name()).into()
+    }
+
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        format!("confo::Secret<{}>", T::schema_id()).into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let mut schema = generator.subschema_for::<T>();
+        schema.insert("writeOnly".to_owned(), Value::Bool(true));
+        schema
+    }
+}

@@ -17,7 +17,7 @@
 //! The rules, and what a message may contain, are in `docs/typed.md`
 //! ("Decoding").
 
-mod coerce;
+pub(crate) mod coerce;
 mod collect;
 mod error;
 mod scrub;
