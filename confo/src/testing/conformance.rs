@@ -826,14 +826,14 @@ pub async fn guarded_writes_refuse_when_the_metadata_changed(b: Arc<dyn Backend>
     let v1 = b
         .write_guarded(
             &[batch("guard/db", r#"{"n":1}"#, Expect::Absent)],
-            &[absent.clone()],
+            std::slice::from_ref(&absent),
         )
         .await
         .unwrap()[0];
     // Again, now that the parents of the metadata may exist (ZooKeeper).
     b.write_guarded(
         &[batch("guard/db", r#"{"n":2}"#, Expect::Version(v1))],
-        &[absent.clone()],
+        std::slice::from_ref(&absent),
     )
     .await
     .unwrap();
@@ -864,7 +864,7 @@ pub async fn guarded_writes_refuse_when_the_metadata_changed(b: Arc<dyn Backend>
     };
     b.write_guarded(
         &[batch("guard/db", r#"{"n":4}"#, Expect::Any)],
-        &[at_m1.clone()],
+        std::slice::from_ref(&at_m1),
     )
     .await
     .unwrap();
