@@ -226,5 +226,8 @@ pub mod __private {
     )]
     pub trait DerivesDeserialize {}
 
+    // Not recommended: rustc then reports this trait's own message rather
+    // than listing unrelated types that implement `Deserialize`.
+    #[diagnostic::do_not_recommend]
     impl<T: DeserializeOwned> DerivesDeserialize for T {}
 }

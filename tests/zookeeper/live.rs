@@ -76,19 +76,26 @@ fn p(s: &str) -> ConfigPath {
 }
 
 /// Writes, retrying while the store comes back (the value is the same on
-/// every attempt, so a write that landed before its answer was lost is harmless).
+/// every attempt, so a write that landed before its answer was lost is
+/// harmless). The writer's own session may expire during an outage too (its
+/// write then answers "may or may not have been applied"); the backend opens a
+/// new session, so such an answer is retried until the deadline.
 async fn write(store: &ZooKeeper, path: &str, value: Value) {
     let bytes = value.to_string();
     let deadline = Instant::now() + WAIT;
     loop {
         match store.write(&p(path), bytes.as_bytes(), Expect::Any).await {
             Ok(_) => return,
-            Err(e) if confo::is_transient(&e) && Instant::now() < deadline => {
+            Err(e) if Instant::now() < deadline && retryable(&e) => {
                 tokio::time::sleep(Duration::from_millis(100)).await
             }
             Err(e) => panic!("write {path}: {e}"),
         }
     }
+}
+
+fn retryable(e: &confo::Error) -> bool {
+    confo::is_transient(e) || e.is_outcome_unknown()
 }
 
 async fn wait_for_freshness<T>(live: &Live<T>, freshness: Freshness, what: &str) {
