@@ -22,6 +22,8 @@ pub enum NameKind {
     Config,
     /// A backend name given to [`crate::Confo::load_backend`].
     Backend,
+    /// A service name given to [`crate::Confo::with_service`].
+    Service,
 }
 
 impl fmt::Display for NameKind {
@@ -30,6 +32,7 @@ impl fmt::Display for NameKind {
             NameKind::Namespace => "namespace",
             NameKind::Config => "configuration name",
             NameKind::Backend => "backend name",
+            NameKind::Service => "service name",
         })
     }
 }
@@ -299,6 +302,14 @@ pub enum Error {
     #[error("no namespace in use: call `use_namespace(ns)` first")]
     NoNamespace,
 
+    /// A schema was to be published, and the manager has no service name
+    /// to publish it under.
+    #[error("no service name to publish the schema of {path} under: name the service first, `Confo::from_env().await?.with_service(\"billing\")`")]
+    NoService {
+        /// The configuration whose schema was to be published.
+        path: String,
+    },
+
     /// Changes made with `set`/`set_field` are not persisted yet.
     #[error("namespace {namespace:?} has changes not persisted yet ({}); call `persist()` first, or they would be lost", configs.join(", "))]
     PendingChanges {
@@ -460,13 +471,19 @@ pub enum Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {self}", self.variant_name())
+        write!(f, "{}: {self}", self.kind())
     }
 }
 
 impl Error {
-    /// The variant's name, as `Debug` shows it.
-    fn variant_name(&self) -> &'static str {
+    /// The variant's name, as `Debug` shows it: a stable word to match on in
+    /// logs and tests.
+    ///
+    /// ```
+    /// let err = confo::Error::NoService { path: "systemA/database".into() };
+    /// assert_eq!(err.kind(), "NoService");
+    /// ```
+    pub fn kind(&self) -> &'static str {
         match self {
             Error::InvalidName { .. } => "InvalidName",
             Error::InvalidVersion { .. } => "InvalidVersion",
@@ -489,6 +506,7 @@ impl Error {
             Error::NoActiveBackend => "NoActiveBackend",
             Error::UnknownBackend { .. } => "UnknownBackend",
             Error::NoNamespace => "NoNamespace",
+            Error::NoService { .. } => "NoService",
             Error::PendingChanges { .. } => "PendingChanges",
             Error::InvalidUrl { .. } => "InvalidUrl",
             Error::NotAuthorized { .. } => "NotAuthorized",

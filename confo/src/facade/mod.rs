@@ -17,12 +17,14 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::backend::{self, Backend};
+use crate::checks::WriteChecks;
 use crate::error::{Error, NameKind, Result};
 use crate::name::{ConfigName, Namespace};
 use crate::retry::RetryPolicy;
 use crate::store::{LocalCopies, Store};
 
 mod live;
+mod schemas;
 mod scoped;
 mod session;
 mod typed;
@@ -93,6 +95,8 @@ struct State {
     entries: BTreeMap<ConfigName, Entry>,
     local_copies: Option<LocalCopies>,
     retry: RetryPolicy,
+    /// The service this manager reads for ([`Confo::with_service`]).
+    service: Option<String>,
 }
 
 /// The configuration manager: holds named backends, one of them active, and
@@ -122,6 +126,9 @@ pub struct Confo {
     state: Arc<RwLock<State>>,
     /// Remembered versions and overrides of the typed methods (`typed.rs`).
     typed: Arc<TypedState>,
+    /// Whether this handle's writes are checked ([`Confo::forced`]); not
+    /// shared with clones made before.
+    checks: WriteChecks,
 }
 
 impl Confo {
@@ -209,7 +216,57 @@ impl Confo {
         let st = self.read_state();
         Ok(Store::new(active(&st)?)
             .with_retry_policy(st.retry)
-            .with_local_copies(st.local_copies.clone()))
+            .with_local_copies(st.local_copies.clone())
+            .with_write_checks(self.checks))
+    }
+
+    /// Names the service this manager reads configurations for: the name
+    /// [`Confo::publish_schema`] publishes schemas under (one schema per
+    /// service and configuration; a service that publishes again replaces
+    /// its own). Use one name per service and version of its types that
+    /// runs (`billing`, or `billing-v2` while two versions run side by
+    /// side). Checked when a schema is published (the rules of a
+    /// configuration name).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let confo = confo::Confo::from_url("mem://").await?.with_service("billing");
+    /// assert_eq!(confo.service().as_deref(), Some("billing"));
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub fn with_service(self, service: impl Into<String>) -> Self {
+        self.write_state().service = Some(service.into());
+        self
+    }
+
+    /// The service name set with [`Confo::with_service`].
+    ///
+    /// ```
+    /// assert_eq!(confo::Confo::new().service(), None);
+    /// ```
+    pub fn service(&self) -> Option<String> {
+        self.read_state().service.clone()
+    }
+
+    /// This manager, writing past the published schemas: a handle whose
+    /// writes (`save`, `save_field`, `update`, `persist`, ...) are checked
+    /// and written even when they break a schema, each with a warning that
+    /// says what it overrode (what `confo put --force` does). It shares
+    /// everything else with `self`; `self` still checks.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::{Confo, WriteChecks};
+    /// let confo = Confo::from_url("mem://").await?;
+    /// assert_eq!(confo.forced().store()?.write_checks(), WriteChecks::Force);
+    /// assert_eq!(confo.store()?.write_checks(), WriteChecks::Enforce);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub fn forced(&self) -> Confo {
+        Confo {
+            checks: WriteChecks::Force,
+            ..self.clone()
+        }
     }
 
     /// Retries reads that fail because the store cannot be reached (a lost

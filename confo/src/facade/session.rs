@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::{describe, Confo, State};
-use crate::backend::{Expect, Versioned};
+use crate::backend::{Backend, Expect, Versioned};
 use crate::error::{Error, Result};
 use crate::json;
 use crate::name::{ConfigName, ConfigPath, Namespace, Version};
@@ -182,7 +182,8 @@ impl Confo {
     /// configuration and any not yet written stay changed here, so nothing
     /// is lost; [`Confo::reload`] shows the stored value.
     pub async fn persist(&self) -> Result<usize> {
-        let backend = self.backend()?; // writes: never retried (see `Store`)
+        let store = self.store()?; // writes: checked, never retried (see `Store`)
+        let backend = store.backend();
         let (ns, dirty) = {
             let st = self.read_state();
             let ns = st.namespace.clone().ok_or(Error::NoNamespace)?;

@@ -19,9 +19,11 @@
 //! | [`Backend::read`] and the listings on [`Store::backend`] (version reads before a write, `update`, the tree, the command) | yes | no | no: a write needs the stored version |
 //! | a [`crate::Live`]'s re-reads (which back off themselves) | no | of the values it takes | no |
 //!
-//! Writes pass through untouched: a write that lost its connection may or
-//! may not have been applied, and only a compare-and-set can tell (see
-//! [`update_object`]).
+//! Writes are never retried: a write that lost its connection may or may
+//! not have been applied, and only a compare-and-set can tell (see
+//! [`update_object`]). Every write through [`Store::backend`] is checked
+//! against the schemas the services reading the configuration published
+//! ([`Checked`]; [`Store::with_write_checks`] to force one through).
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -46,6 +48,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::backend::{self, Backend, Versioned};
+use crate::checks::{Checked, WriteChecks};
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
 use crate::retry::{is_transient, RetryPolicy};
@@ -108,7 +111,7 @@ pub struct Fetched<T> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Store {
-    retrying: Retrying,
+    checked: Checked,
     local: Option<LocalCopies>,
 }
 
@@ -116,7 +119,10 @@ impl Store {
     /// `backend` with [`RetryPolicy::default`] and no local copies.
     pub fn new(backend: Arc<dyn Backend>) -> Self {
         Store {
-            retrying: Retrying::new(backend, RetryPolicy::default()),
+            checked: Checked::new(
+                Retrying::new(backend, RetryPolicy::default()),
+                WriteChecks::Enforce,
+            ),
             local: None,
         }
     }
@@ -125,9 +131,34 @@ impl Store {
     /// retries off).
     pub fn with_retry_policy(self, policy: RetryPolicy) -> Self {
         Store {
-            retrying: Retrying::new(self.retrying.inner().clone(), policy),
+            checked: Checked::new(
+                Retrying::new(self.checked.retrying().inner().clone(), policy),
+                self.checked.checks(),
+            ),
             local: self.local,
         }
+    }
+
+    /// The same store checking its writes as `checks` says: against the
+    /// published schemas ([`WriteChecks::Enforce`], the default), or
+    /// checking and writing anyway ([`WriteChecks::Force`]).
+    ///
+    /// ```
+    /// use confo::{Store, WriteChecks};
+    /// let store = Store::new(std::sync::Arc::new(confo::backend::MemoryBackend::new()));
+    /// assert_eq!(store.write_checks(), WriteChecks::Enforce);
+    /// assert_eq!(store.with_write_checks(WriteChecks::Force).write_checks(), WriteChecks::Force);
+    /// ```
+    pub fn with_write_checks(self, checks: WriteChecks) -> Self {
+        Store {
+            checked: Checked::new(self.checked.retrying().clone(), checks),
+            local: self.local,
+        }
+    }
+
+    /// Whether writes are checked against the published schemas.
+    pub fn write_checks(&self) -> WriteChecks {
+        self.checked.checks()
     }
 
     /// The same store keeping local copies under `dir` (see [`LocalCopies`]).
@@ -143,7 +174,11 @@ impl Store {
 
     /// The policy reads retry with.
     pub fn retry_policy(&self) -> RetryPolicy {
-        self.retrying.policy()
+        self.retrying().policy()
+    }
+
+    fn retrying(&self) -> &Retrying {
+        self.checked.retrying()
     }
 
     /// The local copies, when kept.
@@ -151,23 +186,24 @@ impl Store {
         self.local.as_ref()
     }
 
-    /// The backend with the retry policy (a [`Backend`] itself): for
-    /// version reads before a write, listings, the tree functions.
-    pub fn backend(&self) -> &Retrying {
-        &self.retrying
+    /// The backend with the retry policy and checked writes (a
+    /// [`Backend`] itself, [`Checked`]): for version reads before a write,
+    /// writes, listings, the tree functions.
+    pub fn backend(&self) -> &Checked {
+        &self.checked
     }
 
     /// The backend's description (its URL, no secrets).
     pub fn describe(&self) -> &str {
-        self.retrying.describe()
+        self.checked.describe()
     }
 
     /// Reads `path` with the retry policy; keeps a local copy, or falls
     /// back to it (stale, with a warning) when the store cannot be reached.
     pub async fn fetch(&self, path: &ConfigPath) -> Result<Fetched<Versioned>> {
         fetch_with(
-            &**self.retrying.inner(),
-            &self.retrying.policy(),
+            &**self.retrying().inner(),
+            &self.retrying().policy(),
             self.local.as_ref(),
             path,
         )
@@ -178,12 +214,12 @@ impl Store {
     /// themselves (a [`crate::Live`]'s re-reads), which then keep a local
     /// copy of what they take with [`Store::keep_local_copy`].
     pub(crate) async fn read_once(&self, path: &ConfigPath) -> Result<Versioned> {
-        self.retrying.inner().read(path).await
+        self.retrying().inner().read(path).await
     }
 
     /// The backend for reads of one try each (see [`Store::read_once`]).
     pub(crate) fn read_once_backend(&self) -> &Arc<dyn Backend> {
-        self.retrying.inner()
+        self.retrying().inner()
     }
 
     /// Keeps a local copy of `bytes` as `path`, when copies are kept. A
@@ -211,9 +247,9 @@ impl Store {
         &self,
         namespace: &Namespace,
     ) -> Result<Fetched<Vec<(ConfigName, Versioned)>>> {
-        let backend = &**self.retrying.inner();
+        let backend = &**self.retrying().inner();
         let read = self
-            .retrying
+            .retrying()
             .policy()
             .run(|| backend::read_namespace(backend, namespace))
             .await;

@@ -29,6 +29,13 @@ use crate::backend::{
 };
 use crate::{ConfigName, ConfigPath, Error, Namespace, Version};
 
+mod checked;
+
+pub use checked::{
+    a_schema_published_during_a_write_is_checked, broken_schemas_refuse_writes_with_a_clear_error,
+    checked_writes_refuse_what_a_published_schema_breaks, concurrent_publishers_keep_every_schema,
+};
+
 /// A fresh store and whatever keeps it alive (a temp dir, a server).
 ///
 /// ```
@@ -99,6 +106,10 @@ macro_rules! conformance_tests {
             metadata_round_trips_beside_the_configuration, metadata_stays_out_of_listings,
             metadata_wakes_no_watch, guarded_writes_refuse_when_the_metadata_changed,
             deleting_a_configuration_deletes_its_metadata,
+            checked_writes_refuse_what_a_published_schema_breaks,
+            a_schema_published_during_a_write_is_checked,
+            concurrent_publishers_keep_every_schema,
+            broken_schemas_refuse_writes_with_a_clear_error,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

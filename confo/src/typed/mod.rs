@@ -148,6 +148,31 @@ pub trait Config: DeserializeOwned + Send + Sync + 'static {
             load_from::<Self>(backend, &path).await
         }
     }
+
+    /// Publishes this type's schema for its configuration under `confo`'s
+    /// service name: [`crate::Confo::publish_schema`], called on the type.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::Config;
+    ///
+    /// #[derive(confo::Confo, serde::Deserialize, confo::schemars::JsonSchema)]
+    /// #[schemars(crate = "confo::schemars")]
+    /// #[confo(namespace = "systemA")]
+    /// struct Database { port: u16 }
+    ///
+    /// let confo = confo::Confo::from_url("mem://").await?.with_service("billing");
+    /// Database::publish_schema(&confo).await?;
+    /// let published = confo::published_schemas(&*confo.backend()?, &"systemA/database".parse()?).await?;
+    /// assert_eq!(published[0].service, "billing");
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    fn publish_schema(confo: &crate::Confo) -> impl Future<Output = Result<Version>> + Send + '_
+    where
+        Self: schemars::JsonSchema,
+    {
+        confo.publish_schema::<Self>()
+    }
 }
 
 /// Anything that is or holds a backend: a backend value, `dyn Backend`,

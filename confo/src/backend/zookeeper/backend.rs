@@ -185,7 +185,7 @@ impl ZooKeeper {
                     match Self::guard_failed(guard, &source) {
                         GuardFailed::Changed => return Err(self.meta_changed(guard)),
                         GuardFailed::NoParent => {
-                            self.ensure_meta_parents(client, &guard.path).await?
+                            self.ensure_meta_parents_of(client, guards).await?
                         }
                     }
                 }

@@ -50,6 +50,81 @@ impl ZooKeeper {
         self.ensure_node(client, &config_meta_znode(path)).await
     }
 
+    /// Creates the nodes above the documents of every "there is none"
+    /// guard of `guards` that lacks them, in a few round trips whatever
+    /// their number: one multi-read finds the missing ones, one
+    /// multi-request creates them (a batch import's first checked write
+    /// would otherwise pay a round trip per configuration).
+    pub(super) async fn ensure_meta_parents_of(
+        &self,
+        client: &Client,
+        guards: &[&Guard],
+    ) -> Result<()> {
+        let absent: Vec<&Guard> = guards
+            .iter()
+            .copied()
+            .filter(|g| g.expect == Expect::Absent)
+            .collect();
+        if absent.is_empty() {
+            return Ok(());
+        }
+        self.ensure_node(client, META_ROOT).await?;
+        let mut namespaces: Vec<&Namespace> = absent.iter().map(|g| g.path.namespace()).collect();
+        namespaces.sort();
+        namespaces.dedup();
+        for ns in namespaces {
+            self.ensure_node(client, &namespace_meta_znode(ns)).await?;
+        }
+        let mut znodes: Vec<String> = absent.iter().map(|g| config_meta_znode(&g.path)).collect();
+        znodes.sort();
+        znodes.dedup();
+        let mut reader = client.new_multi_reader();
+        for znode in &znodes {
+            reader
+                .add_get_data(znode)
+                .map_err(|e| self.error("check", znode, e))?;
+        }
+        let results = self
+            .within(reader.commit())
+            .await
+            .map_err(|e| self.error("check", &znodes[0], e))?;
+        let missing: Vec<&String> = znodes
+            .iter()
+            .zip(results)
+            .filter(|(_, r)| {
+                matches!(
+                    r,
+                    MultiReadResult::Error {
+                        err: ZkError::NoNode
+                    }
+                )
+            })
+            .map(|(z, _)| z)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let create = CreateMode::Persistent.with_acls(self.acls());
+        let mut writer = client.new_multi_writer();
+        for znode in &missing {
+            writer
+                .add_create(znode, b"", &create)
+                .map_err(|e| self.error("create", znode, e))?;
+        }
+        let created = tokio::time::timeout(self.op_timeout(), writer.commit()).await;
+        match created {
+            Ok(Ok(_)) => Ok(()),
+            // Someone created one meanwhile (or the request failed): one
+            // at a time, then, each with its own error.
+            Ok(Err(_)) | Err(_) => {
+                for znode in missing {
+                    self.ensure_node(client, znode).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Adds the ops that check `guard` to `writer`; returns how many it added.
     pub(super) fn add_guard(&self, writer: &mut MultiWriter<'_>, guard: &Guard) -> Result<usize> {
         let znode = meta_znode(&guard.path, guard.meta);
