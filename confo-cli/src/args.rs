@@ -18,6 +18,9 @@ Exit codes:
   3  not found: configuration, namespace or field
   4  version conflict: the configuration changed (--if-version, import)
   5  not authorized: the store refused the credentials
+  6  refused: the value breaks a schema published by a service that reads
+     the configuration (put, set, import, check); nothing was written;
+     --force writes anyway
   7  partial: some entries could not be read or represented (ls, export,
      diff warn about each one; the rest was done)
 
@@ -127,6 +130,74 @@ pub(crate) enum Command {
     /// watches, file-system events); reads every --interval a store that
     /// cannot watch, or cannot be reached, until it can.
     Watch(WatchArgs),
+
+    /// Show, publish or retire the schemas services publish for a configuration
+    ///
+    /// A service that reads a configuration publishes the JSON Schema of its
+    /// type (`confo.publish_schema::<T>()`); every write through confo must
+    /// satisfy all of them, or it is refused (exit 6).
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+
+    /// Check a directory tree against the published schemas; write nothing
+    ///
+    /// For a CI step before a change is merged: every DIR/<namespace>/<name>.json
+    /// is checked against the schemas published for it in the store. Prints
+    /// each rule a file breaks (`path: field: rule (service)`); exit 6 if
+    /// any does, 0 if all pass.
+    Check(CheckArgs),
+}
+
+/// `confo schema ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SchemaCommand {
+    /// Print the schemas published for a configuration, one per service
+    Show {
+        /// The configuration: <namespace>/<name>
+        path: ConfigPath,
+    },
+
+    /// Publish a JSON Schema for a configuration under a service name
+    ///
+    /// What a service does with `confo.publish_schema::<T>()`, for a schema
+    /// in a file (or - for stdin); replaces that service's previous one.
+    Publish {
+        /// The configuration: <namespace>/<name>
+        path: ConfigPath,
+
+        /// A file holding the JSON Schema, or - for stdin
+        #[arg(value_name = "FILE|-")]
+        input: String,
+
+        /// The service publishing it
+        #[arg(long, value_name = "SERVICE")]
+        service: String,
+    },
+
+    /// Retire the schema a service published (it no longer reads the configuration)
+    Rm {
+        /// The configuration: <namespace>/<name>
+        path: ConfigPath,
+
+        /// The service whose schema to retire
+        #[arg(
+            long,
+            value_name = "SERVICE",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
+        service: Option<String>,
+
+        /// Retire every schema published for the configuration
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// A directory laid out as DIR/<namespace>/<name>.json
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +239,11 @@ pub(crate) struct PutArgs {
     /// Write only if the configuration does not exist yet
     #[arg(long)]
     pub if_absent: bool,
+
+    /// Write even if the value breaks a schema a service published; the
+    /// command says what it breaks (see `confo schema show`)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -181,6 +257,11 @@ pub(crate) struct SetArgs {
     /// Its new value, as JSON: 5433, true, '"a string"', '{"a": 1}'
     #[arg(value_parser = parse_json_value, value_name = "JSON")]
     pub value: Value,
+
+    /// Write even if the value breaks a schema a service published; the
+    /// command says what it breaks (see `confo schema show`)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -220,6 +301,11 @@ pub(crate) struct ImportArgs {
     /// Check and print what would change; write nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Write even if the value breaks a schema a service published; the
+    /// command says what it breaks (see `confo schema show`)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ use confo::Error;
 /// | 3 | not found: configuration, namespace or field |
 /// | 4 | version conflict |
 /// | 5 | not authorized |
+/// | 6 | refused by the published schemas: the value breaks one (or one is broken) |
 /// | 7 | partial: some entries could not be read or represented |
 ///
 /// ```
@@ -40,6 +41,10 @@ pub enum Exit {
     Conflict = 4,
     /// 5: the store refused access.
     NotAuthorized = 5,
+    /// 6: the value breaks a schema that a service reading the
+    /// configuration published (or a published schema is broken); nothing
+    /// was written. `--force` writes anyway; `confo check` finds it first.
+    SchemaRefused = 6,
     /// 7: partial: some entries could not be read or represented (names
     /// confo refuses); the command warned about each and did the rest.
     Partial = 7,
@@ -67,7 +72,8 @@ impl Exit {
             Error::NotFound { .. }
             | Error::NamespaceNotFound { .. }
             | Error::FieldNotFound { .. } => Exit::NotFound,
-            Error::VersionConflict { .. } => Exit::Conflict,
+            Error::VersionConflict { .. } | Error::MetaChanged { .. } => Exit::Conflict,
+            Error::SchemaRefused { .. } | Error::InvalidSchema { .. } => Exit::SchemaRefused,
             Error::NotAuthorized { .. } => Exit::NotAuthorized,
             Error::InvalidName { .. }
             | Error::InvalidPath { .. }
@@ -194,6 +200,25 @@ mod tests {
                 1,
             ),
             (Error::NoNamespace, 1),
+            (
+                Error::SchemaRefused {
+                    backend: b(),
+                    path: "a/b".into(),
+                    violations: vec![confo::ServiceViolation {
+                        service: "billing".into(),
+                        path: "port".into(),
+                        rule: "expected u16, found a string".into(),
+                    }],
+                },
+                6,
+            ),
+            (
+                Error::InvalidSchema {
+                    schema: "the schema billing published for a/b".into(),
+                    message: "not JSON".into(),
+                },
+                6,
+            ),
             (
                 Error::WatchStopped {
                     backend: b(),

@@ -143,6 +143,12 @@ macro_rules! cli_suite {
             diff_marks_each_kind_of_difference,
             watch_prints_each_new_version_as_a_json_line,
             watch_stops_at_its_timeout,
+            a_write_a_published_schema_refuses_exits_6_and_writes_nothing,
+            force_writes_anyway_and_says_what_it_breaks,
+            import_of_a_refused_value_writes_nothing,
+            schema_show_publish_and_rm,
+            check_validates_a_directory_against_the_published_schemas,
+            schemas_stay_out_of_export_and_diff_and_go_with_rm,
         );
     };
     (@cases $store:expr; $($case:ident),* $(,)?) => {
@@ -720,6 +726,328 @@ pub fn json_is_one_line_on_every_command(s: &Store) {
             "{args:?} --json: not JSON: {stdout:?}"
         );
     }
+}
+
+// ---------------------------------------------------------------- checked writes
+
+/// billing reads `port` as an integer; search needs a non-empty `host`.
+fn publish_schemas(s: &Store) {
+    let billing = s.file_with(
+        "billing.schema.json",
+        r#"{"type": "object", "properties": {"port": {"type": "integer"}}, "required": ["port"]}"#,
+    );
+    let search = s.file_with(
+        "search.schema.json",
+        r#"{"type": "object", "properties": {"host": {"type": "string", "minLength": 1}}}"#,
+    );
+    for (service, file) in [("billing", &billing), ("search", &search)] {
+        s.confo()
+            .args(["schema", "publish", "systemA/database"])
+            .arg(file)
+            .args(["--service", service])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains(format!(
+                "published the schema of {service} for systemA/database"
+            )));
+    }
+}
+
+pub fn a_write_a_published_schema_refuses_exits_6_and_writes_nothing(s: &Store) {
+    seed(s);
+    publish_schemas(s);
+    s.confo()
+        .args(["set", "systemA/database", "port", r#""x""#])
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains(
+            "refused to write systemA/database",
+        ))
+        .stderr(predicate::str::contains(
+            "port: expected an integer, found a string (billing)",
+        ));
+    // Every rule of every service that disagrees, in one refusal.
+    let bad = s.file_with("bad.json", r#"{"host": ""}"#);
+    s.confo()
+        .args(["put", "systemA/database"])
+        .arg(&bad)
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains("published by billing, search"))
+        .stderr(predicate::str::contains(
+            "port: missing; this field is required (billing)",
+        ))
+        .stderr(predicate::str::contains("(search)"));
+    assert_eq!(s.get("systemA/database")["port"], 5432);
+    assert_eq!(s.get("systemA/database")["host"], "db");
+    // A good change passes; an unchecked configuration is written as before.
+    s.confo()
+        .args(["set", "systemA/database", "port", "5433"])
+        .assert()
+        .success();
+    assert_eq!(s.get("systemA/database")["port"], 5433);
+    s.confo()
+        .args(["set", "systemA/cache", "ttl", r#""long""#])
+        .assert()
+        .success();
+}
+
+pub fn force_writes_anyway_and_says_what_it_breaks(s: &Store) {
+    seed(s);
+    publish_schemas(s);
+    s.confo()
+        .args(["set", "systemA/database", "port", r#""x""#, "--force"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning: --force: systemA/database breaks",
+        ))
+        .stderr(predicate::str::contains(
+            "port: expected an integer, found a string (billing)",
+        ));
+    assert_eq!(s.get("systemA/database")["port"], "x");
+    let bad = s.file_with("bad.json", r#"{"host": "db"}"#);
+    s.confo()
+        .args(["put", "systemA/database", "--force"])
+        .arg(&bad)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "port: missing; this field is required (billing)",
+        ));
+    assert_eq!(s.get("systemA/database"), json!({"host": "db"}));
+}
+
+pub fn import_of_a_refused_value_writes_nothing(s: &Store) {
+    seed(s);
+    publish_schemas(s);
+    s.confo().args(["export", "tree"]).assert().success();
+    s.file_with(
+        "tree/systemA/database.json",
+        r#"{"host": "db", "port": "x"}"#,
+    );
+    s.file_with("tree/systemA/cache.json", r#"{"ttl": 120}"#);
+    s.confo()
+        .args(["import", "tree"])
+        .assert()
+        .code(6)
+        .stderr(predicate::str::contains(
+            "port: expected an integer, found a string (billing)",
+        ))
+        .stderr(predicate::str::contains("nothing was written"));
+    assert_eq!(s.get("systemA/database")["port"], 5432);
+    assert_eq!(s.get("systemA/cache")["ttl"], 60);
+    s.confo()
+        .args(["import", "tree", "--force"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "warning: --force: systemA/database breaks",
+        ))
+        .stderr(predicate::str::contains("systemA/cache breaks").not());
+    assert_eq!(s.get("systemA/database")["port"], "x");
+    assert_eq!(s.get("systemA/cache")["ttl"], 120);
+}
+
+pub fn schema_show_publish_and_rm(s: &Store) {
+    seed(s);
+    s.confo()
+        .args(["schema", "show", "systemA/database"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "no schema is published for systemA/database",
+        ));
+    publish_schemas(s);
+    let shown = |s: &Store| {
+        let out = s
+            .confo()
+            .args(["schema", "show", "systemA/database", "--json"])
+            .assert()
+            .success();
+        parse(&out.get_output().stdout)
+    };
+    let all = shown(s);
+    assert_eq!(all[0]["service"], "billing");
+    assert_eq!(all[0]["schema"]["required"], json!(["port"]));
+    assert_eq!(all[1]["service"], "search");
+    let text = s
+        .confo()
+        .args(["schema", "show", "systemA/database"])
+        .assert()
+        .success();
+    let text = stdout_of(&text);
+    assert!(text.starts_with("# billing (published "), "{text}");
+    assert!(text.contains("# search (published "), "{text}");
+
+    // Publishing again replaces that service's schema alone.
+    let billing = s.file_with(
+        "billing2.json",
+        r#"{"type": "object", "required": ["host"]}"#,
+    );
+    s.confo()
+        .args([
+            "schema",
+            "publish",
+            "systemA/database",
+            "--service",
+            "billing",
+        ])
+        .arg(&billing)
+        .assert()
+        .success();
+    let all = shown(s);
+    assert_eq!(all.as_array().map(Vec::len), Some(2));
+    assert_eq!(all[0]["schema"]["required"], json!(["host"]));
+
+    s.confo()
+        .args(["schema", "rm", "systemA/database", "--service", "billing"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "retired the schema of billing for systemA/database",
+        ));
+    assert_eq!(shown(s)[0]["service"], "search");
+    s.confo()
+        .args(["schema", "rm", "systemA/database", "--service", "billing"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("these are: search"));
+    s.confo()
+        .args(["schema", "rm", "systemA/database"])
+        .assert()
+        .code(2);
+    s.confo()
+        .args(["schema", "rm", "systemA/database", "--all"])
+        .assert()
+        .success();
+    assert_eq!(shown(s), json!([]));
+
+    // A schema that is not JSON, or that no configuration satisfies, is refused.
+    let not_json = s.file_with("broken.json", "{not json");
+    let never = s.file_with("never.json", r#"{"type": "array"}"#);
+    for file in [&not_json, &never] {
+        s.confo()
+            .args([
+                "schema",
+                "publish",
+                "systemA/database",
+                "--service",
+                "billing",
+            ])
+            .arg(file)
+            .assert()
+            .code(6)
+            .stderr(predicate::str::starts_with("error: "));
+    }
+    s.confo()
+        .args([
+            "schema",
+            "publish",
+            "systemA/database",
+            "--service",
+            "bad/name",
+        ])
+        .arg(&billing)
+        .assert()
+        .code(2);
+    assert_eq!(shown(s), json!([]));
+}
+
+pub fn check_validates_a_directory_against_the_published_schemas(s: &Store) {
+    seed(s);
+    publish_schemas(s);
+    s.confo().args(["export", "tree"]).assert().success();
+    s.confo()
+        .args(["check", "tree"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "checked 3 configurations in tree against the schemas published in ",
+        ))
+        .stderr(predicate::str::contains("all pass"));
+    s.file_with("tree/systemA/database.json", r#"{"host": "", "port": "x"}"#);
+    s.confo()
+        .args(["check", "tree"])
+        .assert()
+        .code(6)
+        .stdout(predicate::str::contains(
+            "systemA/database: port: expected an integer, found a string (billing)\n",
+        ))
+        .stdout(
+            predicate::str::contains("systemA/database: host: ")
+                .and(predicate::str::contains("(search)")),
+        )
+        .stderr(predicate::str::contains(
+            "1 of 3 configurations in tree break",
+        ));
+    let out = s.confo().args(["check", "tree", "--json"]).assert().code(6);
+    let report = parse(&out.get_output().stdout);
+    assert_eq!(report["checked"], 3);
+    assert_eq!(report["refused"], 1);
+    assert_eq!(report["violations"][0]["path"], "systemA/database");
+    // Nothing was written.
+    assert_eq!(s.get("systemA/database")["port"], 5432);
+    // A tree with a file that is not a configuration checks nothing.
+    s.file_with("tree/systemA/broken.json", "[1]");
+    s.confo()
+        .args(["check", "tree"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nothing was checked"));
+}
+
+pub fn schemas_stay_out_of_export_and_diff_and_go_with_rm(s: &Store) {
+    seed(s);
+    publish_schemas(s);
+    s.confo().args(["export", "tree"]).assert().success();
+    let top: Vec<String> = std::fs::read_dir(s.scratch("tree"))
+        .expect("exported")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(top.len(), 2, "only the namespaces: {top:?}");
+    s.confo()
+        .args(["diff", "tree"])
+        .assert()
+        .success()
+        .stdout("");
+    assert_eq!(
+        s.tree(),
+        json!({"systemA": ["cache", "database"], "systemB": ["email"]})
+    );
+    s.confo()
+        .args(["rm", "systemA/database"])
+        .assert()
+        .success();
+    let out = s
+        .confo()
+        .args(["schema", "show", "systemA/database", "--json"])
+        .assert()
+        .success();
+    assert_eq!(parse(&out.get_output().stdout), json!([]));
+    // A new configuration of the same name starts unchecked.
+    s.put("systemA/database", json!({"port": "any"}));
+}
+
+/// The file store's own directory imports and diffs as its configurations
+/// alone: its `.confo-meta` is not a namespace.
+#[test]
+fn a_file_stores_directory_with_schemas_reads_as_a_tree() {
+    let s = Store::file();
+    seed(&s);
+    publish_schemas(&s);
+    let root = s.url.trim_start_matches("file://").to_owned();
+    assert!(Path::new(&root).join(".confo-meta").is_dir());
+    s.confo()
+        .args(["diff", &root])
+        .assert()
+        .success()
+        .stdout("");
+    s.confo().args(["check", &root]).assert().success();
+    let other = Store::file();
+    other.confo().args(["import", &root]).assert().success();
+    assert_eq!(other.tree(), s.tree());
 }
 
 // ---------------------------------------------------------------- export / import / diff

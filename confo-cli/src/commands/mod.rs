@@ -1,6 +1,7 @@
 //! One file per group of commands; each takes a [`Ctx`] and its arguments.
 
 mod read;
+mod schema;
 mod tree;
 mod watch;
 mod write;
@@ -13,7 +14,7 @@ use super::args::{Cli, Command};
 use super::exit::Failure;
 use super::output::Output;
 use confo::backend::{self, Backend};
-use confo::{Error, RetryPolicy, Store};
+use confo::{Error, RetryPolicy, Store, WriteChecks};
 
 /// What every command needs: the store and how to print.
 pub(crate) struct Ctx {
@@ -27,7 +28,22 @@ pub(crate) struct Ctx {
 }
 
 pub(crate) async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
-    let backend = reads_through(backend::open_url(&cli.url).await?, RetryPolicy::none());
+    let force = match &cli.command {
+        Command::Put(a) => a.force,
+        Command::Set(a) => a.force,
+        Command::Import(a) => a.force,
+        _ => false,
+    };
+    let checks = if force {
+        WriteChecks::Force
+    } else {
+        WriteChecks::Enforce
+    };
+    let backend = reads_through(
+        backend::open_url(&cli.url).await?,
+        RetryPolicy::none(),
+        checks,
+    );
     let ctx = Ctx {
         store: backend::redact(&cli.url),
         backend,
@@ -44,15 +60,24 @@ pub(crate) async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         Command::Import(args) => tree::import(&ctx, args).await,
         Command::Diff(args) => tree::diff(&ctx, args).await,
         Command::Watch(args) => watch::watch(&ctx, args).await,
+        Command::Schema(command) => schema::schema(&ctx, command).await,
+        Command::Check(args) => schema::check(&ctx, args).await,
     }
 }
 
 /// What a command reads and writes through ([`Ctx::backend`]): `backend`
 /// behind a [`Store`] with `policy`, so every read follows the store's
-/// policy. [`run`] passes [`RetryPolicy::none`]: an unreachable store is
-/// reported at once.
-pub(crate) fn reads_through(backend: Arc<dyn Backend>, policy: RetryPolicy) -> Arc<dyn Backend> {
-    let store = Store::new(backend).with_retry_policy(policy);
+/// policy and every write is checked against the published schemas as
+/// `checks` says. [`run`] passes [`RetryPolicy::none`]: an unreachable
+/// store is reported at once.
+pub(crate) fn reads_through(
+    backend: Arc<dyn Backend>,
+    policy: RetryPolicy,
+    checks: WriteChecks,
+) -> Arc<dyn Backend> {
+    let store = Store::new(backend)
+        .with_retry_policy(policy)
+        .with_write_checks(checks);
     Arc::new(store.backend().clone())
 }
 
@@ -233,7 +258,7 @@ mod tests {
     #[tokio::test]
     async fn the_commands_report_an_unreachable_store_at_once_with_no_retry() {
         let flaky = flaky(2).await;
-        let backend = reads_through(flaky.clone(), RetryPolicy::none());
+        let backend = reads_through(flaky.clone(), RetryPolicy::none(), WriteChecks::Enforce);
         let err = backend
             .read(&"systemA/database".parse().unwrap())
             .await
@@ -250,7 +275,7 @@ mod tests {
             ..RetryPolicy::default()
         };
         let flaky = flaky(2).await;
-        let backend = reads_through(flaky.clone(), quick);
+        let backend = reads_through(flaky.clone(), quick, WriteChecks::Enforce);
         let read = backend
             .read(&"systemA/database".parse().unwrap())
             .await

@@ -81,6 +81,16 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
             .count()
     );
     warn_lookalikes(ctx, &plan);
+    if args.force {
+        let tree = super::schema::read_tree(ctx, &args.dir, "nothing was imported").await?;
+        let written: std::collections::BTreeSet<String> =
+            plan.changes().iter().map(Difference::target).collect();
+        for (path, found) in super::schema::check_tree(ctx, &tree).await? {
+            if written.contains(&path.to_string()) {
+                super::schema::forced_warning(ctx, &path, &found);
+            }
+        }
+    }
     if !ctx.out.json {
         for change in plan.changes() {
             ctx.out.text(&difference_line(change))?;

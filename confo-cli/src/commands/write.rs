@@ -55,6 +55,10 @@ pub(crate) async fn put(ctx: &Ctx, args: PutArgs) -> Result<(), Failure> {
         (None, false) => Expect::Any,
     };
     super::warn_lookalike(ctx, &args.path).await;
+    if args.force {
+        let found = confo::check_published(&*ctx.backend, &args.path, &bytes).await?;
+        super::schema::forced_warning(ctx, &args.path, &found);
+    }
     let version = ctx.backend.write(&args.path, &bytes, expect).await?;
     if ctx.out.json {
         return ctx
@@ -75,6 +79,10 @@ pub(crate) async fn set(ctx: &Ctx, args: SetArgs) -> Result<(), Failure> {
         object.insert(args.field.clone(), args.value.clone());
         let bytes = confo::to_json_bytes(&object);
         check_size(&*ctx.backend, &args.path, &bytes)?;
+        if args.force && attempt == 1 {
+            let found = confo::check_published(&*ctx.backend, &args.path, &bytes).await?;
+            super::schema::forced_warning(ctx, &args.path, &found);
+        }
         match ctx
             .backend
             .write(&args.path, &bytes, Expect::Version(read.version))

@@ -177,7 +177,10 @@ impl DirTree {
                     let Some(name) = utf8_name(&name, &path, &mut problems, dir) else {
                         continue;
                     };
-                    if name.starts_with(TMP_PREFIX) {
+                    // The file store's metadata (published schemas) is not
+                    // part of the tree: a store's own directory reads as its
+                    // configurations alone.
+                    if name.starts_with(TMP_PREFIX) || name == crate::backend::META_DIR {
                         continue;
                     }
                     if let Some(message) = escapes(&root, &path) {
