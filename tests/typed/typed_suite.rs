@@ -9,7 +9,7 @@ use std::any::Any;
 use std::collections::BTreeMap;
 
 use confo::backend::Expect;
-use confo::{AsBackend, ConfigPath, Confo, Error, Secret};
+use confo::{AsBackend, Config, ConfigPath, Confo, Error, Secret};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -42,6 +42,7 @@ macro_rules! typed_tests {
             loaded_carries_its_version, renamed_fields_use_their_json_keys,
             field_handles_read_and_write_one_field, field_errors_name_the_field,
             concurrent_field_writers_lose_nothing, decode_errors_never_show_values,
+            typed_writes_are_checked_against_every_published_schema,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
@@ -596,4 +597,118 @@ pub async fn decode_errors_never_show_values(confo: &Confo) {
     assert_eq!(errors["vault.pin"], "expected u32, found a string");
     assert_eq!(errors["vault.token"], "expected a string, found an object");
     assert_eq!(errors["vault.port"], "expected u16, found a string");
+}
+
+/// Another manager on the same store (its own service name, its own
+/// remembered versions).
+async fn sibling(confo: &Confo) -> Confo {
+    let other = Confo::new();
+    other
+        .load_backend("default", confo.backend().unwrap())
+        .await
+        .unwrap();
+    other.activate_backend("default").unwrap();
+    other
+}
+
+/// billing reads the pool with a `u16` port; a newer search reads it with a
+/// `u8` one. Every typed write of billing is checked against both: what
+/// search cannot read is refused, naming search, and nothing is written;
+/// `forced()` writes it anyway.
+pub async fn typed_writes_are_checked_against_every_published_schema(confo: &Confo) {
+    use confo::schemars::JsonSchema;
+
+    #[derive(Confo, Deserialize, Serialize, JsonSchema, Debug, Clone)]
+    #[schemars(crate = "confo::schemars")]
+    #[confo(namespace = "systemA", name = "pool")]
+    struct Pool {
+        host: String,
+        port: u16,
+    }
+    #[derive(Confo, Deserialize, Serialize, JsonSchema, Debug, Clone)]
+    #[schemars(crate = "confo::schemars")]
+    #[confo(namespace = "systemA", name = "pool")]
+    struct SmallPool {
+        host: String,
+        port: u8,
+        size: u32,
+    }
+
+    put(
+        confo,
+        "systemA/pool",
+        &json!({"host": "db", "port": 80, "size": 4}),
+    )
+    .await;
+    let unnamed = sibling(confo).await;
+    assert_eq!(
+        unnamed.publish_schema::<Pool>().await.unwrap_err().kind(),
+        "NoService"
+    );
+    let billing = sibling(confo).await.with_service("billing");
+    let search = sibling(confo).await.with_service("search");
+    Pool::publish_schema(&billing).await.unwrap();
+    search.publish_schema::<SmallPool>().await.unwrap();
+    let published =
+        confo::published_schemas(&*confo.backend().unwrap(), &"systemA/pool".parse().unwrap())
+            .await
+            .unwrap();
+    let services: Vec<&str> = published.iter().map(|p| p.service.as_str()).collect();
+    assert_eq!(services, ["billing", "search"]);
+
+    let refused_by_search = |err: Error| {
+        assert_eq!(err.kind(), "SchemaRefused", "{err}");
+        let text = err.to_string();
+        assert!(
+            text.contains("port: ") && text.contains("(search)"),
+            "{text}"
+        );
+        assert!(!text.contains("(billing)"), "{text}");
+    };
+    let mut pool: Pool = billing.load().await.unwrap();
+    pool.port = 5432;
+    refused_by_search(billing.save(&pool).await.unwrap_err());
+    refused_by_search(
+        billing
+            .save_field(Pool::fields().port, 6000)
+            .await
+            .unwrap_err(),
+    );
+    refused_by_search(billing.update::<Pool>(|p| p.port = 7000).await.unwrap_err());
+    billing.use_namespace("systemA").await.unwrap();
+    billing
+        .set("pool", json!({"host": "db", "port": 9000, "size": 4}))
+        .unwrap();
+    refused_by_search(billing.persist().await.unwrap_err());
+    assert_eq!(
+        stored(confo, "systemA/pool").await,
+        json!({"host": "db", "port": 80, "size": 4})
+    );
+
+    // What both read is written; keys billing does not know are kept.
+    billing.save_field(Pool::fields().port, 81).await.unwrap();
+    let mut pool: Pool = billing.load().await.unwrap();
+    assert_eq!(pool.port, 81);
+    pool.host = "db2".into();
+    billing.save(&pool).await.unwrap();
+    assert_eq!(
+        stored(confo, "systemA/pool").await,
+        json!({"host": "db2", "port": 81, "size": 4})
+    );
+
+    // Forced: written anyway; the manager it came from still checks.
+    pool.port = 5432;
+    billing.forced().save(&pool).await.unwrap();
+    assert_eq!(stored(confo, "systemA/pool").await["port"], 5432);
+    refused_by_search(billing.update::<Pool>(|p| p.port = 5433).await.unwrap_err());
+    // Once search retires its schema, billing's own rules are the only ones.
+    assert!(confo::retire_schema(
+        &*confo.backend().unwrap(),
+        &"systemA/pool".parse().unwrap(),
+        "search"
+    )
+    .await
+    .unwrap());
+    billing.update::<Pool>(|p| p.port = 5433).await.unwrap();
+    assert_eq!(stored(confo, "systemA/pool").await["port"], 5433);
 }
