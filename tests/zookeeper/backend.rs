@@ -647,3 +647,73 @@ async fn a_batch_write_is_one_atomic_multi_request() {
         after - before
     );
 }
+
+/// Published schemas live under `/confo-meta`, never under `/confo` (what
+/// the Python package lists and confo watches), with the configuration's
+/// ACL; writes made outside confo (the Python package, zkCli) are not
+/// checked, and confo reads what they wrote.
+#[tokio::test]
+async fn schemas_stay_out_of_the_python_tree_and_take_the_configurations_acl() {
+    let chroot = fresh_chroot().await;
+    let owner = ZooKeeper::connect(&auth_url("app", "s3cret", &chroot))
+        .await
+        .unwrap();
+    let path = p("systemA/database");
+    owner
+        .write(&path, br#"{"host":"db","port":5432}"#, Expect::Absent)
+        .await
+        .unwrap();
+    let schema = confo::Schema::from_json(json!({
+        "type": "object", "properties": {"port": {"type": "integer"}}, "required": ["port"]
+    }))
+    .unwrap();
+    confo::publish_schema(&owner, &path, "billing", &schema)
+        .await
+        .unwrap();
+
+    let zk = raw(&chroot, Some("app:s3cret")).await;
+    let mut top = zk.list_children("/").await.unwrap();
+    top.sort();
+    assert_eq!(top, ["confo", "confo-meta"]);
+    assert_eq!(zk.list_children("/confo").await.unwrap(), ["systemA"]);
+    assert_eq!(
+        zk.list_children("/confo/systemA").await.unwrap(),
+        ["database"]
+    );
+    assert!(zk
+        .list_children("/confo/systemA/database")
+        .await
+        .unwrap()
+        .is_empty());
+    for node in [
+        "/confo-meta/systemA/database",
+        "/confo-meta/systemA/database/schemas",
+    ] {
+        let (acls, _) = zk.get_acl(node).await.unwrap();
+        assert_eq!(acls.len(), 1, "{node}: {acls:?}");
+        assert_eq!(acls[0].scheme(), "digest", "{node}");
+        assert!(acls[0].id().starts_with("app:"), "{node}: {acls:?}");
+    }
+    let stranger = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    let err = confo::published_schemas(&stranger, &path)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotAuthorized { .. }), "{err:?}");
+
+    // A write from outside confo is not checked; confo reads it as it is,
+    // and its own next write is checked again.
+    zk.set_data("/confo/systemA/database", br#"{"host":"db"}"#, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        &*owner.read(&path).await.unwrap().bytes,
+        br#"{"host":"db"}"#
+    );
+    let store = confo::Store::new(std::sync::Arc::new(owner));
+    let err = store
+        .backend()
+        .write(&path, br#"{"host":"db2"}"#, Expect::Any)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), "SchemaRefused", "{err}");
+}
