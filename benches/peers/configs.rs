@@ -4,7 +4,8 @@ use crate::*;
 
 /// Scenario 1: one typed configuration, alone in its namespace (so Python
 /// confo's `reload` reads exactly one).
-#[derive(confo::Confo, Deserialize, Serialize, Debug, Clone)]
+#[derive(confo::Confo, Deserialize, Serialize, confo::schemars::JsonSchema, Debug, Clone)]
+#[schemars(crate = "confo::schemars")]
 #[confo(namespace = "bench1", name = "database")]
 pub(crate) struct Database {
     pub(crate) host: String,

@@ -222,7 +222,10 @@ async fn run(args: &Args) -> Result<(), String> {
     if wanted('6') {
         rows.extend(scenario_6(&ctx).await);
     }
-    // Scenario order in the table: 1..7.
+    if wanted('8') {
+        rows.extend(scenario_8(&ctx).await);
+    }
+    // Scenario order in the table: 1..8.
     rows.sort_by_key(|r| r.scenario.chars().next().unwrap_or('9'));
 
     let nproc = std::thread::available_parallelism()

@@ -2,6 +2,7 @@
 //! sizes).
 
 mod bulk;
+mod checked_write;
 mod hot_read;
 mod load_one;
 mod memory;
@@ -9,6 +10,7 @@ mod namespace;
 mod propagation;
 
 pub(crate) use bulk::*;
+pub(crate) use checked_write::*;
 pub(crate) use hot_read::*;
 pub(crate) use load_one::*;
 pub(crate) use memory::*;

@@ -69,6 +69,17 @@ impl ZooKeeper {
         Err(self.gave_up("create", &znode))
     }
 
+    /// Creates the namespaces of `writes` that do not exist.
+    async fn make_namespaces(&self, client: &Client, writes: &[BatchWrite]) -> Result<()> {
+        let mut namespaces: Vec<&Namespace> = writes.iter().map(|w| w.path.namespace()).collect();
+        namespaces.sort();
+        namespaces.dedup();
+        for ns in namespaces {
+            self.make_namespace(client, ns).await?;
+        }
+        Ok(())
+    }
+
     /// The version stored now, `None` when the node does not exist.
     pub(super) async fn current_version(
         &self,
@@ -116,9 +127,13 @@ impl ZooKeeper {
         Err(self.gave_up("create", &znode))
     }
 
-    /// One atomic multi-request. `Expect::Any` becomes the version read
-    /// just before (or a create), so a racing writer makes the request fail
-    /// and it is tried again, at most [`MAX_ATTEMPTS`] times.
+    /// One atomic multi-request, in one round trip when the namespaces
+    /// exist and every `Expect::Any` node does (the usual case): an
+    /// `Expect::Any` write goes as a `set_data` of any version. When one
+    /// turns out missing, every `Expect::Any` becomes the version read just
+    /// before (or a create), so a racing writer makes the request fail and
+    /// it is tried again; a create whose namespace is missing creates the
+    /// namespaces first. At most [`MAX_ATTEMPTS`] requests.
     ///
     /// The ops of `guards` follow the writes in the same request.
     pub(super) async fn write_multi(
@@ -128,11 +143,15 @@ impl ZooKeeper {
         guards: &[&Guard],
     ) -> Result<Vec<Version>> {
         let create = CreateMode::Persistent.with_acls(self.acls());
+        // Whether `Expect::Any` is resolved to the version read (after a
+        // missing node), rather than sent as "any version".
+        let mut resolve_any = false;
+        let mut namespaces_made = false;
         for _ in 0..MAX_ATTEMPTS {
             let mut expects = Vec::with_capacity(writes.len());
             for w in writes {
                 expects.push(match w.expect {
-                    Expect::Any => {
+                    Expect::Any if resolve_any => {
                         Expect::from_read(self.current_version(client, &w.path.znode()).await?)
                     }
                     other => other,
@@ -189,6 +208,15 @@ impl ZooKeeper {
                         }
                     }
                 }
+                // A create under a namespace that does not exist yet: a
+                // multi-request cannot create a parent on demand.
+                Err(MultiWriteError::OperationFailed {
+                    index,
+                    source: ZkError::NoNode,
+                }) if expects.get(index) == Some(&Expect::Absent) && !namespaces_made => {
+                    self.make_namespaces(client, writes).await?;
+                    namespaces_made = true;
+                }
                 Err(MultiWriteError::OperationFailed {
                     index,
                     source: ZkError::BadVersion | ZkError::NodeExists | ZkError::NoNode,
@@ -199,7 +227,9 @@ impl ZooKeeper {
                             .conflict_now(client, &failed.path, failed.expect)
                             .await?);
                     }
-                    // Raced on a last-writer-wins write: read again and retry.
+                    // A last-writer-wins write found no node, or raced:
+                    // read the versions and retry.
+                    resolve_any = true;
                 }
                 Err(e) => {
                     let znode = writes[0].path.znode();
@@ -448,13 +478,6 @@ impl Backend for ZooKeeper {
             check_size(self, &w.path, &w.bytes)?;
         }
         let client = self.client().await?;
-        // Namespaces first: a multi-request cannot create a parent on demand.
-        let mut namespaces: Vec<&Namespace> = writes.iter().map(|w| w.path.namespace()).collect();
-        namespaces.sort();
-        namespaces.dedup();
-        for ns in namespaces {
-            self.make_namespace(&client, ns).await?;
-        }
         let mut versions = Vec::with_capacity(writes.len());
         let mut start = 0;
         while start < writes.len() {
