@@ -15,6 +15,7 @@ mod doc;
 mod errors;
 mod families;
 mod run;
+mod schema;
 mod types;
 
 use proptest::prelude::*;
