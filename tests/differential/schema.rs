@@ -217,20 +217,20 @@ proptest! {
         let seeds = (case.seeds)();
         let mut doc = Doc::from_value(&seeds[seed % seeds.len()]);
         for m in &mutations {
-            // An object turned into the array of its values is a struct in
-            // serde's sequence form: the second documented gap (below).
-            if let Mutation::Wrap(p) = m {
-                if matches!(doc.pick(*p), Doc::Obj(_)) {
-                    continue;
-                }
-            }
             m.apply(&mut doc);
         }
         // Duplicate keys are a decode error the schema (of a parsed value) cannot see.
         prop_assume!(!doc.has_duplicate_keys());
         let bytes = doc.render();
         let verdict = (case.agree)(&bytes);
-        prop_assert!(verdict.is_ok(), "{}: {}\n{}", case.name,
+        // An array where the schema wants an object, that still decodes, is
+        // a struct in serde's sequence form: the second documented gap
+        // (below), on the safe side.
+        let sequence_form = matches!(&verdict, Err(e)
+            if e.starts_with("the schema refuses what confo decodes")
+                && e.rsplit_once("): ").is_some_and(|(_, rules)| rules.split("; ").all(|r|
+                    r.ends_with("found an array") || r.ends_with("(found an array)"))));
+        prop_assert!(verdict.is_ok() || sequence_form, "{}: {}\n{}", case.name,
             String::from_utf8_lossy(&bytes), verdict.unwrap_err());
     }
 }
