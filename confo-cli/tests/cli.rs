@@ -200,6 +200,9 @@ fn an_unreachable_zookeeper_is_an_error_naming_the_hosts_within_the_timeout() {
         .stderr(predicate::str::contains(format!(
             "zk://admin:***@127.0.0.1:{port}"
         )))
+        .stderr(predicate::str::contains(format!(
+            "127.0.0.1:{port}: connection refused"
+        )))
         .stderr(predicate::str::contains("hunter2").not());
     assert!(
         started.elapsed() < Duration::from_secs(30),

@@ -230,6 +230,52 @@ async fn an_unreachable_server_fails_within_the_connect_timeout_naming_the_hosts
     drop(silent);
 }
 
+/// Every host refusing the connection is an error within about a second,
+/// naming each host as refused, however long the connect timeout; a host
+/// that accepts and stays silent still gets the whole timeout.
+#[tokio::test]
+async fn refused_connections_fail_fast_and_silent_hosts_wait_for_the_timeout() {
+    let closed = || {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let (a, b) = (closed(), closed());
+    let started = Instant::now();
+    let err = ZooKeeper::builder(format!("127.0.0.1:{a},127.0.0.2:{b}"))
+        .with_connect_timeout(Duration::from_secs(30))
+        .connect()
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "took {elapsed:?} of a 30 s timeout"
+    );
+    let msg = err.to_string();
+    assert!(matches!(err, Error::Connection { .. }), "{err:?}");
+    assert!(
+        msg.contains(&format!("127.0.0.1:{a}: connection refused")),
+        "{msg}"
+    );
+    assert!(
+        msg.contains(&format!("127.0.0.2:{b}: connection refused")),
+        "{msg}"
+    );
+
+    // One silent host among refusing ones: the connect waits for it.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let started = Instant::now();
+    let err = ZooKeeper::builder(format!("127.0.0.1:{a},127.0.0.1:{silent_port}"))
+        .with_connect_timeout(Duration::from_secs(2))
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() >= Duration::from_secs(2), "{err}");
+    assert!(err.to_string().contains("connect timeout"), "{err}");
+    drop(silent);
+}
+
 #[tokio::test]
 async fn a_client_without_credentials_cannot_read_a_protected_configuration() {
     let chroot = fresh_chroot().await;

@@ -151,7 +151,19 @@ pub(super) async fn open_session(
         }
         connector.connect(&hosts).await
     };
-    let client = match tokio::time::timeout(timeout, connecting).await {
+    // Every host refusing the connection is known at once: say so rather
+    // than wait out the connect timeout. A host that is silent (or
+    // accepts) leaves the connect to its timeout.
+    let connected = tokio::select! {
+        connected = tokio::time::timeout(timeout, connecting) => connected,
+        Some(refused) = refused_by_every_host(&hosts) => {
+            return Err(connection_error(format!(
+                "no ZooKeeper server at {hosts}: {}; check that ZooKeeper runs there and that the hosts and ports are right{tls_hint}",
+                refused.join("; ")
+            )))
+        }
+    };
+    let client = match connected {
         Ok(Ok(client)) => client,
         Ok(Err(ZkError::BadArguments(reason))) => {
             return Err(Error::InvalidUrl {
@@ -209,6 +221,62 @@ pub(super) async fn open_session(
         url: describe.to_owned(),
         reason: format!("ZooKeeper refuses the chroot {chroot:?}"),
     })
+}
+
+/// How long the probe of [`refused_by_every_host`] waits for each host.
+const REFUSAL_PROBE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How many times, [`REFUSAL_RETRY`] apart, every host must refuse before
+/// the connect gives up: a server that is just starting gets about a
+/// second to listen.
+const REFUSAL_ROUNDS: u32 = 8;
+const REFUSAL_RETRY: std::time::Duration = std::time::Duration::from_millis(125);
+
+/// `host:port: connection refused` for each host of `connect_string`, when
+/// every one of them refuses a TCP connection [`REFUSAL_ROUNDS`] times in a
+/// row (about a second); `None` when any accepts, stays silent or cannot be
+/// resolved (the session's own connect then decides, within its timeout).
+async fn refused_by_every_host(connect_string: &str) -> Option<Vec<String>> {
+    let mut refused = None;
+    for round in 0..REFUSAL_ROUNDS {
+        if round > 0 {
+            tokio::time::sleep(REFUSAL_RETRY).await;
+        }
+        refused = Some(refused_once(connect_string).await?);
+    }
+    refused
+}
+
+/// One round of [`refused_by_every_host`]: a plain TCP connection to each
+/// host, concurrently, closed at once.
+async fn refused_once(connect_string: &str) -> Option<Vec<String>> {
+    let hosts: Vec<&str> = connect_string
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .collect();
+    if hosts.is_empty() {
+        return None;
+    }
+    let mut probes = tokio::task::JoinSet::new();
+    for (i, host) in hosts.iter().enumerate() {
+        let host = (*host).to_owned();
+        probes.spawn(async move {
+            let probe = tokio::time::timeout(REFUSAL_PROBE, tokio::net::TcpStream::connect(&host));
+            match probe.await {
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                    Some((i, format!("{host}: connection refused")))
+                }
+                _ => None,
+            }
+        });
+    }
+    let mut refused = Vec::with_capacity(hosts.len());
+    while let Some(done) = probes.join_next().await {
+        refused.push(done.ok().flatten()?);
+    }
+    refused.sort();
+    Some(refused.into_iter().map(|(_, message)| message).collect())
 }
 
 /// The ACL of what confo creates: open without credentials; with them, all
