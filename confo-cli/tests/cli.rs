@@ -44,9 +44,11 @@ impl Store {
         }
     }
 
-    /// A fresh, empty file store.
+    /// A fresh, empty file store (its directory made, as a fresh
+    /// ZooKeeper chroot is: listing a missing directory is an error).
     pub fn file() -> Store {
         let dir = tempfile::tempdir().expect("store dir");
+        std::fs::create_dir(dir.path().join("store")).expect("store dir");
         let url = format!("file://{}", dir.path().join("store").display());
         Store::new(url, dir)
     }
@@ -1554,4 +1556,56 @@ fn matches_line(want: &str, got: &str) -> bool {
         }
     }
     true
+}
+
+/// A file store whose directory does not exist: listing it is an error
+/// naming the directory (and, for the default, that CONFO_URL was unset);
+/// the first write creates it.
+#[test]
+fn a_missing_store_directory_is_an_error_until_a_write_creates_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    Command::new(BIN)
+        .env_remove("CONFO_URL")
+        .current_dir(dir.path())
+        .arg("ls")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "CONFO_URL is unset, so confo used its default file://./confo",
+        ))
+        .stderr(predicate::str::contains(format!(
+            "{}, which does not exist",
+            dir.path().join("confo").display()
+        )));
+    Command::new(BIN)
+        .env_remove("CONFO_URL")
+        .current_dir(dir.path())
+        .args(["--url", "file://typo-dir", "namespaces"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("typo-dir, which does not exist"))
+        .stderr(predicate::str::contains("CONFO_URL").not());
+    Command::new(BIN)
+        .env_remove("CONFO_URL")
+        .current_dir(dir.path())
+        .args(["get", "systemA/database"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "does not exist; CONFO_URL is unset",
+        ));
+    Command::new(BIN)
+        .env_remove("CONFO_URL")
+        .current_dir(dir.path())
+        .args(["put", "systemA/database", "-"])
+        .write_stdin("{}")
+        .assert()
+        .success();
+    Command::new(BIN)
+        .env_remove("CONFO_URL")
+        .current_dir(dir.path())
+        .arg("ls")
+        .assert()
+        .success()
+        .stdout("systemA/database\n");
 }

@@ -238,3 +238,44 @@ async fn describe_names_the_absolute_root() {
         .unwrap_err();
     assert!(err.to_string().contains(&dir.path().display().to_string()));
 }
+
+/// A read from a store whose directory does not exist is still "not found"
+/// (so `NotFound` handling keeps working), and its message names the
+/// missing directory; the first write creates it.
+#[tokio::test]
+async fn a_missing_directory_is_named_in_not_found_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("never-made");
+    let confo = Confo::with_backend(FileBackend::new(&root));
+    let err = confo
+        .backend()
+        .unwrap()
+        .read(&p("systemA/database"))
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!(
+            "(the directory {} does not exist)",
+            root.display()
+        )),
+        "{text}"
+    );
+    let err = confo.use_namespace("systemA").await.unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    confo
+        .backend()
+        .unwrap()
+        .write(&p("systemA/database"), b"{}", Expect::Absent)
+        .await
+        .unwrap();
+    assert!(root.join("systemA/database.json").is_file());
+    let err = confo
+        .backend()
+        .unwrap()
+        .read(&p("systemA/other"))
+        .await
+        .unwrap_err();
+    assert!(!err.to_string().contains("does not exist"), "{err}");
+}

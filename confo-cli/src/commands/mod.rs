@@ -49,6 +49,12 @@ pub(crate) async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         backend,
         out,
     };
+    if matches!(
+        cli.command,
+        Command::Namespaces | Command::Ls { .. } | Command::Export(_)
+    ) {
+        missing_directory(&cli.url)?;
+    }
     match cli.command {
         Command::Namespaces => read::namespaces(&ctx).await,
         Command::Ls { namespace } => read::ls(&ctx, namespace).await,
@@ -63,6 +69,38 @@ pub(crate) async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         Command::Schema(command) => schema::schema(&ctx, command).await,
         Command::Check(args) => schema::check(&ctx, args).await,
     }
+}
+
+/// A listing or export of a file store whose directory does not exist is
+/// an error (exit 3) naming the directory, and saying when the URL was the
+/// default because `CONFO_URL` was unset: an empty listing would hide a
+/// mistyped path. Writing creates the directory.
+fn missing_directory(url: &str) -> Result<(), Failure> {
+    let Some(dir) = url.strip_prefix("file://") else {
+        return Ok(());
+    };
+    let dir = std::path::Path::new(dir);
+    if dir.as_os_str().is_empty() || dir.exists() {
+        return Ok(());
+    }
+    let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let default = if url == confo::backend::DEFAULT_URL
+        && std::env::var_os(confo::backend::URL_ENV).is_none()
+    {
+        format!(
+            " ({} is unset, so confo used its default {url})",
+            confo::backend::URL_ENV
+        )
+    } else {
+        String::new()
+    };
+    Err(Failure::Message(
+        crate::Exit::NotFound,
+        format!(
+            "the store {url}{default} is the directory {}, which does not exist; check the URL, or create the store by writing to it (`confo put <namespace>/<name> <file>`)",
+            shown.display()
+        ),
+    ))
 }
 
 /// What a command reads and writes through ([`Ctx::backend`]): `backend`

@@ -196,9 +196,35 @@ impl Inner {
 
     fn not_found(&self, path: &ConfigPath) -> Error {
         Error::NotFound {
-            backend: self.describe.clone(),
+            backend: self.described_for_not_found(),
             path: path.to_string(),
         }
+    }
+
+    /// The description for a "not found" error: when the whole root is
+    /// missing, saying so, and when the store is confo's default with
+    /// `CONFO_URL` unset, that the default was used.
+    fn described_for_not_found(&self) -> String {
+        if self.root.exists() {
+            return self.describe.clone();
+        }
+        let default =
+            std::path::absolute(crate::backend::DEFAULT_URL.trim_start_matches("file://"))
+                .is_ok_and(|d| d == self.root);
+        let why = if default && std::env::var_os(crate::backend::URL_ENV).is_none() {
+            format!(
+                "; {} is unset, so confo used its default {}",
+                crate::backend::URL_ENV,
+                crate::backend::DEFAULT_URL
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "{} (the directory {} does not exist{why})",
+            self.describe,
+            self.root.display()
+        )
     }
 
     fn namespace_missing(&self, ns: &Namespace) -> Error {
@@ -213,7 +239,7 @@ impl Inner {
             })
             .unwrap_or_default();
         Error::NamespaceNotFound {
-            backend: self.describe.clone(),
+            backend: self.described_for_not_found(),
             namespace: ns.to_string(),
             known,
         }
