@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-fn example(name: &str) -> PathBuf {
+pub(crate) fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test path");
     let profile_dir = exe
         .parent()
@@ -25,7 +25,7 @@ fn run(name: &str) -> String {
     run_with(name, &[])
 }
 
-fn run_with(name: &str, env: &[(&str, &str)]) -> String {
+pub(crate) fn run_with(name: &str, env: &[(&str, &str)]) -> String {
     let out = Command::new(example(name))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("CONFO_URL")

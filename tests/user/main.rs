@@ -4,3 +4,4 @@
 
 mod examples;
 mod ui;
+mod zookeeper_quickstart;
