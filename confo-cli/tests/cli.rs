@@ -151,6 +151,7 @@ macro_rules! cli_suite {
             schema_show_publish_and_rm,
             check_validates_a_directory_against_the_published_schemas,
             schemas_stay_out_of_export_and_diff_and_go_with_rm,
+            get_in_a_missing_namespace_lists_the_known_ones,
         );
     };
     (@cases $store:expr; $($case:ident),* $(,)?) => {
@@ -731,6 +732,26 @@ pub fn json_is_one_line_on_every_command(s: &Store) {
             "{args:?} --json: not JSON: {stdout:?}"
         );
     }
+}
+
+pub fn get_in_a_missing_namespace_lists_the_known_ones(s: &Store) {
+    s.put("systemA/database", json!({"port": 1}));
+    s.put("systemB/email", json!({"tls": true}));
+    s.confo()
+        .args(["get", "sytemA/database"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("there is no namespace sytemA in "))
+        .stderr(predicate::str::contains("(known: systemA, systemB)"));
+    // In a namespace that exists, the plain "not found".
+    s.confo()
+        .args(["get", "systemA/nope"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "configuration systemA/nope not found",
+        ))
+        .stderr(predicate::str::contains("there is no namespace").not());
 }
 
 // ---------------------------------------------------------------- checked writes
@@ -1445,6 +1466,15 @@ fn a_bad_url_is_a_usage_error_that_never_shows_the_password() {
         .assert()
         .success()
         .stdout(predicate::str::contains("hunter2").not());
+}
+
+#[test]
+fn url_schemes_are_case_insensitive() {
+    Command::new(BIN)
+        .args(["--url", "MEM://", "namespaces", "--json"])
+        .assert()
+        .success()
+        .stdout("[]\n");
 }
 
 #[test]

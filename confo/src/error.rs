@@ -135,7 +135,7 @@ pub enum Error {
     },
 
     /// The namespace does not exist.
-    #[error("namespace {namespace:?} not found in {backend} (known: {known}); create it with `create_namespace` or `confo put`")]
+    #[error("namespace {namespace:?} not found in {backend} (known: {known}); create it by writing a configuration in it (`confo put {namespace}/<name> <file>`) or check the name")]
     NamespaceNotFound {
         /// Backend description.
         backend: String,

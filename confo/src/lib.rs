@@ -51,8 +51,9 @@
 //! }
 //!
 //! let confo = Confo::from_url("mem://").await?;
-//! # confo.backend()?.write(&"systemA/database".parse()?,
-//! #     br#"{"host":"db","port":"5432","password":"hunter2"}"#, confo::backend::Expect::Any).await?;
+//! // A fresh memory store is empty: store what the Python package would.
+//! let stored = br#"{"host":"db","port":"5432","password":"hunter2"}"#;
+//! confo.backend()?.write(&"systemA/database".parse()?, stored, confo::backend::Expect::Any).await?;
 //! let mut db: Database = confo.load().await?;     // or Database::load(&confo)
 //! assert_eq!(db.port, 5432);                      // "5432" stored by Python decodes
 //! println!("{db:?}");                             // password: ***

@@ -66,7 +66,11 @@ pub(crate) async fn ls(ctx: &Ctx, namespace: Option<Namespace>) -> Result<(), Fa
 }
 
 pub(crate) async fn get(ctx: &Ctx, args: GetArgs) -> Result<(), Failure> {
-    let read = ctx.backend.read(&args.path).await?;
+    let read = match ctx.backend.read(&args.path).await {
+        Ok(read) => read,
+        Err(e @ Error::NotFound { .. }) => return Err(not_found(ctx, &args.path, e).await),
+        Err(e) => return Err(e.into()),
+    };
     let shown_path = args.path.to_string();
     if args.show_version {
         ctx.out.note(&format!("version {}", read.version));
@@ -106,4 +110,29 @@ pub(crate) async fn get(ctx: &Ctx, args: GetArgs) -> Result<(), Failure> {
         (Value::String(s), true) => ctx.out.line(s),
         _ => ctx.out.value(&value, !args.compact),
     }
+}
+
+/// A missing configuration; when its namespace is missing too, the error
+/// says so and lists the namespaces there are (as `confo ls` would).
+async fn not_found(ctx: &Ctx, path: &confo::ConfigPath, err: Error) -> Failure {
+    let Ok(namespaces) = ctx.backend.list_namespaces().await else {
+        return err.into();
+    };
+    let ns = path.namespace();
+    if namespaces.contains(ns) {
+        return err.into();
+    }
+    let known: Vec<&str> = namespaces.iter().map(|n| n.as_str()).collect();
+    let known = if known.is_empty() {
+        "it holds none".to_owned()
+    } else {
+        format!("known: {}", known.join(", "))
+    };
+    Failure::Message(
+        crate::Exit::NotFound,
+        format!(
+            "{err}; there is no namespace {ns} in {} ({known})",
+            ctx.store
+        ),
+    )
 }

@@ -42,7 +42,11 @@ pub async fn open_url(url: &str) -> Result<Arc<dyn Backend>> {
             "expected scheme://..., one of file://DIR, mem://, zk://host:port",
         ));
     };
-    match scheme {
+    // Schemes are case-insensitive (RFC 3986): `ZK://` is `zk://`.
+    let scheme = scheme.to_ascii_lowercase();
+    #[cfg(feature = "zookeeper")]
+    let url = &format!("{scheme}://{rest}");
+    match scheme.as_str() {
         "file" => {
             if rest.is_empty() {
                 return Err(invalid("file:// needs a directory, e.g. file://./confo"));
@@ -138,5 +142,11 @@ mod tests {
         assert!(open_url("file://").await.is_err());
         assert!(open_url("mem://x").await.is_err());
         assert!(open_url("nothing").await.is_err());
+        assert_eq!(open_url("MEM://").await.unwrap().describe(), "mem://");
+        assert!(open_url("File://./x")
+            .await
+            .unwrap()
+            .describe()
+            .starts_with("file://"));
     }
 }

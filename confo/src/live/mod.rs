@@ -47,8 +47,22 @@ impl<T> Clone for Snapshot<T> {
     }
 }
 
-/// The state of a [`Live`] value and since when it holds.
-#[derive(Debug, Clone, PartialEq)]
+/// The state of a [`Live`] value and since when it holds. Its `Debug`
+/// shows `since` as an RFC 3339 time:
+///
+/// ```
+/// use confo::{Freshness, Status};
+/// let status = Status {
+///     freshness: Freshness::Fresh,
+///     since: std::time::UNIX_EPOCH,
+///     last_problem: None,
+/// };
+/// assert_eq!(
+///     format!("{status:?}"),
+///     "Status { freshness: Fresh, since: 1970-01-01T00:00:00.000Z, last_problem: None }"
+/// );
+/// ```
+#[derive(Clone, PartialEq)]
 pub struct Status {
     /// Fresh, stale or deleted.
     pub freshness: Freshness,
@@ -56,6 +70,19 @@ pub struct Status {
     pub since: SystemTime,
     /// The last problem seen, if any (a rejected update, a lost connection).
     pub last_problem: Option<String>,
+}
+
+impl std::fmt::Debug for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Status")
+            .field("freshness", &self.freshness)
+            .field(
+                "since",
+                &format_args!("{}", humantime::format_rfc3339_millis(self.since)),
+            )
+            .field("last_problem", &self.last_problem)
+            .finish()
+    }
 }
 
 impl Status {
