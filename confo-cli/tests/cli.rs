@@ -237,6 +237,85 @@ fn a_wrong_password_is_not_authorized_with_exit_code_5() {
         .stderr(predicate::str::contains("wrong").not());
 }
 
+/// A tree shared by several identities: what this one may not read is
+/// listed as such and skipped with a warning (exit 7, partial), and the
+/// rest is listed, exported and compared.
+#[test]
+fn a_shared_tree_lists_exports_and_diffs_what_this_identity_may_read() {
+    let url = zookeeper::fresh_url();
+    let base = url.trim_start_matches("zk://");
+    let as_user = |user: &str| format!("zk://{user}:pw-{user}@{base}");
+    let put = |url: &str, path: &str, value: &str| {
+        Command::new(BIN)
+            .args(["--url", url, "put", path, "-"])
+            .write_stdin(value.to_owned())
+            .assert()
+            .success();
+    };
+    // An open tree (no credentials: open ACLs), then each identity's parts.
+    put(&url, "shared/open", r#"{"a":1}"#);
+    put(
+        &as_user("alice"),
+        "systemA/database",
+        r#"{"password":"alice-only"}"#,
+    );
+    put(
+        &as_user("alice"),
+        "shared/secret",
+        r#"{"token":"alice-only"}"#,
+    );
+    put(&as_user("bob"), "systemB/email", r#"{"tls":true}"#);
+    let bob = as_user("bob");
+    let confo = |args: &[&str]| {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("--url").arg(&bob).args(args);
+        cmd
+    };
+
+    let listed = confo(&["ls"])
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("warning: left out systemA/"))
+        .stderr(predicate::str::contains("the result is partial (exit 7)"));
+    let stdout = stdout_of(&listed);
+    assert_eq!(
+        stdout,
+        "shared/open\nshared/secret\nsystemA/ (not authorized)\nsystemB/email\n"
+    );
+
+    let dir = tempfile::tempdir().expect("dir");
+    let out = dir.path().join("bob");
+    confo(&["export"])
+        .arg(&out)
+        .assert()
+        .code(7)
+        .stderr(predicate::str::contains("left out systemA/"))
+        .stderr(predicate::str::contains("left out shared/secret"))
+        .stderr(predicate::str::contains("exported 2 configurations"));
+    assert!(out.join("shared/open.json").is_file());
+    assert!(out.join("systemB/email.json").is_file());
+    assert!(!out.join("shared/secret.json").exists());
+    assert!(!out.join("systemA").exists());
+    let all = format!(
+        "{}{}",
+        std::fs::read_to_string(out.join("shared/open.json")).unwrap(),
+        std::fs::read_to_string(out.join("systemB/email.json")).unwrap()
+    );
+    assert!(!all.contains("alice-only"), "{all}");
+
+    // The copy differs from what bob may read in nothing; the rest is
+    // reported as left out, not as "only in the store" or "only in the dir".
+    confo(&["diff"])
+        .arg(&out)
+        .assert()
+        .code(7)
+        .stdout("")
+        .stderr(predicate::str::contains("left out systemA/"));
+    std::fs::create_dir_all(out.join("systemA")).unwrap();
+    std::fs::write(out.join("systemA/database.json"), "{}").unwrap();
+    confo(&["diff"]).arg(&out).assert().code(7).stdout("");
+}
+
 /// `watch` on ZooKeeper follows the store's own watch, not polling: the
 /// interval is an hour, so only an event can print the next line in time.
 #[test]

@@ -43,6 +43,17 @@ pub(crate) async fn ls(ctx: &Ctx, namespace: Option<Namespace>) -> Result<(), Fa
         let configs = match ctx.backend.config_listing(&ns).await {
             Ok(configs) => configs,
             Err(Error::NamespaceNotFound { .. }) => continue, // deleted meanwhile
+            // A tree shared by several identities: list the rest.
+            Err(Error::NotAuthorized { .. }) => {
+                if !ctx.out.json {
+                    ctx.out.text(&format!("{ns}/ (not authorized)"))?;
+                }
+                skipped.push(confo::backend::Skipped {
+                    entry: format!("{ns}/"),
+                    reason: "not authorized: this identity may not list it".into(),
+                });
+                continue;
+            }
             Err(e) => return Err(e.into()),
         };
         skipped.extend(configs.skipped);

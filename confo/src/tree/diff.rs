@@ -136,6 +136,19 @@ pub async fn diff_tree(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result<T
     let tree = DirTree::read_async(dir, backend.max_value_bytes()).await?;
     let (snap, skipped) = read_store_tree(backend).await?;
     let mut diff = compare(&tree, &snap).0;
+    // What this identity may not read is neither "only in the directory"
+    // nor the same: it is left out, and reported as skipped.
+    let unreadable: Vec<&str> = skipped
+        .iter()
+        .filter(|s| s.reason == super::store_tree::NOT_AUTHORIZED)
+        .map(|s| s.entry.as_str())
+        .collect();
+    diff.differences.retain(|d| {
+        let target = d.target();
+        !unreadable
+            .iter()
+            .any(|u| target == *u || (u.ends_with('/') && target.starts_with(u)))
+    });
     diff.skipped = skipped;
     Ok(diff)
 }

@@ -10,8 +10,13 @@ use crate::name::{ConfigName, ConfigPath, Namespace};
 /// Every namespace and configuration of a backend, as read at one moment.
 pub(super) type StoreTree = BTreeMap<Namespace, BTreeMap<ConfigName, Versioned>>;
 
-/// The store's tree, and the entries it holds that confo cannot represent
-/// (refused names: left out of the tree, reported by export and diff).
+/// Why an entry this identity may not read was left out.
+pub(super) const NOT_AUTHORIZED: &str = "not authorized: this identity may not read it";
+
+/// The store's tree, and the entries left out of it: the ones confo cannot
+/// represent (refused names) and the ones this identity may not read (a
+/// tree shared by several identities), each reported by export and diff
+/// rather than ending them.
 pub(super) async fn read_store_tree(backend: &dyn Backend) -> Result<(StoreTree, Vec<Skipped>)> {
     let mut out = BTreeMap::new();
     let listing = backend.namespace_listing().await?;
@@ -21,6 +26,13 @@ pub(super) async fn read_store_tree(backend: &dyn Backend) -> Result<(StoreTree,
             Ok(configs) => configs,
             // Deleted between the listing and the read: not part of the tree.
             Err(Error::NamespaceNotFound { .. }) => continue,
+            Err(Error::NotAuthorized { .. }) => {
+                skipped.push(Skipped {
+                    entry: format!("{ns}/"),
+                    reason: NOT_AUTHORIZED.into(),
+                });
+                continue;
+            }
             Err(e) => return Err(e),
         };
         skipped.extend(configs.skipped);
@@ -29,7 +41,30 @@ pub(super) async fn read_store_tree(backend: &dyn Backend) -> Result<(StoreTree,
             .iter()
             .map(|n| ConfigPath::new(ns.clone(), n.clone()))
             .collect();
-        let values = backend.read_many(&paths).await?;
+        let values = match backend.read_many(&paths).await {
+            Ok(values) => values,
+            // One configuration this identity may not read fails the whole
+            // batch: read them one by one and leave that one out.
+            Err(Error::NotAuthorized { .. }) => {
+                let mut values = Vec::with_capacity(paths.len());
+                for path in &paths {
+                    values.push(match backend.read(path).await {
+                        Ok(read) => Some(read),
+                        Err(e) if e.is_not_found() => None,
+                        Err(Error::NotAuthorized { .. }) => {
+                            skipped.push(Skipped {
+                                entry: path.to_string(),
+                                reason: NOT_AUTHORIZED.into(),
+                            });
+                            None
+                        }
+                        Err(e) => return Err(e),
+                    });
+                }
+                values
+            }
+            Err(e) => return Err(e),
+        };
         let read = configs
             .names
             .into_iter()
