@@ -21,8 +21,9 @@ Exit codes:
   6  refused: the value breaks a schema published by a service that reads
      the configuration (put, set, import, check); nothing was written;
      --force writes anyway
-  7  partial: some entries could not be read or represented (ls, export,
-     diff warn about each one; the rest was done)
+  7  partial: some entries could not be read or represented, or this
+     identity may not read them (ls, export, diff warn about each one;
+     the rest was done)
 
 Data goes to stdout, messages to stderr. The password of a zk:// URL is
 never printed. On a shared machine give the URL in CONFO_URL rather than
