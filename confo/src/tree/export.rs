@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::store_tree::read_store_tree;
-use crate::backend::{Backend, Expect, FileBackend, Skipped};
+use crate::backend::{Backend, FileBackend, Skipped};
 use crate::error::{Error, Result};
 use crate::json;
 use crate::name::ConfigPath;
@@ -73,17 +73,21 @@ pub async fn export_tree(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result
         skipped,
         ..ExportReport::default()
     };
+    // Every file in one batch: atomic per file, durable in a few syncs for
+    // the whole tree rather than two per file.
+    let mut files = Vec::new();
     for (ns, configs) in snap {
         target.create_namespace(&ns).await?;
         report.namespaces += 1;
         for (name, read) in configs {
             let path = ConfigPath::new(ns.clone(), name);
-            target.write(&path, &read.bytes, Expect::Any).await?;
             if json::parse_object("", "", &read.bytes).is_err() {
-                report.not_objects.push(path);
+                report.not_objects.push(path.clone());
             }
             report.configs += 1;
+            files.push((path, read.bytes));
         }
     }
+    target.write_all_durable(files).await?;
     Ok(report)
 }
