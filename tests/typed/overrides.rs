@@ -139,7 +139,7 @@ async fn a_bad_override_names_its_variable_and_hides_its_value() {
     );
     assert_eq!(
         message("database.port"),
-        "expected u16, found a string (value from environment variable APP__SYSTEMA__DATABASE__PORT)"
+        "expected u16, found a string that is not a number (value from environment variable APP__SYSTEMA__DATABASE__PORT)"
     );
 }
 

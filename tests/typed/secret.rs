@@ -66,7 +66,7 @@ async fn a_mistyped_secret_is_reported_without_its_value() {
         display,
         "systemA/database in mem:// does not match typed::secret::Database: \
          database.password: expected a string, found a number; \
-         database.pin: expected u32, found a string"
+         database.pin: expected u32, found a string that is not a number"
     );
     let debug = format!("{err:?}");
     for shown in [&display, &debug] {

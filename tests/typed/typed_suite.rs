@@ -168,9 +168,15 @@ pub async fn nothing_else_is_coerced(confo: &Confo) {
     )
     .await;
     let errors = decode_errors(confo.load::<Strict>().await.unwrap_err());
-    assert_eq!(errors["strict.port"], "expected u16, found a string");
+    assert_eq!(
+        errors["strict.port"],
+        "expected u16, found a string that is not a number"
+    );
     assert_eq!(errors["strict.name"], "expected a string, found a number");
-    assert_eq!(errors["strict.on"], "expected a boolean, found a string");
+    assert_eq!(
+        errors["strict.on"],
+        "expected a boolean, found a string that is not true or false"
+    );
 
     put(
         confo,
@@ -207,7 +213,10 @@ pub async fn every_error_is_reported_at_once(confo: &Confo) {
         "{message}"
     );
     assert!(errors["database.host"].starts_with("missing"), "{message}");
-    assert_eq!(errors["database.port"], "expected u16, found a string");
+    assert_eq!(
+        errors["database.port"],
+        "expected u16, found a string that is not a number"
+    );
     assert_eq!(errors["database.user"], "expected a string, found an array");
     assert_eq!(
         errors["database.password"],
@@ -252,15 +261,18 @@ pub async fn nested_and_enum_errors_have_field_paths(confo: &Confo) {
     )
     .await;
     let errors = decode_errors(confo.load::<Service>().await.unwrap_err());
-    assert_eq!(errors["service.pool.size"], "expected u32, found a string");
+    assert_eq!(
+        errors["service.pool.size"],
+        "expected u32, found a string that is not a number"
+    );
     assert!(errors["service.pool.idle"].starts_with("missing"));
     assert_eq!(
         errors["service.replicas[1].port"],
-        "expected u16, found a string"
+        "expected u16, found a string that is not a number"
     );
     assert_eq!(
         errors["service.auth.Token.ttl"],
-        "expected u32, found a string"
+        "expected u32, found a string that is not a number"
     );
     assert_eq!(errors.len(), 4, "{errors:?}");
 
@@ -529,7 +541,7 @@ pub async fn field_errors_name_the_field(confo: &Confo) {
         decode_errors(err),
         BTreeMap::from([(
             "database.port".to_owned(),
-            "expected u16, found a string".to_owned()
+            "expected u16, found a string that is not a number".to_owned()
         )])
     );
     let err = confo.load_field(Database::fields().host).await.unwrap_err();
@@ -594,9 +606,15 @@ pub async fn decode_errors_never_show_values(confo: &Confo) {
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains("s3cr3t"), "{shown}");
     let errors = decode_errors(err);
-    assert_eq!(errors["vault.pin"], "expected u32, found a string");
+    assert_eq!(
+        errors["vault.pin"],
+        "expected u32, found a string that is not a number"
+    );
     assert_eq!(errors["vault.token"], "expected a string, found an object");
-    assert_eq!(errors["vault.port"], "expected u16, found a string");
+    assert_eq!(
+        errors["vault.port"],
+        "expected u16, found a string that is not a number"
+    );
 }
 
 /// Another manager on the same store (its own service name, its own

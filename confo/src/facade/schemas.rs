@@ -46,7 +46,7 @@ impl Confo {
     /// let err = confo.persist().await.unwrap_err(); // nothing was written
     /// assert!(confo.backend()?.read(&"systemA/database".parse()?).await.is_err());
     /// assert_eq!(err.kind(), "SchemaRefused");
-    /// assert!(err.to_string().contains("port: expected u16, found a string (billing)"), "{err}");
+    /// assert!(err.to_string().contains("port: expected u16, found a string that is not a number (billing)"), "{err}");
     /// # Ok::<(), confo::Error>(()) }).unwrap();
     /// ```
     pub async fn publish_schema<T: Config + schemars::JsonSchema>(&self) -> Result<Version> {

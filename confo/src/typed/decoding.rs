@@ -61,7 +61,7 @@ pub(crate) fn decode_read<T: Config>(
 /// let db: Database = confo::decode(&path, br#"{"port":"5432"}"#)?;
 /// assert_eq!(db.port, 5432);
 /// let err = confo::decode::<Database>(&path, br#"{"port":"x"}"#).unwrap_err();
-/// assert!(err.to_string().ends_with("database.port: expected u16, found a string"));
+/// assert!(err.to_string().ends_with("database.port: expected u16, found a string that is not a number"));
 /// # Ok::<(), confo::Error>(())
 /// ```
 pub fn decode<T: Config>(path: &ConfigPath, bytes: &[u8]) -> Result<T> {

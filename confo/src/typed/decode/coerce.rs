@@ -41,6 +41,13 @@ fn reparse<'de, S: DeserializeSeed<'de>, E: de::Error>(
 /// The name serde_json gives `RawValue`'s newtype: passed through untouched.
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
+/// What the decoder reports for a string stored where a number is read
+/// that is not one (`"5432"` would have been read as 5432).
+pub(crate) const NOT_A_NUMBER: &str = "a string that is not a number";
+
+/// As [`NOT_A_NUMBER`], for a boolean (`"true"` would have been read).
+pub(crate) const NOT_A_BOOLEAN: &str = "a string that is not true or false";
+
 /// What a scalar request asks for.
 #[derive(Clone, Copy)]
 enum Want {
@@ -180,7 +187,13 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Scalar<V> {
     fn visit_str<E: de::Error>(self, s: &str) -> Result<V::Value, E> {
         match coerce(self.want, s) {
             Some(c) => c.visit(self.visitor),
-            None => self.refuse(Unexpected::Str(s)),
+            None => {
+                let not = match self.want {
+                    Want::Bool => NOT_A_BOOLEAN,
+                    _ => NOT_A_NUMBER,
+                };
+                self.refuse(Unexpected::Other(not))
+            }
         }
     }
 

@@ -152,6 +152,8 @@ pub(crate) fn kind_of(unexp: &Unexpected) -> &'static str {
         | Unexpected::NewtypeVariant
         | Unexpected::TupleVariant
         | Unexpected::StructVariant => "an enum variant",
+        Unexpected::Other(super::coerce::NOT_A_NUMBER) => super::coerce::NOT_A_NUMBER,
+        Unexpected::Other(super::coerce::NOT_A_BOOLEAN) => super::coerce::NOT_A_BOOLEAN,
         Unexpected::Other(_) => "a value of another kind",
     }
 }

@@ -68,7 +68,10 @@ impl<'de> ValueDe<'de> {
             Some(Value::Number(n)) => visit_number(n, visitor),
             Some(Value::String(s)) => match coerce(s) {
                 Some(c) => c.visit(visitor),
-                None => Err(de::Error::invalid_type(Unexpected::Str(s), &visitor)),
+                None => Err(de::Error::invalid_type(
+                    Unexpected::Other(coerce::NOT_A_NUMBER),
+                    &visitor,
+                )),
             },
             Some(other) => Err(de::Error::invalid_type(unexpected(other), &visitor)),
         }
@@ -150,7 +153,10 @@ impl<'de> de::Deserializer<'de> for ValueDe<'de> {
             Some(Value::Bool(b)) => visitor.visit_bool(*b),
             Some(Value::String(s)) => match coerce::bool_from(s) {
                 Some(c) => c.visit(visitor),
-                None => Err(de::Error::invalid_type(Unexpected::Str(s), &visitor)),
+                None => Err(de::Error::invalid_type(
+                    Unexpected::Other(coerce::NOT_A_BOOLEAN),
+                    &visitor,
+                )),
             },
             Some(other) => Err(de::Error::invalid_type(unexpected(other), &visitor)),
         }

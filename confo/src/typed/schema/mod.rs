@@ -189,7 +189,7 @@ impl Schema {
     /// let found = schema.check(&serde_json::json!({"size": "big"}));
     /// assert_eq!(found.len(), 2);
     /// let size = found.iter().find(|v| v.path == "size").unwrap();
-    /// assert_eq!(size.rule, "expected u32, found a string");
+    /// assert_eq!(size.rule, "expected u32, found a string that is not a number");
     /// assert!(found.iter().any(|v| v.to_string() == "name: missing; this field is required"));
     /// ```
     pub fn check(&self, value: &Value) -> Vec<Violation> {
@@ -256,8 +256,8 @@ fn unsatisfiable(schema: &Value) -> Option<String> {
 /// of JSON was found, never the value, so it can be shown for a secret.
 ///
 /// ```
-/// let v = confo::Violation { path: "pool.size".into(), rule: "expected u32, found a string".into() };
-/// assert_eq!(v.to_string(), "pool.size: expected u32, found a string");
+/// let v = confo::Violation { path: "pool.size".into(), rule: "expected u32, found a string that is not a number".into() };
+/// assert_eq!(v.to_string(), "pool.size: expected u32, found a string that is not a number");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {

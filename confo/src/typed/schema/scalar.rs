@@ -457,8 +457,10 @@ impl Rule {
                 };
                 if ok {
                     Ok(())
+                } else if matches!(kind, Kind::Bool) {
+                    refuse(coerce::NOT_A_BOOLEAN)
                 } else {
-                    refuse("a string")
+                    refuse(coerce::NOT_A_NUMBER)
                 }
             }
             (other, _) => refuse(kind_of(other)),
