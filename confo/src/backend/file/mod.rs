@@ -85,9 +85,12 @@ impl FileBackend {
     /// A backend over `root`. Nothing is touched until the first operation;
     /// the root is created by the first write.
     pub fn new(root: impl AsRef<Path>) -> Self {
-        let root = root.as_ref();
-        let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
-        let describe = format!("file://{}", root.display());
+        let given = root.as_ref();
+        let root = std::path::absolute(given).unwrap_or_else(|_| given.to_path_buf());
+        // Shown as given (`file://./confo`), the way the command and the
+        // URL show it: one store, one name in every message. Errors about
+        // the directory itself name its absolute path.
+        let describe = format!("file://{}", given.display());
         Self {
             inner: Arc::new(Inner {
                 root,
