@@ -529,22 +529,11 @@ impl Inner {
         target: &str,
         bytes: &[u8],
     ) -> Result<Version> {
-        let tmp = format!(
-            "{TMP_PREFIX}{}.{}",
-            std::process::id(),
-            TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
+        let tmp = tmp_name();
         let shown_tmp = dir_path.join(&tmp);
         let shown = dir_path.join(target);
         let result = (|| {
-            let mut options = cap_std::fs::OpenOptions::new();
-            options.write(true).create_new(true);
-            let mut file = dir
-                .open_with(&tmp, &options)
-                .map_err(|e| self.io("create", &shown_tmp, e))?
-                .into_std();
-            file.write_all(bytes)
-                .map_err(|e| self.io("write", &shown_tmp, e))?;
+            let file = self.write_tmp(dir, &tmp, &shown_tmp, bytes)?;
             file.sync_all()
                 .map_err(|e| self.io("fsync", &shown_tmp, e))?;
             dir.rename(&tmp, dir, target)
@@ -569,7 +558,8 @@ impl Inner {
     /// compare-and-set): what `confo export` needs. The caller holds the lock.
     fn replace_all(&self, files: &[(ConfigPath, Arc<[u8]>)]) -> Result<()> {
         let mut dirs: BTreeMap<Namespace, cap_std::fs::Dir> = BTreeMap::new();
-        let mut written: Vec<(usize, String, String, File)> = Vec::with_capacity(files.len());
+        let mut written: Vec<(usize, String, String, Option<File>)> =
+            Vec::with_capacity(files.len());
         let result = (|| {
             for (i, (cfg, bytes)) in files.iter().enumerate() {
                 if !dirs.contains_key(cfg.namespace()) {
@@ -577,29 +567,16 @@ impl Inner {
                     dirs.insert(cfg.namespace().clone(), dir);
                 }
                 let dir = &dirs[cfg.namespace()];
-                let tmp = format!(
-                    "{TMP_PREFIX}{}.{}",
-                    std::process::id(),
-                    TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-                );
+                let tmp = tmp_name();
                 let shown_tmp = self.ns_dir(cfg.namespace()).join(&tmp);
-                let mut options = cap_std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                let mut file = dir
-                    .open_with(&tmp, &options)
-                    .map_err(|e| self.io("create", &shown_tmp, e))?
-                    .into_std();
-                written.push((
-                    i,
-                    tmp,
-                    format!("{}{EXT}", cfg.name()),
-                    file.try_clone()
-                        .map_err(|e| self.io("open", &shown_tmp, e))?,
-                ));
-                file.write_all(bytes)
-                    .map_err(|e| self.io("write", &shown_tmp, e))?;
+                // Named before it is written: a failed write removes it too.
+                written.push((i, tmp.clone(), format!("{}{EXT}", cfg.name()), None));
+                let file = self.write_tmp(dir, &tmp, &shown_tmp, bytes)?;
+                if let Some(last) = written.last_mut() {
+                    last.3 = Some(file);
+                }
             }
-            self.sync_written(written.iter().map(|(_, _, _, f)| f))?;
+            self.sync_written(written.iter().filter_map(|(_, _, _, f)| f.as_ref()))?;
             for (i, tmp, target, _) in &written {
                 let ns = files[*i].0.namespace();
                 dirs[ns]
@@ -619,6 +596,26 @@ impl Inner {
             }
         }
         result
+    }
+
+    /// Creates the temporary file `tmp` in `dir` (shown as `shown`) and
+    /// writes `bytes` into it, not synced.
+    fn write_tmp(
+        &self,
+        dir: &cap_std::fs::Dir,
+        tmp: &str,
+        shown: &Path,
+        bytes: &[u8],
+    ) -> Result<File> {
+        let mut options = cap_std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        let mut file = dir
+            .open_with(tmp, &options)
+            .map_err(|e| self.io("create", shown, e))?
+            .into_std();
+        file.write_all(bytes)
+            .map_err(|e| self.io("write", shown, e))?;
+        Ok(file)
     }
 
     /// Makes the data of `files` durable: one `syncfs` of the root's file
@@ -839,6 +836,15 @@ fn event_for(root: &Path, path: &Path) -> Option<WatchEvent> {
         (None, _, _) => Some(WatchEvent::Resync), // the root itself
         _ => None,
     }
+}
+
+/// A fresh name for a temporary file, hidden from listings and readers.
+fn tmp_name() -> String {
+    format!(
+        "{TMP_PREFIX}{}.{}",
+        std::process::id(),
+        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Syncs a directory opened beneath the root.
