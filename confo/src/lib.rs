@@ -181,7 +181,7 @@ pub use checks::{
 };
 pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result, TreeProblem};
-pub use facade::{Backends, Confo, IntoBackend, Namespaces, Scoped};
+pub use facade::{Backends, Confo, IntoBackend, LoadAll, Namespaces, Scoped};
 /// The JSON rules of a stored configuration (one object, no duplicate
 /// keys, bounded depth; written compact), for programs that handle the raw
 /// bytes (the command, tests, fuzzing).

@@ -43,6 +43,7 @@ macro_rules! typed_tests {
             field_handles_read_and_write_one_field, field_errors_name_the_field,
             concurrent_field_writers_lose_nothing, decode_errors_never_show_values,
             typed_writes_are_checked_against_every_published_schema,
+            load_all_loads_several_configurations_together,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
@@ -729,4 +730,65 @@ pub async fn typed_writes_are_checked_against_every_published_schema(confo: &Con
     .unwrap());
     billing.update::<Pool>(|p| p.port = 5433).await.unwrap();
     assert_eq!(stored(confo, "systemA/pool").await["port"], 5433);
+}
+
+/// `load_all` gives what each `load` would: the values, the first error in
+/// the tuple's order, and versions remembered for `save`.
+pub async fn load_all_loads_several_configurations_together(confo: &Confo) {
+    #[derive(Confo, Deserialize, Serialize, Debug, PartialEq)]
+    #[confo(namespace = "systemB", name = "email")]
+    struct Email {
+        smtp: String,
+        port: u16,
+    }
+    #[derive(Confo, Deserialize, Serialize, Debug, PartialEq)]
+    #[confo(namespace = "systemC", name = "limits")]
+    struct Limits {
+        rps: u32,
+    }
+    put(confo, "systemA/database", &db_json()).await;
+    put(
+        confo,
+        "systemB/email",
+        &json!({"smtp": "mail", "port": "587"}),
+    )
+    .await;
+    let err = confo
+        .load_all::<(Database, Email, Limits)>()
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    assert!(err.to_string().contains("systemC/limits"), "{err}");
+
+    put(confo, "systemC/limits", &json!({"rps": "many"})).await;
+    let err = confo
+        .load_all::<(Database, Email, Limits)>()
+        .await
+        .unwrap_err();
+    let errors = decode_errors(err);
+    assert_eq!(
+        errors["limits.rps"],
+        "expected u32, found a string that is not a number"
+    );
+
+    put(confo, "systemC/limits", &json!({"rps": 100})).await;
+    let (db, email, limits) = confo.load_all::<(Database, Email, Limits)>().await.unwrap();
+    assert_eq!(db, serde_json::from_value::<Database>(db_json()).unwrap());
+    assert_eq!(
+        email,
+        Email {
+            smtp: "mail".into(),
+            port: 587
+        }
+    );
+    assert_eq!(limits.rps, 100);
+    // Remembered: a save is compare-and-set against what was loaded.
+    let (mut limits,): (Limits,) = confo.load_all().await.unwrap();
+    put(confo, "systemC/limits", &json!({"rps": 200})).await;
+    limits.rps = 300;
+    assert!(confo.save(&limits).await.unwrap_err().is_conflict());
+    let (mut limits,): (Limits,) = confo.load_all().await.unwrap();
+    limits.rps = 300;
+    confo.save(&limits).await.unwrap();
+    assert_eq!(stored(confo, "systemC/limits").await["rps"], 300);
 }

@@ -763,3 +763,61 @@ async fn schemas_stay_out_of_the_python_tree_and_take_the_configurations_acl() {
         .unwrap_err();
     assert_eq!(err.kind(), "SchemaRefused", "{err}");
 }
+
+/// `load_all` of configurations in three namespaces is one request to the
+/// server, whatever their number.
+#[tokio::test]
+async fn load_all_is_one_request_to_the_server() {
+    #[derive(confo::Confo, serde::Deserialize, Debug)]
+    #[confo(namespace = "nsA", name = "a")]
+    struct A {
+        x: u32,
+    }
+    #[derive(confo::Confo, serde::Deserialize, Debug)]
+    #[confo(namespace = "nsB", name = "b")]
+    struct B {
+        y: String,
+    }
+    #[derive(confo::Confo, serde::Deserialize, Debug)]
+    #[confo(namespace = "nsC", name = "c")]
+    struct C {
+        z: bool,
+    }
+    // A server of its own: no other test's requests in its count.
+    let server = tokio::task::spawn_blocking(ZooKeeperServer::start)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let confo = Confo::from_url(&server.url()).await.unwrap();
+    let store = confo.backend().unwrap();
+    for (path, value) in [
+        ("nsA/a", r#"{"x":1}"#),
+        ("nsB/b", r#"{"y":"two"}"#),
+        ("nsC/c", r#"{"z":true}"#),
+    ] {
+        store
+            .write(&p(path), value.as_bytes(), Expect::Any)
+            .await
+            .unwrap();
+    }
+    // The fewest of a few tries (a session ping may land in one); each
+    // count includes the `srvr` probe itself.
+    let mut fewest = u64::MAX;
+    for _ in 0..5 {
+        let before = packets_received(&server);
+        let (a, b, c) = confo.load_all::<(A, B, C)>().await.unwrap();
+        fewest = fewest.min(packets_received(&server) - before);
+        assert_eq!((a.x, b.y.as_str(), c.z), (1, "two", true));
+    }
+    assert_eq!(fewest, 2, "one multi-read for three configurations");
+    // Three loads are three.
+    let mut fewest = u64::MAX;
+    for _ in 0..5 {
+        let before = packets_received(&server);
+        confo.load::<A>().await.unwrap();
+        confo.load::<B>().await.unwrap();
+        confo.load::<C>().await.unwrap();
+        fewest = fewest.min(packets_received(&server) - before);
+    }
+    assert_eq!(fewest, 4);
+}

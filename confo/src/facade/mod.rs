@@ -24,11 +24,13 @@ use crate::retry::RetryPolicy;
 use crate::store::{LocalCopies, Store};
 
 mod live;
+mod load_all;
 mod schemas;
 mod scoped;
 mod session;
 mod typed;
 
+pub use load_all::LoadAll;
 pub use scoped::Scoped;
 use session::{refuse_pending, Entry};
 use typed::TypedState;

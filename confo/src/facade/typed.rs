@@ -58,7 +58,13 @@ impl TypedState {
         list.sort_by_key(|o| o.field.len());
     }
 
-    fn remember(&self, backend: &str, path: &ConfigPath, version: Version, applied: Vec<Applied>) {
+    pub(super) fn remember(
+        &self,
+        backend: &str,
+        path: &ConfigPath,
+        version: Version,
+        applied: Vec<Applied>,
+    ) {
         self.remembered().insert(
             (backend.to_owned(), path.clone()),
             Memo { version, applied },

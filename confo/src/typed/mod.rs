@@ -54,7 +54,8 @@ mod secret;
 
 pub use decoding::decode;
 pub(crate) use decoding::decode_bytes;
-use decoding::{decode_as, decode_read, parse_with_overrides};
+pub(crate) use decoding::decode_read;
+use decoding::{decode_as, parse_with_overrides};
 pub use field::Field;
 use overrides::{Applied, Override};
 pub use schema::{Schema, Violation};
