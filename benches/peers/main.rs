@@ -225,7 +225,10 @@ async fn run(args: &Args) -> Result<(), String> {
     if wanted('8') {
         rows.extend(scenario_8(&ctx).await);
     }
-    // Scenario order in the table: 1..8.
+    if wanted('9') {
+        rows.extend(scenario_9(&ctx).await);
+    }
+    // Scenario order in the table: 1..9.
     rows.sort_by_key(|r| r.scenario.chars().next().unwrap_or('9'));
 
     let nproc = std::thread::available_parallelism()

@@ -4,6 +4,7 @@
 mod bulk;
 mod checked_write;
 mod hot_read;
+mod load_all;
 mod load_one;
 mod memory;
 mod namespace;
@@ -12,6 +13,7 @@ mod propagation;
 pub(crate) use bulk::*;
 pub(crate) use checked_write::*;
 pub(crate) use hot_read::*;
+pub(crate) use load_all::*;
 pub(crate) use load_one::*;
 pub(crate) use memory::*;
 pub(crate) use namespace::*;
