@@ -120,3 +120,61 @@ fn the_readme_service_snippet_is_the_service_example_and_runs() {
         "{out}"
     );
 }
+
+/// The README's "Changing configuration safely" program is
+/// `examples/publish_schema.rs`, and it runs: against a copy of the example
+/// tree, it publishes billing's schema, which then refuses a bad write.
+#[test]
+fn the_readme_publish_schema_snippet_is_the_example_and_runs() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let section = readme
+        .split("## Changing configuration safely\n")
+        .nth(1)
+        .expect("README has a section \"Changing configuration safely\"");
+    let start = section.find("```rust\n").expect("a rust block") + "```rust\n".len();
+    let block = &section[start..start + section[start..].find("```").expect("closing fence")];
+    let example = std::fs::read_to_string(root.join("examples/publish_schema.rs"))
+        .expect("publish_schema.rs");
+    let code = &example[example.find("use confo::").expect("use line")..];
+    assert_eq!(block, code, "README and examples/publish_schema.rs differ");
+
+    let dir = tempfile::tempdir().expect("dir");
+    for (ns, name) in [("systemA", "database"), ("systemB", "email")] {
+        std::fs::create_dir_all(dir.path().join(ns)).expect("mkdir");
+        std::fs::copy(
+            root.join(format!("examples/config/{ns}/{name}.json")),
+            dir.path().join(format!("{ns}/{name}.json")),
+        )
+        .expect("copy");
+    }
+    let url = format!("file://{}", dir.path().display());
+    let out = run_with("publish_schema", &[("CONFO_URL", url.as_str())]);
+    assert!(
+        out.contains("billing reads db.internal.example:5432"),
+        "{out}"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = confo::backend::FileBackend::new(dir.path());
+        let path = "systemA/database".parse().expect("path");
+        let published = confo::published_schemas(&store, &path).await.expect("read");
+        assert_eq!(published[0].service, "billing");
+        let checked = confo::Store::new(std::sync::Arc::new(store));
+        let err = confo::backend::Backend::write(
+            checked.backend(),
+            &path,
+            br#"{"host": "db", "port": "fast"}"#,
+            confo::backend::Expect::Any,
+        )
+        .await
+        .expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("port: expected u16, found a string that is not a number (billing)"),
+            "{err}"
+        );
+    });
+}
