@@ -292,6 +292,11 @@ pub(crate) struct ExportArgs {
     /// Write into a non-empty directory: replace files of the same name, keep others
     #[arg(long)]
     pub force: bool,
+
+    /// Also write the schemas services published, as the file store keeps
+    /// them (DIR/.confo-meta/<namespace>/<name>/schemas.json)
+    #[arg(long)]
+    pub with_schemas: bool,
 }
 
 #[derive(Debug, Args)]
@@ -302,6 +307,12 @@ pub(crate) struct ImportArgs {
     /// Check and print what would change; write nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Also publish the schemas the directory holds (from `export
+    /// --with-schemas`), replacing the store's for those configurations,
+    /// after the values are written
+    #[arg(long)]
+    pub with_schemas: bool,
 
     /// Write even if the value breaks a schema a service published; the
     /// command says what it breaks (see `confo schema show`)

@@ -152,6 +152,7 @@ macro_rules! cli_suite {
             check_validates_a_directory_against_the_published_schemas,
             schemas_stay_out_of_export_and_diff_and_go_with_rm,
             get_in_a_missing_namespace_lists_the_known_ones,
+            export_and_import_carry_schemas_when_asked,
         );
     };
     (@cases $store:expr; $($case:ident),* $(,)?) => {
@@ -1133,6 +1134,65 @@ pub fn schemas_stay_out_of_export_and_diff_and_go_with_rm(s: &Store) {
     assert_eq!(parse(&out.get_output().stdout), json!([]));
     // A new configuration of the same name starts unchecked.
     s.put("systemA/database", json!({"port": "any"}));
+}
+
+/// `--with-schemas`: export writes the published schemas in the file
+/// store's layout, import publishes them to the other store, whose writes
+/// they then check; without it, neither touches them.
+pub fn export_and_import_carry_schemas_when_asked(s: &Store) {
+    seed(s);
+    publish_schemas(s);
+    s.confo().args(["export", "plain"]).assert().success();
+    assert!(!s.scratch("plain/.confo-meta").exists());
+    s.confo()
+        .args(["export", "with", "--with-schemas"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(", with 1 schema document"));
+    let doc = s.scratch("with/.confo-meta/systemA/database/schemas.json");
+    assert!(doc.is_file(), "{}", doc.display());
+
+    let other = Store::file();
+    other
+        .confo()
+        .arg("import")
+        .arg(s.scratch("plain"))
+        .assert()
+        .success();
+    let shown = other
+        .confo()
+        .args(["schema", "show", "systemA/database", "--json"])
+        .assert()
+        .success();
+    assert_eq!(parse(&shown.get_output().stdout), json!([]));
+    other
+        .confo()
+        .arg("import")
+        .arg(s.scratch("with"))
+        .arg("--with-schemas")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "published 1 schema document from ",
+        ));
+    let shown = other
+        .confo()
+        .args(["schema", "show", "systemA/database", "--json"])
+        .assert()
+        .success();
+    let services: Vec<Value> = parse(&shown.get_output().stdout)
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p["service"].clone())
+        .collect();
+    assert_eq!(services, [json!("billing"), json!("search")]);
+    other
+        .confo()
+        .args(["set", "systemA/database", "port", r#""x""#])
+        .assert()
+        .code(6);
 }
 
 /// The file store's own directory imports and diffs as its configurations

@@ -20,6 +20,16 @@ pub(crate) async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), Failure> {
         )));
     }
     let report = tree::export_tree(&*ctx.backend, dir).await?;
+    let schemas = if args.with_schemas {
+        copy_schemas(
+            &*ctx.backend,
+            &confo::backend::FileBackend::new(dir),
+            &exported_paths(dir).await?,
+        )
+        .await?
+    } else {
+        0
+    };
     for path in &report.not_objects {
         ctx.out.note(&format!(
             "warning: {path} is not a JSON object in {}; exported as it is, but import will refuse it until it is fixed",
@@ -33,15 +43,21 @@ pub(crate) async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), Failure> {
             "configs": report.configs,
             "not_objects": report.not_objects.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
             "skipped": skipped_json(&report.skipped),
+            "schemas": schemas,
         }))?;
         return warn_skipped(ctx, &report.skipped);
     }
     ctx.out.note(&format!(
-        "exported {} in {} from {} to {}",
+        "exported {} in {} from {} to {}{}",
         plural(report.configs, "configuration"),
         plural(report.namespaces, "namespace"),
         ctx.store,
-        dir.display()
+        dir.display(),
+        if args.with_schemas {
+            format!(", with {}", plural(schemas, "schema document"))
+        } else {
+            String::new()
+        }
     ));
     warn_skipped(ctx, &report.skipped)
 }
@@ -149,11 +165,61 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
             });
         }
     };
+    let schemas = if args.with_schemas {
+        let source = confo::backend::FileBackend::new(&args.dir);
+        copy_schemas(&source, &*ctx.backend, &exported_paths(&args.dir).await?).await?
+    } else {
+        0
+    };
     if ctx.out.json {
-        return ctx.out.json(&import_json(&plan, false, written));
+        let mut report = import_json(&plan, false, written);
+        report["schemas"] = json!(schemas);
+        return ctx.out.json(&report);
     }
     ctx.out.note(&format!("imported {summary}"));
+    if args.with_schemas {
+        ctx.out.note(&format!(
+            "published {} from {}",
+            plural(schemas, "schema document"),
+            args.dir.display()
+        ));
+    }
     Ok(())
+}
+
+/// The configurations of a directory in the file layout, as the file
+/// store lists them (a value that is not an object is listed too).
+async fn exported_paths(dir: &Path) -> Result<Vec<confo::ConfigPath>, Failure> {
+    use confo::backend::Backend;
+    let store = confo::backend::FileBackend::new(dir);
+    let mut paths = Vec::new();
+    for ns in store.list_namespaces().await? {
+        for name in store.list_configs(&ns).await? {
+            paths.push(confo::ConfigPath::new(ns.clone(), name));
+        }
+    }
+    Ok(paths)
+}
+
+/// Copies the published schemas of `paths` from `from` to `to`, replacing
+/// the documents there; returns how many it copied.
+async fn copy_schemas(
+    from: &dyn confo::backend::Backend,
+    to: &dyn confo::backend::Backend,
+    paths: &[confo::ConfigPath],
+) -> Result<usize, Failure> {
+    use confo::backend::{Expect, Meta};
+    let mut copied = 0;
+    for path in paths {
+        if let Some(doc) = from.read_meta(path, Meta::Schemas).await? {
+            // Parsed first: a corrupt document is not carried over.
+            confo::published_schemas(from, path).await?;
+            to.write_meta(path, Meta::Schemas, &doc.bytes, Expect::Any)
+                .await?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
 }
 
 /// Warns about each new namespace or configuration of an import that looks
