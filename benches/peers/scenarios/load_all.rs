@@ -199,6 +199,37 @@ async fn one_by_one(confo: &Confo, n: usize) -> Result<u32, String> {
     Ok(sum)
 }
 
+/// The floor: the raw client's multi-read of the same `n` nodes, each
+/// decoded with serde_json.
+async fn raw_multi_read(ctx: &Ctx, n: usize) -> Result<u32, String> {
+    #[derive(Deserialize)]
+    struct Port {
+        port: u16,
+    }
+    let mut reader = ctx.raw.new_multi_reader();
+    let paths: Vec<String> = NAMESPACES[..n]
+        .iter()
+        .map(|ns| format!("/confo/{ns}/cfg"))
+        .collect();
+    for p in &paths {
+        reader.add_get_data(p).map_err(err_string)?;
+    }
+    let mut sum = 0u32;
+    for r in reader.commit().await.map_err(err_string)? {
+        match r {
+            zk::MultiReadResult::Data { data, .. } => {
+                sum += u32::from(
+                    serde_json::from_slice::<Port>(&data)
+                        .map_err(err_string)?
+                        .port,
+                );
+            }
+            other => return Err(format!("{other:?}")),
+        }
+    }
+    Ok(sum)
+}
+
 pub(crate) async fn scenario_9(ctx: &Ctx) -> Vec<Row> {
     eprintln!("bench: scenario 9 (start-up: load_all)");
     for (i, ns) in NAMESPACES.iter().enumerate() {
@@ -221,14 +252,14 @@ pub(crate) async fn scenario_9(ctx: &Ctx) -> Vec<Row> {
         let sc = format!("9 start-up, {n} configs");
         let mut s = Samples::default();
         for round in 0..ctx.plan.rounds {
-            let mut order = ["all", "each"];
-            order.rotate_left(round % 2);
+            let mut order = ["all", "each", "raw"];
+            order.rotate_left(round % 3);
             for which in order {
                 let result = time_async(warm, iters, || async {
-                    let sum = if which == "all" {
-                        all(&ctx.confo, n).await?
-                    } else {
-                        one_by_one(&ctx.confo, n).await?
+                    let sum = match which {
+                        "all" => all(&ctx.confo, n).await?,
+                        "each" => one_by_one(&ctx.confo, n).await?,
+                        _ => raw_multi_read(ctx, n).await?,
                     };
                     if sum == expected {
                         Ok(sum)
@@ -256,7 +287,10 @@ pub(crate) async fn scenario_9(ctx: &Ctx) -> Vec<Row> {
         }
         each.implementation = format!("confo load, {n} one after another");
         compare(&mut each, confo_all, Goal::None);
-        rows.extend([all_row, each]);
+        let mut raw = s.row(&sc, "raw");
+        raw.implementation = format!("raw multi-read of the {n} paths + decode (floor)");
+        compare(&mut raw, confo_all, Goal::Within(1.10));
+        rows.extend([all_row, each, raw]);
     }
     rows
 }
