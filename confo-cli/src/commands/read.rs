@@ -48,10 +48,7 @@ pub(crate) async fn ls(ctx: &Ctx, namespace: Option<Namespace>) -> Result<(), Fa
                 if !ctx.out.json {
                     ctx.out.text(&format!("{ns}/ (not authorized)"))?;
                 }
-                skipped.push(confo::backend::Skipped {
-                    entry: format!("{ns}/"),
-                    reason: "not authorized: this identity may not list it".into(),
-                });
+                skipped.push(confo::backend::Skipped::not_authorized(format!("{ns}/")));
                 continue;
             }
             Err(e) => return Err(e.into()),

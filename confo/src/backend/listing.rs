@@ -55,6 +55,38 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// Why an entry this identity may not read was left out.
+const NOT_AUTHORIZED: &str = "not authorized: this identity may not read it";
+
+impl Skipped {
+    /// `entry` (`ns/` for a namespace, `ns/name` for a configuration) left
+    /// out because this identity may not read it: a tree shared by several
+    /// identities.
+    ///
+    /// ```
+    /// let s = confo::backend::Skipped::not_authorized("systemD/");
+    /// assert!(s.is_not_authorized());
+    /// assert_eq!(s.to_string(), "systemD/: not authorized: this identity may not read it");
+    /// ```
+    pub fn not_authorized(entry: impl Into<String>) -> Self {
+        Skipped {
+            entry: entry.into(),
+            reason: NOT_AUTHORIZED.into(),
+        }
+    }
+
+    /// Whether it was left out because this identity may not read it
+    /// ([`Skipped::not_authorized`]), rather than for a name confo refuses.
+    ///
+    /// ```
+    /// let s = confo::backend::Skipped { entry: "ns/zookeeper".into(), reason: "reserved".into() };
+    /// assert!(!s.is_not_authorized());
+    /// ```
+    pub fn is_not_authorized(&self) -> bool {
+        self.reason == NOT_AUTHORIZED
+    }
+}
+
 impl fmt::Display for Skipped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.entry, self.reason)

@@ -140,7 +140,7 @@ pub async fn diff_tree(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result<T
     // nor the same: it is left out, and reported as skipped.
     let unreadable: Vec<&str> = skipped
         .iter()
-        .filter(|s| s.reason == super::store_tree::NOT_AUTHORIZED)
+        .filter(|s| s.is_not_authorized())
         .map(|s| s.entry.as_str())
         .collect();
     diff.differences.retain(|d| {

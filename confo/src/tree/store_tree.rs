@@ -10,9 +10,6 @@ use crate::name::{ConfigName, ConfigPath, Namespace};
 /// Every namespace and configuration of a backend, as read at one moment.
 pub(super) type StoreTree = BTreeMap<Namespace, BTreeMap<ConfigName, Versioned>>;
 
-/// Why an entry this identity may not read was left out.
-pub(super) const NOT_AUTHORIZED: &str = "not authorized: this identity may not read it";
-
 /// The store's tree, and the entries left out of it: the ones confo cannot
 /// represent (refused names) and the ones this identity may not read (a
 /// tree shared by several identities), each reported by export and diff
@@ -27,10 +24,7 @@ pub(super) async fn read_store_tree(backend: &dyn Backend) -> Result<(StoreTree,
             // Deleted between the listing and the read: not part of the tree.
             Err(Error::NamespaceNotFound { .. }) => continue,
             Err(Error::NotAuthorized { .. }) => {
-                skipped.push(Skipped {
-                    entry: format!("{ns}/"),
-                    reason: NOT_AUTHORIZED.into(),
-                });
+                skipped.push(Skipped::not_authorized(format!("{ns}/")));
                 continue;
             }
             Err(e) => return Err(e),
@@ -52,10 +46,7 @@ pub(super) async fn read_store_tree(backend: &dyn Backend) -> Result<(StoreTree,
                         Ok(read) => Some(read),
                         Err(e) if e.is_not_found() => None,
                         Err(Error::NotAuthorized { .. }) => {
-                            skipped.push(Skipped {
-                                entry: path.to_string(),
-                                reason: NOT_AUTHORIZED.into(),
-                            });
+                            skipped.push(Skipped::not_authorized(path.to_string()));
                             None
                         }
                         Err(e) => return Err(e),
