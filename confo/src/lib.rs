@@ -176,8 +176,8 @@ mod typed;
 /// `#[derive(Confo)]`: see [`Config`]. (A derive macro and the [`Confo`](struct@Confo)
 /// struct live in different namespaces, so `use confo::Confo` brings both.)
 pub use checks::{
-    check_published, publish_schema, published_schemas, retire_all_schemas, retire_schema, Checked,
-    PublishedSchema, ServiceViolation, WriteChecks,
+    check_published, copy_schemas, publish_schema, published_schemas, retire_all_schemas,
+    retire_schema, Checked, PublishedSchema, ServiceViolation, WriteChecks,
 };
 pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result, TreeProblem};

@@ -201,21 +201,16 @@ async fn exported_paths(dir: &Path) -> Result<Vec<confo::ConfigPath>, Failure> {
     Ok(paths)
 }
 
-/// Copies the published schemas of `paths` from `from` to `to`, replacing
-/// the documents there; returns how many it copied.
+/// Copies the published schemas of `paths` from `from` to `to`
+/// ([`confo::copy_schemas`]); returns how many it copied.
 async fn copy_schemas(
     from: &dyn confo::backend::Backend,
     to: &dyn confo::backend::Backend,
     paths: &[confo::ConfigPath],
 ) -> Result<usize, Failure> {
-    use confo::backend::{Expect, Meta};
     let mut copied = 0;
     for path in paths {
-        if let Some(doc) = from.read_meta(path, Meta::Schemas).await? {
-            // Parsed first: a corrupt document is not carried over.
-            confo::published_schemas(from, path).await?;
-            to.write_meta(path, Meta::Schemas, &doc.bytes, Expect::Any)
-                .await?;
+        if confo::copy_schemas(from, to, path).await? {
             copied += 1;
         }
     }

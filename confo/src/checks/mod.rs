@@ -190,6 +190,38 @@ pub async fn retire_all_schemas(backend: &dyn Backend, path: &ConfigPath) -> Res
     backend.delete_meta(path, Meta::Schemas, Expect::Any).await
 }
 
+/// Copies the schemas published for `path` from `from` to `to`, replacing
+/// `to`'s document; `Ok(false)` when `from` has none. The document is read
+/// once and checked before it is written: a corrupt one is not carried
+/// over. What `confo export --with-schemas` and `import --with-schemas` do.
+///
+/// # Errors
+///
+/// [`Error::InvalidSchema`] when `from`'s document is corrupt; the stores'
+/// errors.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use confo::backend::MemoryBackend;
+/// let (a, b) = (MemoryBackend::new(), MemoryBackend::new());
+/// let path = "systemA/database".parse()?;
+/// let schema = confo::Schema::from_json(serde_json::json!({"type": "object"}))?;
+/// confo::publish_schema(&a, &path, "billing", &schema).await?;
+/// assert!(confo::copy_schemas(&a, &b, &path).await?);
+/// assert_eq!(confo::published_schemas(&b, &path).await?[0].service, "billing");
+/// assert!(!confo::copy_schemas(&b, &a, &"systemA/other".parse()?).await?);
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
+pub async fn copy_schemas(from: &dyn Backend, to: &dyn Backend, path: &ConfigPath) -> Result<bool> {
+    let Some(doc) = from.read_meta(path, Meta::Schemas).await? else {
+        return Ok(false);
+    };
+    published::parse(from.describe(), path, &doc.bytes)?;
+    to.write_meta(path, Meta::Schemas, &doc.bytes, Expect::Any)
+        .await?;
+    Ok(true)
+}
+
 /// Read-modify-write of the published document; `change` returns whether
 /// it changed anything. Returns the new version (`None`: deleted or
 /// unchanged) and whether it changed.
