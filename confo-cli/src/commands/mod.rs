@@ -79,17 +79,18 @@ fn missing_directory(url: &str) -> Result<(), Failure> {
     let Some(dir) = url.strip_prefix("file://") else {
         return Ok(());
     };
-    let dir = std::path::Path::new(dir);
-    if dir.as_os_str().is_empty() || dir.exists() {
+    if dir.is_empty() {
         return Ok(());
     }
-    let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-    let default = if url == confo::backend::DEFAULT_URL
-        && std::env::var_os(confo::backend::URL_ENV).is_none()
-    {
+    let store = confo::backend::FileBackend::new(dir);
+    if store.root().exists() {
+        return Ok(());
+    }
+    let default = if store.is_unset_default() {
         format!(
-            " ({} is unset, so confo used its default {url})",
-            confo::backend::URL_ENV
+            " ({} is unset, so confo used its default {})",
+            confo::backend::URL_ENV,
+            confo::backend::DEFAULT_URL
         )
     } else {
         String::new()
@@ -98,7 +99,7 @@ fn missing_directory(url: &str) -> Result<(), Failure> {
         crate::Exit::NotFound,
         format!(
             "the store {url}{default} is the directory {}, which does not exist; check the URL, or create the store by writing to it (`confo put <namespace>/<name> <file>`)",
-            shown.display()
+            store.root().display()
         ),
     ))
 }

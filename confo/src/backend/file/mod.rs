@@ -127,6 +127,18 @@ impl FileBackend {
         .await
     }
 
+    /// Whether this store is confo's default, `file://./confo`, taken
+    /// because `CONFO_URL` is unset: what an error about a missing
+    /// directory should say, since the user may never have named it.
+    ///
+    /// ```
+    /// let store = confo::backend::FileBackend::new("/srv/confo");
+    /// assert!(!store.is_unset_default());
+    /// ```
+    pub fn is_unset_default(&self) -> bool {
+        self.inner.is_unset_default()
+    }
+
     /// The root directory.
     pub fn root(&self) -> &Path {
         &self.inner.root
@@ -239,10 +251,7 @@ impl Inner {
         if self.root.exists() {
             return self.describe.clone();
         }
-        let default =
-            std::path::absolute(crate::backend::DEFAULT_URL.trim_start_matches("file://"))
-                .is_ok_and(|d| d == self.root);
-        let why = if default && std::env::var_os(crate::backend::URL_ENV).is_none() {
+        let why = if self.is_unset_default() {
             format!(
                 "; {} is unset, so confo used its default {}",
                 crate::backend::URL_ENV,
@@ -256,6 +265,14 @@ impl Inner {
             self.describe,
             self.root.display()
         )
+    }
+
+    /// Whether this is confo's default store (`file://./confo`), in use
+    /// because `CONFO_URL` is unset.
+    fn is_unset_default(&self) -> bool {
+        std::env::var_os(crate::backend::URL_ENV).is_none()
+            && std::path::absolute(crate::backend::DEFAULT_URL.trim_start_matches("file://"))
+                .is_ok_and(|d| d == self.root)
     }
 
     fn namespace_missing(&self, ns: &Namespace) -> Error {
