@@ -94,6 +94,16 @@ impl Store {
         parse(&out.get_output().stdout)
     }
 
+    /// `confo schema show --json`: the schemas published for `path`.
+    pub fn schemas(&self, path: &str) -> Value {
+        let out = self
+            .confo()
+            .args(["schema", "show", path, "--json"])
+            .assert()
+            .success();
+        parse(&out.get_output().stdout)
+    }
+
     /// `confo ls --json`: the whole tree.
     pub fn tree(&self) -> Value {
         let out = self.confo().args(["ls", "--json"]).assert().success();
@@ -965,14 +975,7 @@ pub fn schema_show_publish_and_rm(s: &Store) {
             "no schema is published for systemA/database",
         ));
     publish_schemas(s);
-    let shown = |s: &Store| {
-        let out = s
-            .confo()
-            .args(["schema", "show", "systemA/database", "--json"])
-            .assert()
-            .success();
-        parse(&out.get_output().stdout)
-    };
+    let shown = |s: &Store| s.schemas("systemA/database");
     let all = shown(s);
     assert_eq!(all[0]["service"], "billing");
     assert_eq!(all[0]["schema"]["required"], json!(["port"]));
@@ -1126,12 +1129,7 @@ pub fn schemas_stay_out_of_export_and_diff_and_go_with_rm(s: &Store) {
         .args(["rm", "systemA/database"])
         .assert()
         .success();
-    let out = s
-        .confo()
-        .args(["schema", "show", "systemA/database", "--json"])
-        .assert()
-        .success();
-    assert_eq!(parse(&out.get_output().stdout), json!([]));
+    assert_eq!(s.schemas("systemA/database"), json!([]));
     // A new configuration of the same name starts unchecked.
     s.put("systemA/database", json!({"port": "any"}));
 }
@@ -1159,12 +1157,7 @@ pub fn export_and_import_carry_schemas_when_asked(s: &Store) {
         .arg(s.scratch("plain"))
         .assert()
         .success();
-    let shown = other
-        .confo()
-        .args(["schema", "show", "systemA/database", "--json"])
-        .assert()
-        .success();
-    assert_eq!(parse(&shown.get_output().stdout), json!([]));
+    assert_eq!(other.schemas("systemA/database"), json!([]));
     other
         .confo()
         .arg("import")
@@ -1175,12 +1168,8 @@ pub fn export_and_import_carry_schemas_when_asked(s: &Store) {
         .stderr(predicate::str::contains(
             "published 1 schema document from ",
         ));
-    let shown = other
-        .confo()
-        .args(["schema", "show", "systemA/database", "--json"])
-        .assert()
-        .success();
-    let services: Vec<Value> = parse(&shown.get_output().stdout)
+    let services: Vec<Value> = other
+        .schemas("systemA/database")
         .as_array()
         .cloned()
         .unwrap_or_default()
