@@ -135,27 +135,24 @@ async fn rm(ctx: &Ctx, path: &ConfigPath, service: Option<&str>, all: bool) -> R
     Ok(())
 }
 
-/// What each configuration of a directory breaks among the schemas
-/// published for it, in path order; only the ones that break any.
-pub(crate) async fn check_tree(
+/// What each of `values` breaks among the schemas published for its
+/// configuration, in their order; only the ones that break any.
+pub(crate) async fn check_values<'a>(
     ctx: &Ctx,
-    tree: &DirTree,
+    values: impl IntoIterator<Item = (&'a ConfigPath, &'a [u8])>,
 ) -> Result<Vec<(ConfigPath, Vec<ServiceViolation>)>, Failure> {
     let mut out = Vec::new();
-    for path in tree.paths() {
-        let Some(bytes) = tree.get(&path) else {
-            continue;
-        };
-        let found = confo::check_published(&*ctx.backend, &path, bytes).await?;
+    for (path, bytes) in values {
+        let found = confo::check_published(&*ctx.backend, path, bytes).await?;
         if !found.is_empty() {
-            out.push((path, found));
+            out.push((path.clone(), found));
         }
     }
     Ok(out)
 }
 
 /// Reads `dir` in the file layout, every problem listed.
-pub(crate) async fn read_tree(ctx: &Ctx, dir: &Path, what: &str) -> Result<DirTree, Failure> {
+async fn read_tree(ctx: &Ctx, dir: &Path, what: &str) -> Result<DirTree, Failure> {
     DirTree::read_async(dir, ctx.backend.max_value_bytes())
         .await
         .map_err(|e| match e {
@@ -171,7 +168,11 @@ pub(crate) fn violation_lines(path: &ConfigPath, found: &[ServiceViolation]) -> 
 
 pub(crate) async fn check(ctx: &Ctx, args: CheckArgs) -> Result<(), Failure> {
     let tree = read_tree(ctx, &args.dir, "nothing was checked").await?;
-    let refused = check_tree(ctx, &tree).await?;
+    let paths: Vec<ConfigPath> = tree.paths().collect();
+    let values = paths
+        .iter()
+        .filter_map(|path| tree.get(path).map(|bytes| (path, bytes)));
+    let refused = check_values(ctx, values).await?;
     if ctx.out.json {
         let all: Vec<Value> = refused
             .iter()

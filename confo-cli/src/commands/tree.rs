@@ -98,13 +98,8 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
     );
     warn_lookalikes(ctx, &plan);
     if args.force {
-        let tree = super::schema::read_tree(ctx, &args.dir, "nothing was imported").await?;
-        let written: std::collections::BTreeSet<String> =
-            plan.changes().iter().map(Difference::target).collect();
-        for (path, found) in super::schema::check_tree(ctx, &tree).await? {
-            if written.contains(&path.to_string()) {
-                super::schema::forced_warning(ctx, &path, &found);
-            }
+        for (path, found) in super::schema::check_values(ctx, plan.values()).await? {
+            super::schema::forced_warning(ctx, &path, &found);
         }
     }
     if !ctx.out.json {

@@ -145,6 +145,31 @@ impl ImportPlan {
             .count()
     }
 
+    /// Each configuration the import writes, with the bytes it writes, in
+    /// the order it writes them: what a caller checks before applying
+    /// (`confo import --force` names what the published schemas refuse).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join("a")).unwrap();
+    /// std::fs::write(dir.path().join("a/new.json"), r#"{"x":1}"#).unwrap();
+    /// std::fs::write(dir.path().join("a/same.json"), "{}").unwrap();
+    /// let store = MemoryBackend::new();
+    /// store.write(&"a/same".parse()?, b"{}", Expect::Any).await?;
+    /// let plan = confo::tree::plan_import(&store, dir.path()).await?;
+    /// let values: Vec<_> = plan.values().map(|(p, b)| (p.to_string(), b.to_vec())).collect();
+    /// assert_eq!(values, [("a/new".to_owned(), br#"{"x":1}"#.to_vec())]);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub fn values(&self) -> impl Iterator<Item = (&ConfigPath, &[u8])> + '_ {
+        self.ops.iter().filter_map(|op| match op {
+            Op::Write { path, bytes, .. } => Some((path, &bytes[..])),
+            Op::CreateNamespace(_) => None,
+        })
+    }
+
     /// How many steps [`ImportPlan::apply`] takes (writes and empty
     /// namespaces to create): the `total` its progress reports.
     ///
