@@ -71,7 +71,8 @@ impl Exit {
         match err {
             Error::NotFound { .. }
             | Error::NamespaceNotFound { .. }
-            | Error::FieldNotFound { .. } => Exit::NotFound,
+            | Error::FieldNotFound { .. }
+            | Error::VersionNotRecorded { .. } => Exit::NotFound,
             Error::VersionConflict { .. } | Error::MetaChanged { .. } => Exit::Conflict,
             Error::SchemaRefused { .. } | Error::InvalidSchema { .. } => Exit::SchemaRefused,
             Error::NotAuthorized { .. } => Exit::NotAuthorized,

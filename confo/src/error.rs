@@ -390,6 +390,30 @@ pub enum Error {
         meta: &'static str,
     },
 
+    /// A version asked of a configuration's history that it does not hold
+    /// (`confo show PATH@V`, `confo rollback --to V`).
+    ///
+    /// ```
+    /// let err = confo::Error::VersionNotRecorded {
+    ///     backend: "mem://".into(),
+    ///     path: "a/b".into(),
+    ///     version: confo::Version::from_raw(3),
+    ///     reason: "it was pruned".into(),
+    /// };
+    /// assert!(err.to_string().contains("version 3 of a/b"));
+    /// ```
+    #[error("version {version} of {path} in {backend} is not in its history: {reason}")]
+    VersionNotRecorded {
+        /// Where the store is.
+        backend: String,
+        /// The configuration.
+        path: String,
+        /// The version asked for.
+        version: Version,
+        /// Why it is not there, and the versions that are.
+        reason: String,
+    },
+
     /// A write was sent, and the connection broke or stopped answering
     /// before its answer came: it may or may not have been applied.
     ///
@@ -513,6 +537,7 @@ impl Error {
             Error::Connection { .. } => "Connection",
             Error::SchemaRefused { .. } => "SchemaRefused",
             Error::MetaChanged { .. } => "MetaChanged",
+            Error::VersionNotRecorded { .. } => "VersionNotRecorded",
             Error::OutcomeUnknown { .. } => "OutcomeUnknown",
             Error::WatchStopped { .. } => "WatchStopped",
             Error::Io { .. } => "Io",

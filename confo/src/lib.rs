@@ -161,6 +161,7 @@ pub mod bounded;
 mod checks;
 mod error;
 mod facade;
+mod history;
 mod json;
 mod live;
 pub mod lookalike;
@@ -182,6 +183,9 @@ pub use checks::{
 pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result, TreeProblem};
 pub use facade::{Backends, Confo, IntoBackend, LoadAll, Namespaces, Scoped};
+pub use history::{
+    changed_keys, read_history, History, HistoryEntry, Previous, Recording, DEFAULT_KEEP,
+};
 /// The JSON rules of a stored configuration (one object, no duplicate
 /// keys, bounded depth; written compact), for programs that handle the raw
 /// bytes (the command, tests, fuzzing).

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 use super::{
-    check_guard, check_size, Backend, BatchWrite, Expect, Guard, Meta, Version, Versioned, Watch,
-    WatchEvent, WatchScope,
+    check_guard, check_size, Backend, BatchWrite, Expect, Guard, Meta, MetaWrite, Version,
+    Versioned, Watch, WatchEvent, WatchScope,
 };
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
@@ -163,18 +163,33 @@ impl Backend for MemoryBackend {
     }
 
     async fn write_guarded(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
+        self.write_with_meta(writes, guards, &[]).await
+    }
+
+    /// The metadata written under the same lock as the values.
+    async fn write_with_meta(
+        &self,
+        writes: &[BatchWrite],
+        guards: &[Guard],
+        metas: &[MetaWrite],
+    ) -> Result<Vec<Version>> {
         for w in writes {
             check_size(self, &w.path, &w.bytes)?;
         }
+        for m in metas {
+            check_size(self, &m.path, &m.bytes)?;
+        }
         let mut tree = self.tree();
+        let mut meta = self.meta();
+        for guard in guards
+            .iter()
+            .cloned()
+            .chain(metas.iter().map(MetaWrite::guard))
         {
-            let meta = self.meta();
-            for guard in guards {
-                let current = meta
-                    .get(&(guard.path.clone(), guard.meta))
-                    .map(|v| v.version);
-                check_guard(DESCRIBE, guard, current)?;
-            }
+            let current = meta
+                .get(&(guard.path.clone(), guard.meta))
+                .map(|v| v.version);
+            check_guard(DESCRIBE, &guard, current)?;
         }
         // Check each condition against the state the earlier writes leave.
         let mut planned: BTreeMap<&ConfigPath, Option<Version>> = BTreeMap::new();
@@ -201,6 +216,17 @@ impl Backend for MemoryBackend {
             );
             versions.push(version);
         }
+        for m in metas {
+            let version = self.next_version();
+            meta.insert(
+                (m.path.clone(), m.meta),
+                Versioned {
+                    bytes: Arc::clone(&m.bytes),
+                    version,
+                },
+            );
+        }
+        drop(meta);
         drop(tree);
         for w in writes {
             self.notify(WatchEvent::Changed(w.path.clone()));

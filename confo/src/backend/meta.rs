@@ -1,5 +1,6 @@
-//! Metadata confo keeps beside a configuration (its published schemas), and
-//! the conditions on it that a write checks atomically.
+//! Metadata confo keeps beside a configuration (its published schemas, its
+//! history), the conditions on it that a write checks atomically, and the
+//! metadata a write carries in the same atomic step.
 //!
 //! Metadata lives where the Python package never looks and where no watch of
 //! the configuration or its namespace fires: ZooKeeper keeps it under
@@ -10,6 +11,7 @@
 //! deletes its metadata.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::Expect;
 use crate::name::ConfigPath;
@@ -35,6 +37,10 @@ pub enum Meta {
     /// The JSON Schemas the services reading the configuration published,
     /// one per service: `{"services": {"billing": {"schema": {...}}, ...}}`.
     Schemas,
+    /// The writes confo made to the configuration, newest last, each with
+    /// the value it replaced (see [`crate::History`]); written in the same
+    /// atomic step as the write it records.
+    History,
 }
 
 impl Meta {
@@ -42,6 +48,7 @@ impl Meta {
     pub fn name(self) -> &'static str {
         match self {
             Meta::Schemas => "schemas",
+            Meta::History => "history",
         }
     }
 }
@@ -88,5 +95,59 @@ impl fmt::Display for Guard {
                 self.meta, self.path
             ),
         }
+    }
+}
+
+/// A metadata document written in the same atomic step as a batch of
+/// writes ([`Backend::write_with_meta`](super::Backend::write_with_meta)):
+/// its `expect` is checked like a [`Guard`]'s, and if it no longer holds
+/// nothing at all is written.
+///
+/// ```
+/// use std::sync::Arc;
+/// use confo::backend::{Expect, Meta, MetaWrite};
+/// let record = MetaWrite {
+///     path: "systemA/database".parse()?,
+///     meta: Meta::History,
+///     bytes: Arc::from(&b"{}"[..]),
+///     expect: Expect::Absent,
+/// };
+/// assert_eq!(format!("{record:?}"), r#"MetaWrite { path: "systemA/database", meta: History, bytes: <2 bytes>, expect: Absent }"#);
+/// # Ok::<(), confo::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetaWrite {
+    /// The configuration whose metadata is written.
+    pub path: ConfigPath,
+    /// Which document.
+    pub meta: Meta,
+    /// Its new content.
+    pub bytes: Arc<[u8]>,
+    /// What it must still be: [`Expect::Absent`] (create it) or
+    /// [`Expect::Version`] (unchanged since read); [`Expect::Any`] replaces
+    /// whatever is stored.
+    pub expect: Expect,
+}
+
+impl MetaWrite {
+    /// The condition this write checks, as a [`Guard`].
+    pub fn guard(&self) -> Guard {
+        Guard {
+            path: self.path.clone(),
+            meta: self.meta,
+            expect: self.expect,
+        }
+    }
+}
+
+impl fmt::Debug for MetaWrite {
+    // History holds previous values, secrets included: never the bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetaWrite")
+            .field("path", &self.path.to_string())
+            .field("meta", &self.meta)
+            .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
+            .field("expect", &self.expect)
+            .finish()
     }
 }

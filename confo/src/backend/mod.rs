@@ -47,7 +47,7 @@ mod zookeeper;
 pub use file::FileBackend;
 pub use listing::{Listing, Skipped};
 pub use memory::MemoryBackend;
-pub use meta::{Guard, Meta, META_DIR, META_ROOT};
+pub use meta::{Guard, Meta, MetaWrite, META_DIR, META_ROOT};
 pub use redact_args::redact_args;
 pub use url::{open_url, redact, DEFAULT_URL, URL_ENV};
 pub use watch::{Watch, WatchEvent, WatchScope, EVENT_CAPACITY};
@@ -175,6 +175,13 @@ pub trait Backend: Send + Sync + fmt::Debug {
     /// Largest value this backend accepts, in bytes.
     fn max_value_bytes(&self) -> usize {
         MAX_VALUE_BYTES
+    }
+
+    /// The user this backend authenticates as (ZooKeeper's digest user),
+    /// recorded as the author of a write in its history; `None` when it
+    /// authenticates as nobody.
+    fn user(&self) -> Option<&str> {
+        None
     }
 
     /// All namespaces, sorted.
@@ -305,6 +312,38 @@ pub trait Backend: Send + Sync + fmt::Debug {
         Ok((value, self.read_meta(path, meta).await?))
     }
 
+    /// Reads a configuration (`None` if it does not exist) and several of
+    /// its metadata documents (`None` for each there is none of), in one
+    /// round trip where the store allows (ZooKeeper: one multi-read).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, Meta, MemoryBackend};
+    /// let store = MemoryBackend::new();
+    /// let path = "systemA/database".parse()?;
+    /// store.write(&path, b"{}", Expect::Absent).await?;
+    /// let (value, metas) = store.read_with_metas(&path, &[Meta::Schemas, Meta::History]).await?;
+    /// assert!(value.is_some());
+    /// assert_eq!(metas, vec![None, None]);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    async fn read_with_metas(
+        &self,
+        path: &ConfigPath,
+        metas: &[Meta],
+    ) -> Result<(Option<Versioned>, Vec<Option<Versioned>>)> {
+        let value = match self.read(path).await {
+            Ok(value) => Some(value),
+            Err(Error::NotFound { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let mut docs = Vec::with_capacity(metas.len());
+        for meta in metas {
+            docs.push(self.read_meta(path, *meta).await?);
+        }
+        Ok((value, docs))
+    }
+
     /// Writes one metadata document of a configuration if `expect` holds
     /// ([`Error::VersionConflict`] otherwise) and returns its new version.
     /// Wakes no watch.
@@ -363,6 +402,73 @@ pub trait Backend: Send + Sync + fmt::Debug {
             check_guard(self.describe(), guard, current.map(|c| c.version))?;
         }
         self.write_many(writes).await
+    }
+
+    /// [`Backend::write_guarded`], and in the same atomic step every
+    /// metadata write of `metas` (a history entry beside the write it
+    /// records). Each `expect` of `metas` is checked like a guard: if one no
+    /// longer holds, nothing is written and the error is
+    /// [`Error::MetaChanged`]. Wakes no watch for the metadata.
+    ///
+    /// ZooKeeper puts the metadata writes in the multi-request of the
+    /// writes of their path; the file and memory backends write them under
+    /// the lock the write holds. The default writes the metadata after
+    /// [`Backend::write_guarded`], not atomically: right for a backend that
+    /// keeps no metadata (its [`Backend::write_meta`] refuses, after the
+    /// writes are done).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// use confo::backend::{Backend, BatchWrite, Expect, Meta, MetaWrite, MemoryBackend};
+    /// let store = MemoryBackend::new();
+    /// let path: confo::ConfigPath = "systemA/database".parse()?;
+    /// let write = BatchWrite { path: path.clone(), bytes: Arc::from(&b"{}"[..]), expect: Expect::Any };
+    /// let record = MetaWrite { path: path.clone(), meta: Meta::History, bytes: Arc::from(&b"[1]"[..]), expect: Expect::Absent };
+    /// store.write_with_meta(&[write.clone()], &[], &[record.clone()]).await?;
+    /// assert_eq!(&*store.read_meta(&path, Meta::History).await?.unwrap().bytes, b"[1]");
+    /// // The history exists now: a second "create it" refuses, and writes nothing.
+    /// let err = store.write_with_meta(&[write], &[], &[record]).await.unwrap_err();
+    /// assert!(matches!(err, confo::Error::MetaChanged { .. }));
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    async fn write_with_meta(
+        &self,
+        writes: &[BatchWrite],
+        guards: &[Guard],
+        metas: &[MetaWrite],
+    ) -> Result<Vec<Version>> {
+        let mut all: Vec<Guard> = guards.to_vec();
+        all.extend(metas.iter().map(MetaWrite::guard));
+        let versions = self.write_guarded(writes, &all).await?;
+        for m in metas {
+            self.write_meta(&m.path, m.meta, &m.bytes, m.expect).await?;
+        }
+        Ok(versions)
+    }
+
+    /// [`Backend::write`], recorded in the configuration's history under
+    /// the write id `id` by a backend that records history
+    /// ([`crate::Checked`]); the others ignore the id. `update` names its
+    /// writes so that it can look them up after a lost answer.
+    async fn write_as(
+        &self,
+        path: &ConfigPath,
+        bytes: &[u8],
+        expect: Expect,
+        id: &str,
+    ) -> Result<Version> {
+        let _ = id;
+        self.write(path, bytes, expect).await
+    }
+
+    /// Whether the write `id` ([`Backend::write_as`]) is in the history of
+    /// `path` now: `Some(true)` it landed, `Some(false)` it has not (a
+    /// recorded write and its entry land in one atomic step), `None` when
+    /// this backend records no history (the default).
+    async fn find_write(&self, path: &ConfigPath, id: &str) -> Result<Option<bool>> {
+        let _ = (path, id);
+        Ok(None)
     }
 
     /// Starts watching `scope` for changes. Arm the watch before the first

@@ -7,9 +7,10 @@ use async_trait::async_trait;
 
 use super::violations;
 use crate::backend::{
-    Backend, BatchWrite, Expect, Guard, Listing, Meta, Versioned, Watch, WatchScope,
+    Backend, BatchWrite, Expect, Guard, Listing, Meta, MetaWrite, Versioned, Watch, WatchScope,
 };
 use crate::error::{Error, Result};
+use crate::history::{self, Recording};
 use crate::name::{ConfigName, ConfigPath, Namespace, Version};
 use crate::store::Retrying;
 
@@ -77,21 +78,64 @@ pub enum WriteChecks {
 pub struct Checked {
     inner: Retrying,
     checks: WriteChecks,
-    /// Schema documents read beside a value, for the write that follows.
+    recording: Recording,
+    /// What a read saw beside a value, for the write that follows.
     seen: Stash,
 }
 
-/// Schema documents read beside a value, kept for the write that follows.
-type Stash = Arc<Mutex<Vec<(ConfigPath, Option<Versioned>)>>>;
+/// What a write needs to know of a configuration before it writes: its
+/// value, its published schemas, its history.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    value: Option<Versioned>,
+    schemas: Option<Versioned>,
+    history: Option<Versioned>,
+}
+
+/// What reads saw beside a value, kept for the write that follows.
+type Stash = Arc<Mutex<Vec<(ConfigPath, Seen)>>>;
+
+/// The metadata read with a value for a write.
+const SEEN_METAS: [Meta; 2] = [Meta::Schemas, Meta::History];
 
 impl Checked {
-    /// `inner` with its writes checked as `checks` says.
+    /// `inner` with its writes checked as `checks` says, and recorded in
+    /// each configuration's history ([`Recording::default`]).
     pub fn new(inner: Retrying, checks: WriteChecks) -> Self {
         Checked {
             inner,
             checks,
+            recording: Recording::default(),
             seen: Arc::default(),
         }
+    }
+
+    /// The same backend checking as `checks` says.
+    pub fn with_checks(mut self, checks: WriteChecks) -> Self {
+        self.checks = checks;
+        self
+    }
+
+    /// The same backend recording its writes as `recording` says.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::sync::Arc;
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// use confo::{Checked, Recording, Retrying, RetryPolicy, WriteChecks};
+    /// let memory = Arc::new(MemoryBackend::new());
+    /// let recording = Recording { message: Some("first".into()), ..Recording::default() };
+    /// let checked = Checked::new(Retrying::new(memory.clone(), RetryPolicy::none()), WriteChecks::Enforce)
+    ///     .with_recording(recording);
+    /// let path = "systemA/database".parse()?;
+    /// checked.write(&path, b"{}", Expect::Absent).await?;
+    /// let history = confo::read_history(&*memory, &path).await?;
+    /// assert_eq!(history.entries[0].message.as_deref(), Some("first"));
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub fn with_recording(mut self, recording: Recording) -> Self {
+        self.recording = recording;
+        self
     }
 
     /// Whether writes are checked.
@@ -99,47 +143,72 @@ impl Checked {
         self.checks
     }
 
+    /// How writes are recorded.
+    pub fn recording(&self) -> &Recording {
+        &self.recording
+    }
+
     /// The backend underneath, with its retry policy and no checks.
     pub fn retrying(&self) -> &Retrying {
         &self.inner
     }
 
-    fn remember(&self, path: &ConfigPath, doc: Option<Versioned>) {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.retain(|(p, _)| p != path);
-        if seen.len() >= SEEN_KEPT {
-            seen.remove(0);
+    fn remember(&self, path: &ConfigPath, seen: Seen) {
+        let mut stash = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        stash.retain(|(p, _)| p != path);
+        if stash.len() >= SEEN_KEPT {
+            stash.remove(0);
         }
-        seen.push((path.clone(), doc));
+        stash.push((path.clone(), seen));
     }
 
-    fn take_seen(&self, path: &ConfigPath) -> Option<Option<Versioned>> {
-        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let at = seen.iter().position(|(p, _)| p == path)?;
-        Some(seen.remove(at).1)
+    /// What a read saw of `write`'s path, if it still holds for the write:
+    /// a compare-and-set of another version was not read from it.
+    fn take_seen(&self, write: &BatchWrite) -> Option<Seen> {
+        let mut stash = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let at = stash.iter().position(|(p, _)| p == &write.path)?;
+        let seen = stash.remove(at).1;
+        let read = seen.value.as_ref().map(|v| v.version);
+        match write.expect {
+            Expect::Version(v) if read != Some(v) => None,
+            Expect::Absent if read.is_some() => None,
+            _ => Some(seen),
+        }
     }
 
-    /// The schema documents of `paths`: the ones read beside a value, the
+    /// Reads the value and the metadata of `path` a write needs, in one
+    /// round trip where the store allows.
+    async fn read_seen(inner: &Retrying, path: &ConfigPath) -> Result<Seen> {
+        let (value, mut docs) = inner.read_with_metas(path, &SEEN_METAS).await?;
+        let history = docs.pop().flatten();
+        let schemas = docs.pop().flatten();
+        Ok(Seen {
+            value,
+            schemas,
+            history,
+        })
+    }
+
+    /// What each write needs to know: the ones read beside a value, the
     /// others read now (concurrently).
-    async fn docs(&self, paths: &[&ConfigPath]) -> Result<Vec<Option<Versioned>>> {
-        let mut out: Vec<Option<Option<Versioned>>> =
-            paths.iter().map(|p| self.take_seen(p)).collect();
-        let missing: Vec<usize> = (0..paths.len()).filter(|i| out[*i].is_none()).collect();
+    async fn seen(&self, writes: &[BatchWrite]) -> Result<Vec<Seen>> {
+        let mut out: Vec<Option<Seen>> = writes.iter().map(|w| self.take_seen(w)).collect();
+        let missing: Vec<usize> = (0..writes.len()).filter(|i| out[*i].is_none()).collect();
         if missing.len() == 1 {
             let i = missing[0];
-            out[i] = Some(self.inner.read_meta(paths[i], Meta::Schemas).await?);
+            out[i] = Some(Self::read_seen(&self.inner, &writes[i].path).await?);
         } else {
             for batch in missing.chunks(META_READS_AT_ONCE) {
                 let mut reads = tokio::task::JoinSet::new();
                 for &i in batch {
-                    let (inner, path) = (self.inner.clone(), paths[i].clone());
-                    reads.spawn(async move { (i, inner.read_meta(&path, Meta::Schemas).await) });
+                    let (inner, path) = (self.inner.clone(), writes[i].path.clone());
+                    reads.spawn(async move { (i, Self::read_seen(&inner, &path).await) });
                 }
                 while let Some(done) = reads.join_next().await {
                     let (i, read) = done.map_err(|e| Error::Backend {
                         backend: self.describe().to_owned(),
                         op: "read",
-                        path: format!("{} (schemas)", paths[0]),
+                        path: format!("{} (schemas)", writes[0].path),
                         message: format!("the read of published schemas stopped: {e}"),
                     })?;
                     out[i] = Some(read?);
@@ -171,36 +240,92 @@ impl Checked {
         }
     }
 
-    /// Checks `writes` and writes them guarded, again from fresh schemas
-    /// when they changed in between.
-    async fn checked_write(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
-        let paths: Vec<&ConfigPath> = writes.iter().map(|w| &w.path).collect();
+    /// The author recorded: the one set, else the store's user, else the OS user.
+    fn author(&self) -> String {
+        self.recording
+            .author
+            .clone()
+            .or_else(|| self.inner.user().map(str::to_owned))
+            .unwrap_or_else(history::os_user)
+    }
+
+    /// Checks `writes`, records each in its history and writes them, all
+    /// guarded in one atomic step; again from fresh reads when the schemas
+    /// or the history changed in between. `ids` names the recorded writes
+    /// (one per write), or fresh ids are made.
+    async fn checked_write(
+        &self,
+        writes: &[BatchWrite],
+        ids: Option<&[String]>,
+    ) -> Result<Vec<Version>> {
+        let author = self.author();
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let docs = self.docs(&paths).await?;
-            for (w, doc) in writes.iter().zip(&docs) {
-                self.check(&w.path, &w.bytes, doc.as_ref())?;
+            let seen = self.seen(writes).await?;
+            for (w, s) in writes.iter().zip(&seen) {
+                self.check(&w.path, &w.bytes, s.schemas.as_ref())?;
             }
-            if self.checks == WriteChecks::Force {
-                return self.inner.write_many(writes).await;
-            }
-            let guards: Vec<Guard> = writes
-                .iter()
-                .zip(docs)
-                .map(|(w, doc)| Guard {
-                    path: w.path.clone(),
-                    meta: Meta::Schemas,
-                    expect: doc.map_or(Expect::Absent, |d| Expect::Version(d.version)),
-                })
-                .collect();
-            match self.inner.write_guarded(writes, &guards).await {
+            let guards: Vec<Guard> = if self.checks == WriteChecks::Force {
+                Vec::new()
+            } else {
+                writes
+                    .iter()
+                    .zip(&seen)
+                    .map(|(w, s)| Guard {
+                        path: w.path.clone(),
+                        meta: Meta::Schemas,
+                        expect: s
+                            .schemas
+                            .as_ref()
+                            .map_or(Expect::Absent, |d| Expect::Version(d.version)),
+                    })
+                    .collect()
+            };
+            let records = self.records(writes, &seen, ids, &author);
+            let written = if guards.is_empty() && records.is_empty() {
+                self.inner.write_many(writes).await
+            } else {
+                self.inner.write_with_meta(writes, &guards, &records).await
+            };
+            match written {
                 Err(Error::MetaChanged { .. }) if attempt < CHECK_ATTEMPTS => {
-                    tracing::debug!(path = %paths[0], attempt, "schemas changed while checking a write; checking again");
+                    tracing::debug!(path = %writes[0].path, attempt, "schemas or history changed while checking a write; checking again");
                 }
                 other => return other,
             }
         }
+    }
+
+    /// The history writes recording `writes`: one per configuration (the
+    /// last write of a path in the batch is the one recorded over what was
+    /// read, earlier ones of the same path are folded into it).
+    fn records(
+        &self,
+        writes: &[BatchWrite],
+        seen: &[Seen],
+        ids: Option<&[String]>,
+        author: &str,
+    ) -> Vec<MetaWrite> {
+        let mut out: Vec<MetaWrite> = Vec::new();
+        for (i, (w, s)) in writes.iter().zip(seen).enumerate().rev() {
+            if out.iter().any(|m| m.path == w.path) {
+                continue;
+            }
+            let planned = history::plan(
+                self.describe(),
+                &w.path,
+                s.value.as_ref(),
+                s.history.as_ref(),
+                &w.bytes,
+                &self.recording,
+                author,
+                ids.and_then(|ids| ids.get(i)).map(String::as_str),
+            );
+            out.extend(planned);
+        }
+        out.reverse();
+        out
     }
 }
 
@@ -212,6 +337,10 @@ impl Backend for Checked {
 
     fn max_value_bytes(&self) -> usize {
         self.inner.max_value_bytes()
+    }
+
+    fn user(&self) -> Option<&str> {
+        self.inner.user()
     }
 
     async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
@@ -233,14 +362,15 @@ impl Backend for Checked {
     /// The value and, in the same round trip where the store allows, its
     /// published schemas, kept for the write that follows.
     async fn read(&self, path: &ConfigPath) -> Result<Versioned> {
-        match self.inner.read_with_meta(path, Meta::Schemas).await? {
-            (Some(value), doc) => {
-                self.remember(path, doc);
+        let seen = Self::read_seen(&self.inner, path).await?;
+        match seen.value.clone() {
+            Some(value) => {
+                self.remember(path, seen);
                 Ok(value)
             }
             // Not there: the plain read says exactly why (no such
             // configuration, or no such namespace).
-            (None, _) => self.inner.read(path).await,
+            None => self.inner.read(path).await,
         }
     }
 
@@ -258,7 +388,9 @@ impl Backend for Checked {
             bytes: Arc::from(bytes),
             expect,
         };
-        let versions = self.checked_write(std::slice::from_ref(&write)).await?;
+        let versions = self
+            .checked_write(std::slice::from_ref(&write), None)
+            .await?;
         versions.first().copied().ok_or_else(|| Error::Backend {
             backend: self.describe().to_owned(),
             op: "write",
@@ -271,7 +403,7 @@ impl Backend for Checked {
         if writes.is_empty() {
             return Ok(Vec::new());
         }
-        self.checked_write(writes).await
+        self.checked_write(writes, None).await
     }
 
     async fn read_meta(&self, path: &ConfigPath, meta: Meta) -> Result<Option<Versioned>> {
@@ -303,6 +435,58 @@ impl Backend for Checked {
     /// Unchecked: the caller guards its writes itself.
     async fn write_guarded(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
         self.inner.write_guarded(writes, guards).await
+    }
+
+    /// Unchecked and unrecorded: the caller guards its writes itself.
+    async fn write_with_meta(
+        &self,
+        writes: &[BatchWrite],
+        guards: &[Guard],
+        metas: &[MetaWrite],
+    ) -> Result<Vec<Version>> {
+        self.inner.write_with_meta(writes, guards, metas).await
+    }
+
+    async fn read_with_metas(
+        &self,
+        path: &ConfigPath,
+        metas: &[Meta],
+    ) -> Result<(Option<Versioned>, Vec<Option<Versioned>>)> {
+        self.inner.read_with_metas(path, metas).await
+    }
+
+    /// Checked, and recorded under the write id `id`.
+    async fn write_as(
+        &self,
+        path: &ConfigPath,
+        bytes: &[u8],
+        expect: Expect,
+        id: &str,
+    ) -> Result<Version> {
+        let write = BatchWrite {
+            path: path.clone(),
+            bytes: Arc::from(bytes),
+            expect,
+        };
+        let ids = [id.to_owned()];
+        let versions = self
+            .checked_write(std::slice::from_ref(&write), Some(&ids))
+            .await?;
+        versions.first().copied().ok_or_else(|| Error::Backend {
+            backend: self.describe().to_owned(),
+            op: "write",
+            path: path.to_string(),
+            message: "the store answered no version for the write".into(),
+        })
+    }
+
+    /// Looks the write up in the history this backend records.
+    async fn find_write(&self, path: &ConfigPath, id: &str) -> Result<Option<bool>> {
+        if self.recording.keep == 0 {
+            return Ok(None);
+        }
+        let found = history::read_history(&self.inner, path).await?;
+        Ok(Some(found.entry_by_id(id).is_some()))
     }
 
     async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {

@@ -19,10 +19,12 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use crate::backend::{self, Backend};
 use crate::checks::WriteChecks;
 use crate::error::{Error, NameKind, Result};
+use crate::history::Recording;
 use crate::name::{ConfigName, Namespace};
 use crate::retry::RetryPolicy;
 use crate::store::{LocalCopies, Store};
 
+mod history;
 mod live;
 mod load_all;
 mod schemas;
@@ -131,6 +133,8 @@ pub struct Confo {
     /// Whether this handle's writes are checked ([`Confo::forced`]); not
     /// shared with clones made before.
     checks: WriteChecks,
+    /// How this handle's writes are recorded ([`Confo::with_message`]).
+    recording: Recording,
 }
 
 impl Confo {
@@ -219,7 +223,8 @@ impl Confo {
         Ok(Store::new(active(&st)?)
             .with_retry_policy(st.retry)
             .with_local_copies(st.local_copies.clone())
-            .with_write_checks(self.checks))
+            .with_write_checks(self.checks)
+            .with_recording(self.recording.clone()))
     }
 
     /// Names the service this manager reads configurations for: the name

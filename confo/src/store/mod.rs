@@ -47,10 +47,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::backend::{self, Backend, Versioned};
+use crate::backend::{self, Backend, Expect, Versioned};
 use crate::checks::{Checked, WriteChecks};
 use crate::error::{Error, Result};
-use crate::name::{ConfigName, ConfigPath, Namespace};
+use crate::history::{History, Recording};
+use crate::name::{ConfigName, ConfigPath, Namespace, Version};
 use crate::retry::{is_transient, RetryPolicy};
 
 mod local_copies;
@@ -134,7 +135,8 @@ impl Store {
             checked: Checked::new(
                 Retrying::new(self.checked.retrying().inner().clone(), policy),
                 self.checked.checks(),
-            ),
+            )
+            .with_recording(self.checked.recording().clone()),
             local: self.local,
         }
     }
@@ -151,9 +153,101 @@ impl Store {
     /// ```
     pub fn with_write_checks(self, checks: WriteChecks) -> Self {
         Store {
-            checked: Checked::new(self.checked.retrying().clone(), checks),
+            checked: self.checked.with_checks(checks),
             local: self.local,
         }
+    }
+
+    /// The same store recording `message` with each write in the
+    /// configuration's history (`confo set -m`).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::{backend::{Backend, Expect}, Store};
+    /// let store = Store::new(std::sync::Arc::new(confo::backend::MemoryBackend::new())).with_message("raise the pool");
+    /// let path = "systemA/database".parse()?;
+    /// store.backend().write(&path, br#"{"pool":8}"#, Expect::Absent).await?;
+    /// let history = store.history(&path).await?;
+    /// assert_eq!(history.entries[0].message.as_deref(), Some("raise the pool"));
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub fn with_message(self, message: impl Into<String>) -> Self {
+        let recording = Recording {
+            message: Some(message.into()),
+            ..self.checked.recording().clone()
+        };
+        self.with_recording(recording)
+    }
+
+    /// The same store keeping the last `keep` writes of each configuration
+    /// in its history (default [`crate::DEFAULT_KEEP`]); 0 records nothing.
+    ///
+    /// ```
+    /// let store = confo::Store::new(std::sync::Arc::new(confo::backend::MemoryBackend::new()));
+    /// assert_eq!(store.with_history_keep(10).recording().keep, 10);
+    /// ```
+    pub fn with_history_keep(self, keep: usize) -> Self {
+        let recording = Recording {
+            keep,
+            ..self.checked.recording().clone()
+        };
+        self.with_recording(recording)
+    }
+
+    /// The same store recording its writes as `recording` says.
+    pub fn with_recording(self, recording: Recording) -> Self {
+        Store {
+            checked: self.checked.with_recording(recording),
+            local: self.local,
+        }
+    }
+
+    /// How this store's writes are recorded in history.
+    pub fn recording(&self) -> &Recording {
+        self.checked.recording()
+    }
+
+    /// The recorded writes of `path` and its current value (see
+    /// [`crate::read_history`]), read with the retry policy.
+    pub async fn history(&self, path: &ConfigPath) -> Result<History> {
+        crate::history::read_history(self.retrying(), path).await
+    }
+
+    /// Writes back the value `path` had at `version` (one its history
+    /// holds): a checked compare-and-set against the version stored now,
+    /// recorded in the history like any write, with the message
+    /// "rollback to version V" unless the store has one. Returns the new
+    /// version.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::VersionNotRecorded`] when the history does not hold
+    /// `version`; [`Error::SchemaRefused`] when the old value breaks a
+    /// schema published since; [`Error::VersionConflict`] when someone
+    /// wrote meanwhile (nothing is written; look again and retry).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::{backend::{Backend, Expect}, Store};
+    /// let store = Store::new(std::sync::Arc::new(confo::backend::MemoryBackend::new()));
+    /// let path = "systemA/database".parse()?;
+    /// let v1 = store.backend().write(&path, br#"{"port":5432}"#, Expect::Absent).await?;
+    /// store.backend().write(&path, br#"{"port":1}"#, Expect::Version(v1)).await?;
+    /// store.rollback(&path, v1).await?;
+    /// assert_eq!(&*store.backend().read(&path).await?.bytes, br#"{"port":5432}"#);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub async fn rollback(&self, path: &ConfigPath, version: Version) -> Result<Version> {
+        let history = self.history(path).await?;
+        let bytes = history.value_at(version)?.to_vec();
+        let expect = Expect::from_read(history.current.as_ref().map(|c| c.version));
+        let store = match self.recording().message {
+            Some(_) => self.clone(),
+            None => self
+                .clone()
+                .with_message(format!("rollback to version {version}")),
+        };
+        store.backend().write(path, &bytes, expect).await
     }
 
     /// Whether writes are checked against the published schemas.

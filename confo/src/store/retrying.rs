@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::backend::{
-    Backend, BatchWrite, Expect, Guard, Listing, Meta, Versioned, Watch, WatchScope,
+    Backend, BatchWrite, Expect, Guard, Listing, Meta, MetaWrite, Versioned, Watch, WatchScope,
 };
 use crate::error::Result;
 use crate::name::{ConfigName, ConfigPath, Namespace, Version};
@@ -61,6 +61,10 @@ impl Backend for Retrying {
 
     fn max_value_bytes(&self) -> usize {
         self.backend.max_value_bytes()
+    }
+
+    fn user(&self) -> Option<&str> {
+        self.backend.user()
     }
 
     async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
@@ -136,6 +140,25 @@ impl Backend for Retrying {
 
     async fn write_guarded(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
         self.backend.write_guarded(writes, guards).await
+    }
+
+    async fn write_with_meta(
+        &self,
+        writes: &[BatchWrite],
+        guards: &[Guard],
+        metas: &[MetaWrite],
+    ) -> Result<Vec<Version>> {
+        self.backend.write_with_meta(writes, guards, metas).await
+    }
+
+    async fn read_with_metas(
+        &self,
+        path: &ConfigPath,
+        metas: &[Meta],
+    ) -> Result<(Option<Versioned>, Vec<Option<Versioned>>)> {
+        self.policy
+            .run(|| self.backend.read_with_metas(path, metas))
+            .await
     }
 
     async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {

@@ -79,8 +79,8 @@ where
 {
     let start = Instant::now();
     let mut attempt = 0u32;
-    // The bytes of every attempt whose write may have landed unseen.
-    let mut uncertain: Vec<Vec<u8>> = Vec::new();
+    // The bytes and write id of every attempt whose write may have landed unseen.
+    let mut uncertain: Vec<(Vec<u8>, String)> = Vec::new();
     // A read-back to start the next round from.
     let mut known: Option<Result<Versioned>> = None;
     let unknown = |why: String| Error::OutcomeUnknown {
@@ -108,13 +108,14 @@ where
         };
         change(&mut map)?;
         let bytes = json::to_bytes(&map);
-        let error = match backend.write(path, &bytes, expect).await {
+        let id = crate::history::write_id();
+        let error = match backend.write_as(path, &bytes, expect, &id).await {
             Ok(version) => return Ok(version),
             Err(e) => e,
         };
         let lost_answer = error.is_outcome_unknown() || is_transient(&error);
         if lost_answer {
-            uncertain.push(bytes);
+            uncertain.push((bytes, id));
         } else if !error.is_conflict() {
             return Err(if uncertain.is_empty() {
                 error
@@ -137,8 +138,26 @@ where
         // A write of this update may have landed unseen: did it? Read as
         // of now, not from a server that may lag.
         let read = policy.retry.run(|| backend.read_latest(path)).await;
+        // Where history is recorded, it says definitively: a write and its
+        // entry land together.
+        if let Ok(r) = &read {
+            if let Some(landed) = landed(backend, path, &uncertain, &policy.retry).await {
+                if landed {
+                    return Ok(r.version);
+                }
+                if attempt >= policy.max_attempts || start.elapsed() >= policy.deadline {
+                    return Err(unknown(format!(
+                        "a write lost its answer ({}), and the update ran out of attempts or \
+                         time while that write may still land",
+                        cause(&error)
+                    )));
+                }
+                known = Some(read);
+                continue;
+            }
+        }
         match &read {
-            Ok(r) if uncertain.iter().any(|b| **b == *r.bytes) => return Ok(r.version),
+            Ok(r) if uncertain.iter().any(|(b, _)| **b == *r.bytes) => return Ok(r.version),
             // Not landed as of the read-back: go again from it.
             Ok(r) if lost_answer && expect == Expect::Version(r.version) => {}
             Err(Error::NotFound { .. }) if lost_answer && expect == Expect::Absent => {}
@@ -166,6 +185,26 @@ where
         }
         known = Some(read);
     }
+}
+
+/// Whether one of the `uncertain` writes is in the history of `path`
+/// (read after the read-back, so as of then); `None` when the backend
+/// records no history or it cannot be read.
+async fn landed(
+    backend: &dyn Backend,
+    path: &ConfigPath,
+    uncertain: &[(Vec<u8>, String)],
+    retry: &RetryPolicy,
+) -> Option<bool> {
+    let mut any = false;
+    for (_, id) in uncertain {
+        match retry.run(|| backend.find_write(path, id)).await {
+            Ok(Some(true)) => return Some(true),
+            Ok(Some(false)) => any = true,
+            Ok(None) | Err(_) => return None,
+        }
+    }
+    any.then_some(false)
 }
 
 /// What went wrong in `error`, without the advice its own message gives.

@@ -30,10 +30,16 @@ use crate::backend::{
 use crate::{ConfigName, ConfigPath, Error, Namespace, Version};
 
 mod checked;
+mod history;
 
 pub use checked::{
     a_schema_published_during_a_write_is_checked, broken_schemas_refuse_writes_with_a_clear_error,
     checked_writes_refuse_what_a_published_schema_breaks, concurrent_publishers_keep_every_schema,
+};
+pub use history::{
+    every_write_through_a_store_is_recorded, history_keeps_the_newest_and_survives_bad_documents,
+    metadata_lands_with_the_write_or_not_at_all, rollback_writes_back_a_recorded_version,
+    update_knows_from_history_whether_a_lost_write_landed,
 };
 
 /// A fresh store and whatever keeps it alive (a temp dir, a server).
@@ -110,6 +116,11 @@ macro_rules! conformance_tests {
             a_schema_published_during_a_write_is_checked,
             concurrent_publishers_keep_every_schema,
             broken_schemas_refuse_writes_with_a_clear_error,
+            metadata_lands_with_the_write_or_not_at_all,
+            every_write_through_a_store_is_recorded,
+            history_keeps_the_newest_and_survives_bad_documents,
+            rollback_writes_back_a_recorded_version,
+            update_knows_from_history_whether_a_lost_write_landed,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -61,6 +61,12 @@ impl Inner {
         let _lock = self.lock()?;
         let current = self.read_meta(cfg, meta)?.map(|m| m.version);
         expect.check(&self.describe, cfg, current)?;
+        self.put_meta(cfg, meta, bytes)
+    }
+
+    /// Writes one metadata document, whatever is stored. The caller holds
+    /// the lock and has checked what it expects.
+    pub(super) fn put_meta(&self, cfg: &ConfigPath, meta: Meta, bytes: &[u8]) -> Result<Version> {
         let rel = Self::meta_dir_rel(cfg);
         let dir = regular_file::dir_beneath(&self.root, &rel, true)
             .map_err(|r| self.refused("write", &rel, r))?;

@@ -35,8 +35,8 @@ mod meta;
 
 use super::regular_file::{self, Refused};
 use super::{
-    check_guard, check_size, Backend, BatchWrite, Expect, Guard, Listing, Meta, Skipped, Version,
-    Versioned, Watch, WatchEvent, WatchScope, MAX_VALUE_BYTES, META_DIR,
+    check_guard, check_size, Backend, BatchWrite, Expect, Guard, Listing, Meta, MetaWrite, Skipped,
+    Version, Versioned, Watch, WatchEvent, WatchScope, MAX_VALUE_BYTES, META_DIR,
 };
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
@@ -451,11 +451,23 @@ impl Inner {
     /// All or nothing, under one lock: every condition is checked before
     /// anything is written, and if a write fails the earlier ones are put
     /// back as they were (previous bytes rewritten, new files removed).
-    fn write_many(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
+    ///
+    /// The documents of `metas` are written after the values, under the
+    /// same lock; if one fails, the values are put back too.
+    fn write_many(
+        &self,
+        writes: &[BatchWrite],
+        guards: &[Guard],
+        metas: &[MetaWrite],
+    ) -> Result<Vec<Version>> {
         let _lock = self.lock()?;
-        for guard in guards {
+        for guard in guards
+            .iter()
+            .cloned()
+            .chain(metas.iter().map(MetaWrite::guard))
+        {
             let current = self.read_meta(&guard.path, guard.meta)?.map(|m| m.version);
-            check_guard(&self.describe, guard, current)?;
+            check_guard(&self.describe, &guard, current)?;
         }
         // What each path held before the batch, for the undo.
         let mut before: Vec<(&ConfigPath, Option<Arc<[u8]>>)> = Vec::new();
@@ -482,6 +494,12 @@ impl Inner {
                     let done: Vec<&ConfigPath> = writes[..i].iter().map(|w| &w.path).collect();
                     return Err(self.undo(&before, &done, e));
                 }
+            }
+        }
+        for m in metas {
+            if let Err(e) = self.put_meta(&m.path, m.meta, &m.bytes) {
+                let done: Vec<&ConfigPath> = writes.iter().map(|w| &w.path).collect();
+                return Err(self.undo(&before, &done, e));
             }
         }
         Ok(versions)
@@ -763,17 +781,32 @@ impl Backend for FileBackend {
             check_size(self, &w.path, &w.bytes)?;
         }
         let writes = writes.to_vec();
-        self.run(move |inner| inner.write_many(&writes, &[])).await
+        self.run(move |inner| inner.write_many(&writes, &[], &[]))
+            .await
     }
 
     /// Guards checked under the same lock as the writes.
     async fn write_guarded(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
+        self.write_with_meta(writes, guards, &[]).await
+    }
+
+    /// Guards and metadata checked and written under the same lock as the writes.
+    async fn write_with_meta(
+        &self,
+        writes: &[BatchWrite],
+        guards: &[Guard],
+        metas: &[MetaWrite],
+    ) -> Result<Vec<Version>> {
         for w in writes {
             check_size(self, &w.path, &w.bytes)?;
         }
+        for m in metas {
+            check_size(self, &m.path, &m.bytes)?;
+        }
         let writes = writes.to_vec();
         let guards = guards.to_vec();
-        self.run(move |inner| inner.write_many(&writes, &guards))
+        let metas = metas.to_vec();
+        self.run(move |inner| inner.write_many(&writes, &guards, &metas))
             .await
     }
 

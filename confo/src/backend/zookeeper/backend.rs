@@ -12,8 +12,8 @@ use zookeeper_client::{
 use super::meta::GuardFailed;
 use super::{watch, ZooKeeper};
 use crate::backend::{
-    check_size, Backend, BatchWrite, Expect, Guard, Listing, Meta, Skipped, Version, Versioned,
-    Watch, WatchScope,
+    check_size, Backend, BatchWrite, Expect, Guard, Listing, Meta, MetaWrite, Skipped, Version,
+    Versioned, Watch, WatchScope,
 };
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
@@ -135,13 +135,18 @@ impl ZooKeeper {
     /// it is tried again; a create whose namespace is missing creates the
     /// namespaces first. At most [`MAX_ATTEMPTS`] requests.
     ///
-    /// The ops of `guards` follow the writes in the same request.
+    /// The ops of `guards`, then the metadata writes of `metas`, follow the
+    /// writes in the same request.
     pub(super) async fn write_multi(
         &self,
         client: &Client,
         writes: &[BatchWrite],
         guards: &[&Guard],
+        metas: &[&MetaWrite],
     ) -> Result<Vec<Version>> {
+        // A metadata write fails as its guard would.
+        let meta_guards: Vec<Guard> = metas.iter().map(|m| m.guard()).collect();
+        let every_guard: Vec<&Guard> = guards.iter().copied().chain(&meta_guards).collect();
         let create = CreateMode::Persistent.with_acls(self.acls());
         // Whether `Expect::Any` is resolved to the version read (after a
         // missing node), rather than sent as "any version".
@@ -177,6 +182,10 @@ impl ZooKeeper {
                     guard_of_op.push(guard);
                 }
             }
+            for (m, guard) in metas.iter().zip(&meta_guards) {
+                self.add_meta_write(&mut writer, m)?;
+                guard_of_op.push(guard);
+            }
             let result = tokio::time::timeout(self.op_timeout(), writer.commit())
                 .await
                 .unwrap_or(Err(MultiWriteError::RequestFailed {
@@ -204,7 +213,7 @@ impl ZooKeeper {
                     match Self::guard_failed(guard, &source) {
                         GuardFailed::Changed => return Err(self.meta_changed(guard)),
                         GuardFailed::NoParent => {
-                            self.ensure_meta_parents_of(client, guards).await?
+                            self.ensure_meta_parents_of(client, &every_guard).await?
                         }
                     }
                 }
@@ -309,6 +318,10 @@ where
 impl Backend for ZooKeeper {
     fn describe(&self) -> &str {
         &self.inner.describe
+    }
+
+    fn user(&self) -> Option<&str> {
+        self.inner.options.user()
     }
 
     async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
@@ -474,9 +487,30 @@ impl Backend for ZooKeeper {
     /// As `write_many`, each guard in the request of the write of its path
     /// (a guard of a path not written goes with the first request).
     async fn write_guarded(&self, writes: &[BatchWrite], guards: &[Guard]) -> Result<Vec<Version>> {
+        self.write_with_meta(writes, guards, &[]).await
+    }
+
+    /// As `write_guarded`, each metadata write in the request of the write
+    /// of its path (one of a path not written goes with the first request).
+    async fn write_with_meta(
+        &self,
+        writes: &[BatchWrite],
+        guards: &[Guard],
+        metas: &[MetaWrite],
+    ) -> Result<Vec<Version>> {
         for w in writes {
             check_size(self, &w.path, &w.bytes)?;
         }
+        for m in metas {
+            check_size(self, &m.path, &m.bytes)?;
+        }
+        let meta_bytes = |path: &ConfigPath| -> usize {
+            metas
+                .iter()
+                .filter(|m| &m.path == path)
+                .map(|m| m.bytes.len() + MULTI_OVERHEAD)
+                .sum()
+        };
         let client = self.client().await?;
         let mut versions = Vec::with_capacity(writes.len());
         let mut start = 0;
@@ -484,10 +518,12 @@ impl Backend for ZooKeeper {
             // As many writes as fit one request, at least one.
             let mut end = start;
             let mut size = 0;
-            while end < writes.len()
-                && (end == start || size + writes[end].bytes.len() + MULTI_OVERHEAD <= MULTI_BYTES)
-            {
-                size += writes[end].bytes.len() + MULTI_OVERHEAD;
+            while end < writes.len() {
+                let cost = writes[end].bytes.len() + MULTI_OVERHEAD + meta_bytes(&writes[end].path);
+                if end > start && size + cost > MULTI_BYTES {
+                    break;
+                }
+                size += cost;
                 end += 1;
             }
             let chunk = &writes[start..end];
@@ -498,7 +534,18 @@ impl Backend for ZooKeeper {
                         || (start == 0 && !writes.iter().any(|w| w.path == g.path))
                 })
                 .collect();
-            versions.extend(self.write_multi(&client, chunk, &chunk_guards).await?);
+            // A metadata write goes with the last write of its path.
+            let chunk_metas: Vec<&MetaWrite> = metas
+                .iter()
+                .filter(|m| match writes.iter().rposition(|w| w.path == m.path) {
+                    Some(last) => (start..end).contains(&last),
+                    None => start == 0,
+                })
+                .collect();
+            versions.extend(
+                self.write_multi(&client, chunk, &chunk_guards, &chunk_metas)
+                    .await?,
+            );
             start = end;
         }
         Ok(versions)
@@ -514,7 +561,17 @@ impl Backend for ZooKeeper {
         path: &ConfigPath,
         meta: Meta,
     ) -> Result<(Option<Versioned>, Option<Versioned>)> {
-        self.read_config_and_meta(path, meta).await
+        let (value, mut docs) = self.read_config_and_metas(path, &[meta]).await?;
+        Ok((value, docs.pop().flatten()))
+    }
+
+    /// One multi-read of every node.
+    async fn read_with_metas(
+        &self,
+        path: &ConfigPath,
+        metas: &[Meta],
+    ) -> Result<(Option<Versioned>, Vec<Option<Versioned>>)> {
+        self.read_config_and_metas(path, metas).await
     }
 
     async fn write_meta(

@@ -11,7 +11,7 @@ use zookeeper_client::{Client, CreateMode, Error as ZkError, MultiReadResult, Mu
 
 use super::backend::{version_of, zk_version, MAX_ATTEMPTS};
 use super::ZooKeeper;
-use crate::backend::{Expect, Guard, Meta, Version, Versioned, META_ROOT};
+use crate::backend::{Expect, Guard, Meta, MetaWrite, Version, Versioned, META_ROOT};
 use crate::error::{Error, Result};
 use crate::name::{ConfigPath, Namespace};
 
@@ -149,6 +149,24 @@ impl ZooKeeper {
         }
     }
 
+    /// Adds the op of one metadata write to `writer`: a create for
+    /// [`Expect::Absent`], else a `set_data` (of that version, or of any).
+    pub(super) fn add_meta_write(&self, writer: &mut MultiWriter<'_>, m: &MetaWrite) -> Result<()> {
+        let znode = meta_znode(&m.path, m.meta);
+        let err = |e| self.error("write", &znode, e);
+        match m.expect {
+            Expect::Absent => {
+                let create = CreateMode::Persistent.with_acls(self.acls());
+                writer.add_create(&znode, &m.bytes, &create).map_err(err)
+            }
+            // No node has this version: a set of version -2 fails in the request.
+            Expect::Version(v) => writer
+                .add_set_data(&znode, &m.bytes, Some(zk_version(v).unwrap_or(-2)))
+                .map_err(err),
+            Expect::Any => writer.add_set_data(&znode, &m.bytes, None).map_err(err),
+        }
+    }
+
     /// What the failure of a guard's op `error` means.
     pub(super) fn guard_failed(guard: &Guard, error: &ZkError) -> GuardFailed {
         match (guard.expect, error) {
@@ -182,14 +200,16 @@ impl ZooKeeper {
         }
     }
 
-    /// The configuration and one metadata document, in one multi-read.
-    pub(super) async fn read_config_and_meta(
+    /// The configuration and metadata documents, in one multi-read.
+    pub(super) async fn read_config_and_metas(
         &self,
         path: &ConfigPath,
-        meta: Meta,
-    ) -> Result<(Option<Versioned>, Option<Versioned>)> {
+        metas: &[Meta],
+    ) -> Result<(Option<Versioned>, Vec<Option<Versioned>>)> {
         let client = self.client().await?;
-        let znodes = [path.znode(), meta_znode(path, meta)];
+        let znodes: Vec<String> = std::iter::once(path.znode())
+            .chain(metas.iter().map(|m| meta_znode(path, *m)))
+            .collect();
         let mut reader = client.new_multi_reader();
         for znode in &znodes {
             reader
@@ -224,11 +244,14 @@ impl ZooKeeper {
             bytes: super::backend::normalize(data),
             version,
         });
-        let meta = next()?.map(|(data, version)| Versioned {
-            bytes: data.into(),
-            version,
-        });
-        Ok((value, meta))
+        let mut docs = Vec::with_capacity(metas.len());
+        for _ in metas {
+            docs.push(next()?.map(|(data, version)| Versioned {
+                bytes: data.into(),
+                version,
+            }));
+        }
+        Ok((value, docs))
     }
 
     fn short_answer(&self, znode: &str) -> Error {
