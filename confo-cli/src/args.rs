@@ -116,11 +116,17 @@ pub(crate) enum Command {
     /// is left alone.
     Import(ImportArgs),
 
-    /// Show what differs between a directory tree and the store
+    /// Show what differs between a directory tree and the store, or between two versions
     ///
-    /// One line each: `+ path` only in the directory, `- path` only in the
-    /// store, `~ path (fields)` different JSON (formatting and key order do
-    /// not count). Prints nothing when they are the same; exits 0 either way.
+    /// `confo diff DIR`: one line each, `+ path` only in the directory,
+    /// `- path` only in the store, `~ path (fields)` different JSON
+    /// (formatting and key order do not count). Prints nothing when they
+    /// are the same; exits 0 either way.
+    ///
+    /// `confo diff PATH@V1 PATH@V2`: the keys that differ between two
+    /// recorded versions (PATH alone: the current value), `~ key: old ->
+    /// new`, `+ key: new`, `- key: old`; a secret field (one a published
+    /// schema marks secret) only as `~ key: (secret changed)`.
     Diff(DiffArgs),
 
     /// Print each new version of a configuration as one JSON line
@@ -139,6 +145,30 @@ pub(crate) enum Command {
     /// satisfy all of them, or it is refused (exit 6).
     #[command(subcommand)]
     Schema(SchemaCommand),
+
+    /// List the recorded writes of a configuration, newest first
+    ///
+    /// One line each: the version it wrote, when, who (the ZooKeeper digest
+    /// user, else the OS user), which keys it changed and its message
+    /// (`-m`). A write made by another client (Python confo, zkCli) is not
+    /// recorded and shows as `~ written outside confo`. Values are not
+    /// printed; `confo show PATH@V` prints one.
+    History(HistoryArgs),
+
+    /// Print a configuration as it was at a version: PATH@V
+    ///
+    /// V is a version `confo history` lists, or -N for the value N recorded
+    /// writes back (PATH@-1: before the last write). Fields a published
+    /// schema marks secret (Secret<T>) print as "***".
+    Show(ShowArgs),
+
+    /// Write back a recorded version: checked, compare-and-set, recorded
+    ///
+    /// The value the configuration had at --to V is written if nobody wrote
+    /// since the history was read (else exit 4), checked against the
+    /// published schemas (exit 6; --force writes anyway), and recorded in
+    /// the history with the message "rollback to version V" unless -m.
+    Rollback(RollbackArgs),
 
     /// Check a directory tree against the published schemas; write nothing
     ///
@@ -245,6 +275,10 @@ pub(crate) struct PutArgs {
     /// command says what it breaks (see `confo schema show`)
     #[arg(long)]
     pub force: bool,
+
+    /// Why, recorded with the write in the configuration's history (`confo history`)
+    #[arg(short = 'm', long, value_name = "MESSAGE")]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -263,6 +297,10 @@ pub(crate) struct SetArgs {
     /// command says what it breaks (see `confo schema show`)
     #[arg(long)]
     pub force: bool,
+
+    /// Why, recorded with the write in the configuration's history (`confo history`)
+    #[arg(short = 'm', long, value_name = "MESSAGE")]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -297,6 +335,12 @@ pub(crate) struct ExportArgs {
     /// them (DIR/.confo-meta/<namespace>/<name>/schemas.json)
     #[arg(long)]
     pub with_schemas: bool,
+
+    /// Also write each configuration's history of recorded writes, as the
+    /// file store keeps it (DIR/.confo-meta/<namespace>/<name>/history.json);
+    /// it holds old values, secrets included
+    #[arg(long)]
+    pub with_history: bool,
 }
 
 #[derive(Debug, Args)]
@@ -314,16 +358,73 @@ pub(crate) struct ImportArgs {
     #[arg(long)]
     pub with_schemas: bool,
 
+    /// Also carry the histories the directory holds (from `export
+    /// --with-history`), replacing the store's for those configurations,
+    /// before the values are written (whose writes are then recorded on top)
+    #[arg(long)]
+    pub with_history: bool,
+
     /// Write even if the value breaks a schema a service published; the
     /// command says what it breaks (see `confo schema show`)
     #[arg(long)]
     pub force: bool,
+
+    /// Why, recorded with the write in the configuration's history (`confo history`)
+    #[arg(short = 'm', long, value_name = "MESSAGE")]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct DiffArgs {
-    /// A directory laid out as DIR/<namespace>/<name>.json
-    pub dir: PathBuf,
+    /// A directory laid out as DIR/<namespace>/<name>.json; or two
+    /// versions, PATH@V1 PATH@V2
+    #[arg(value_name = "DIR | PATH@V1 PATH@V2", num_args = 1..=2, required = true)]
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    /// The configuration: <namespace>/<name>
+    pub path: ConfigPath,
+
+    /// Show at most the N newest writes
+    #[arg(long, short = 'n', value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Remove the history of the configuration (the configuration stays)
+    #[arg(long, conflicts_with = "limit")]
+    pub clear: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ShowArgs {
+    /// The configuration and version: <namespace>/<name>@V (V from `confo
+    /// history`, or -N for N recorded writes back)
+    #[arg(value_name = "PATH@V")]
+    pub target: String,
+
+    /// One line of JSON instead of pretty
+    #[arg(long)]
+    pub compact: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RollbackArgs {
+    /// The configuration: <namespace>/<name>
+    pub path: ConfigPath,
+
+    /// The version to write back (from `confo history`), or -N for N
+    /// recorded writes back (-1: undo the last write)
+    #[arg(long, value_name = "V", allow_hyphen_values = true)]
+    pub to: String,
+
+    /// Why, recorded in the history (default "rollback to version V")
+    #[arg(short = 'm', long, value_name = "MESSAGE")]
+    pub message: Option<String>,
+
+    /// Write even if the value breaks a schema a service published
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -163,6 +163,8 @@ macro_rules! cli_suite {
             schemas_stay_out_of_export_and_diff_and_go_with_rm,
             get_in_a_missing_namespace_lists_the_known_ones,
             export_and_import_carry_schemas_when_asked,
+            history_show_diff_and_rollback,
+            history_stays_out_of_trees_unless_asked_and_goes_with_rm,
         );
     };
     (@cases $store:expr; $($case:ident),* $(,)?) => {
@@ -1766,4 +1768,250 @@ fn a_missing_store_directory_is_an_error_until_a_write_creates_it() {
         .assert()
         .success()
         .stdout("systemA/database\n");
+}
+
+/// `confo history PATH --json`.
+fn history_of(s: &Store, path: &str) -> Value {
+    let out = s
+        .confo()
+        .args(["history", path, "--json"])
+        .assert()
+        .success();
+    parse(&out.get_output().stdout)
+}
+
+/// Every write of the command is recorded with its author, message and
+/// keys; `show PATH@V` prints a recorded version with its secrets hidden;
+/// `diff PATH@V1 PATH@V2` names the keys, a secret's only as changed;
+/// `rollback --to V` writes it back, recorded, checked, compare-and-set.
+pub fn history_show_diff_and_rollback(s: &Store) {
+    seed(s);
+    s.confo()
+        .env("USER", "alice")
+        .args([
+            "set",
+            "systemA/database",
+            "port",
+            "5433",
+            "-m",
+            "move the port",
+        ])
+        .assert()
+        .success();
+    let secret = s.file_with(
+        "secret.schema.json",
+        r#"{"type": "object", "properties": {"password": {"type": "string", "writeOnly": true}, "port": {"type": "integer"}}}"#,
+    );
+    s.confo()
+        .args(["schema", "publish", "systemA/database"])
+        .arg(&secret)
+        .args(["--service", "billing"])
+        .assert()
+        .success();
+    s.confo()
+        .args([
+            "set",
+            "systemA/database",
+            "password",
+            r#""s3cret""#,
+            "-m",
+            "rotate",
+        ])
+        .assert()
+        .success();
+
+    let history = history_of(s, "systemA/database");
+    let entries = history["entries"].as_array().expect("entries");
+    assert_eq!(entries.len(), 3, "{history}");
+    assert_eq!(entries[0]["message"], "rotate");
+    assert_eq!(entries[0]["changed"], json!(["password"]));
+    assert_eq!(entries[1]["message"], "move the port");
+    assert_eq!(entries[1]["author"], "alice");
+    assert_eq!(entries[1]["changed"], json!(["port"]));
+    assert_eq!(entries[2]["changed"], json!(["host", "password", "port"]));
+    assert_eq!(entries[0]["version"], history["current_version"]);
+    let first = entries[2]["version"].as_str().expect("version").to_owned();
+
+    // The text form: newest first, one line each, no value printed.
+    let out = s
+        .confo()
+        .args(["history", "systemA/database"])
+        .assert()
+        .success();
+    let text = stdout_of(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].ends_with("  password  rotate"), "{text}");
+    assert!(lines[1].contains("  alice  port  move the port"), "{text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("s3cret"),
+        "{text}"
+    );
+
+    // show: an old version, its secret hidden.
+    let out = s
+        .confo()
+        .args(["show", &format!("systemA/database@{first}"), "--compact"])
+        .assert()
+        .success();
+    assert_eq!(
+        parse(&out.get_output().stdout),
+        json!({"host": "db", "port": 5432, "password": "***"})
+    );
+    s.confo()
+        .args(["show", "systemA/database@-1", "--json"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(r#""port":5433"#))
+        .stdout(predicate::str::contains("hunter2").not());
+
+    // diff: keys, old -> new, a secret only as changed.
+    s.confo()
+        .args([
+            "diff",
+            &format!("systemA/database@{first}"),
+            "systemA/database",
+        ])
+        .assert()
+        .success()
+        .stdout("~ password: (secret changed)\n~ port: 5432 -> 5433\n");
+
+    // rollback: the first version back, recorded with its message.
+    s.confo()
+        .args(["rollback", "systemA/database", "--to", &first])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "rolled back systemA/database to version {first}"
+        )));
+    assert_eq!(
+        s.get("systemA/database"),
+        json!({"host": "db", "port": 5432, "password": "hunter2"})
+    );
+    let history = history_of(s, "systemA/database");
+    assert_eq!(history["entries"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        history["entries"][0]["message"],
+        format!("rollback to version {first}")
+    );
+    // -1 undoes the rollback, with the message given.
+    s.confo()
+        .args(["rollback", "systemA/database", "--to", "-1", "-m", "undo"])
+        .assert()
+        .success();
+    assert_eq!(s.get("systemA/database")["password"], "s3cret");
+    assert_eq!(
+        history_of(s, "systemA/database")["entries"][0]["message"],
+        "undo"
+    );
+
+    // A version the history does not hold: exit 3, nothing written.
+    s.confo()
+        .args(["rollback", "systemA/database", "--to", "77"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "version 77 of systemA/database in",
+        ))
+        .stderr(predicate::str::contains("is not in its history"));
+    s.confo()
+        .args(["show", "systemA/database@-99"])
+        .assert()
+        .code(3);
+    s.confo()
+        .args(["show", "systemA/database@soon"])
+        .assert()
+        .code(2);
+
+    // A rollback a published schema refuses: exit 6, nothing written; --force writes.
+    let strict = s.file_with(
+        "strict.schema.json",
+        r#"{"type": "object", "properties": {"port": {"type": "integer", "minimum": 5433}}}"#,
+    );
+    s.confo()
+        .args(["schema", "publish", "systemA/database"])
+        .arg(&strict)
+        .args(["--service", "search"])
+        .assert()
+        .success();
+    s.confo()
+        .args(["rollback", "systemA/database", "--to", &first])
+        .assert()
+        .code(6);
+    assert_eq!(s.get("systemA/database")["port"], 5433);
+    s.confo()
+        .args(["rollback", "systemA/database", "--to", &first, "--force"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("warning: --force"));
+    assert_eq!(s.get("systemA/database")["port"], 5432);
+
+    // --clear removes the history, not the configuration.
+    s.confo()
+        .args(["history", "systemA/database", "--clear"])
+        .assert()
+        .success();
+    assert_eq!(history_of(s, "systemA/database")["entries"], json!([]));
+    assert_eq!(s.get("systemA/database")["port"], 5432);
+}
+
+/// History stays out of export, import and diff unless asked
+/// (`--with-history`), and goes with `rm`.
+pub fn history_stays_out_of_trees_unless_asked_and_goes_with_rm(s: &Store) {
+    seed(s);
+    s.confo()
+        .args(["set", "systemA/database", "port", "5433", "-m", "move"])
+        .assert()
+        .success();
+    s.confo().args(["export", "plain"]).assert().success();
+    assert!(!s.scratch("plain/.confo-meta").exists());
+    s.confo()
+        .args(["diff", "plain"])
+        .assert()
+        .success()
+        .stdout("");
+    s.confo()
+        .args(["export", "with", "--with-history"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(", with 3 history documents"));
+    assert!(s
+        .scratch("with/.confo-meta/systemA/database/history.json")
+        .is_file());
+
+    let other = Store::file();
+    other
+        .confo()
+        .args(["import"])
+        .arg(s.scratch("with"))
+        .args(["--with-history", "-m", "restore"])
+        .assert()
+        .success();
+    let history = history_of(&other, "systemA/database");
+    let messages: Vec<&Value> = history["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["message"])
+        .collect();
+    assert_eq!(messages[0], "restore", "{history}");
+    assert_eq!(messages[1], "move", "{history}");
+
+    s.confo()
+        .args(["rm", "systemA/database"])
+        .assert()
+        .success();
+    s.confo()
+        .args(["history", "systemA/database"])
+        .assert()
+        .code(3);
+    s.put("systemA/database", json!({"port": 1}));
+    assert_eq!(
+        history_of(s, "systemA/database")["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "a new configuration of the same name starts a new history"
+    );
 }

@@ -1,5 +1,6 @@
 //! One file per group of commands; each takes a [`Ctx`] and its arguments.
 
+mod history;
 mod read;
 mod schema;
 mod tree;
@@ -24,29 +25,35 @@ pub(crate) struct Ctx {
     pub backend: Arc<dyn Backend>,
     /// The store for messages, password hidden.
     pub store: String,
+    /// The same store as [`Ctx::backend`], for what needs a [`Store`]
+    /// (history, rollback).
+    pub checked: Store,
     pub out: Output,
 }
 
 pub(crate) async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
-    let force = match &cli.command {
-        Command::Put(a) => a.force,
-        Command::Set(a) => a.force,
-        Command::Import(a) => a.force,
-        _ => false,
+    let (force, message) = match &cli.command {
+        Command::Put(a) => (a.force, a.message.clone()),
+        Command::Set(a) => (a.force, a.message.clone()),
+        Command::Import(a) => (a.force, a.message.clone()),
+        Command::Rollback(a) => (a.force, a.message.clone()),
+        _ => (false, None),
     };
     let checks = if force {
         WriteChecks::Force
     } else {
         WriteChecks::Enforce
     };
-    let backend = reads_through(
+    let store = reads_through(
         backend::open_url(&cli.url).await?,
         RetryPolicy::none(),
         checks,
+        message,
     );
     let ctx = Ctx {
         store: backend::redact(&cli.url),
-        backend,
+        backend: Arc::new(store.backend().clone()),
+        checked: store,
         out,
     };
     if matches!(
@@ -64,10 +71,14 @@ pub(crate) async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         Command::Rm(args) => write::rm(&ctx, args).await,
         Command::Export(args) => tree::export(&ctx, args).await,
         Command::Import(args) => tree::import(&ctx, args).await,
-        Command::Diff(args) => tree::diff(&ctx, args).await,
+        Command::Diff(args) if args.targets.len() == 2 => history::diff(&ctx, &args.targets).await,
+        Command::Diff(args) => tree::diff(&ctx, &args.targets[0]).await,
         Command::Watch(args) => watch::watch(&ctx, args).await,
         Command::Schema(command) => schema::schema(&ctx, command).await,
         Command::Check(args) => schema::check(&ctx, args).await,
+        Command::History(args) => history::history(&ctx, args).await,
+        Command::Show(args) => history::show(&ctx, args).await,
+        Command::Rollback(args) => history::rollback(&ctx, args).await,
     }
 }
 
@@ -104,20 +115,25 @@ fn missing_directory(url: &str) -> Result<(), Failure> {
     ))
 }
 
-/// What a command reads and writes through ([`Ctx::backend`]): `backend`
-/// behind a [`Store`] with `policy`, so every read follows the store's
-/// policy and every write is checked against the published schemas as
-/// `checks` says. [`run`] passes [`RetryPolicy::none`]: an unreachable
-/// store is reported at once.
+/// What a command reads and writes through ([`Ctx::checked`], and its
+/// backend [`Ctx::backend`]): `backend` behind a [`Store`] with `policy`,
+/// so every read follows the store's policy and every write is checked
+/// against the published schemas as `checks` says, and recorded in the
+/// history with `message`. [`run`] passes [`RetryPolicy::none`]: an
+/// unreachable store is reported at once.
 pub(crate) fn reads_through(
     backend: Arc<dyn Backend>,
     policy: RetryPolicy,
     checks: WriteChecks,
-) -> Arc<dyn Backend> {
+    message: Option<String>,
+) -> Store {
     let store = Store::new(backend)
         .with_retry_policy(policy)
         .with_write_checks(checks);
-    Arc::new(store.backend().clone())
+    match message {
+        Some(m) => store.with_message(m),
+        None => store,
+    }
 }
 
 /// A JSON parse error in words, for input named `source` (no backend in it).
@@ -297,7 +313,13 @@ mod tests {
     #[tokio::test]
     async fn the_commands_report_an_unreachable_store_at_once_with_no_retry() {
         let flaky = flaky(2).await;
-        let backend = reads_through(flaky.clone(), RetryPolicy::none(), WriteChecks::Enforce);
+        let store = reads_through(
+            flaky.clone(),
+            RetryPolicy::none(),
+            WriteChecks::Enforce,
+            None,
+        );
+        let backend = store.backend();
         let err = backend
             .read(&"systemA/database".parse().unwrap())
             .await
@@ -314,7 +336,8 @@ mod tests {
             ..RetryPolicy::default()
         };
         let flaky = flaky(2).await;
-        let backend = reads_through(flaky.clone(), quick, WriteChecks::Enforce);
+        let store = reads_through(flaky.clone(), quick, WriteChecks::Enforce, None);
+        let backend = store.backend();
         let read = backend
             .read(&"systemA/database".parse().unwrap())
             .await

@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 
 use super::{warn_skipped, Ctx};
-use crate::args::{DiffArgs, ExportArgs, ImportArgs};
+use crate::args::{ExportArgs, ImportArgs};
 use crate::exit::Failure;
 use confo::tree::{self, Difference, IMPORT_BATCH};
 use confo::Error;
@@ -20,15 +20,19 @@ pub(crate) async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), Failure> {
         )));
     }
     let report = tree::export_tree(&*ctx.backend, dir).await?;
-    let schemas = if args.with_schemas {
-        copy_schemas(
+    let copy = Carry {
+        schemas: args.with_schemas,
+        history: args.with_history,
+    };
+    let (schemas, histories) = if copy.any() {
+        copy.run(
             &*ctx.backend,
             &confo::backend::FileBackend::new(dir),
             &exported_paths(dir).await?,
         )
         .await?
     } else {
-        0
+        (0, 0)
     };
     for path in &report.not_objects {
         ctx.out.note(&format!(
@@ -44,17 +48,23 @@ pub(crate) async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), Failure> {
             "not_objects": report.not_objects.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
             "skipped": skipped_json(&report.skipped),
             "schemas": schemas,
+            "histories": histories,
         }))?;
         return warn_skipped(ctx, &report.skipped);
     }
     ctx.out.note(&format!(
-        "exported {} in {} from {} to {}{}",
+        "exported {} in {} from {} to {}{}{}",
         plural(report.configs, "configuration"),
         plural(report.namespaces, "namespace"),
         ctx.store,
         dir.display(),
         if args.with_schemas {
             format!(", with {}", plural(schemas, "schema document"))
+        } else {
+            String::new()
+        },
+        if args.with_history {
+            format!(", with {}", plural(histories, "history document"))
         } else {
             String::new()
         }
@@ -115,6 +125,19 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
         return Ok(());
     }
 
+    let histories = if args.with_history {
+        let source = confo::backend::FileBackend::new(&args.dir);
+        let carry = Carry {
+            schemas: false,
+            history: true,
+        };
+        carry
+            .run(&source, &*ctx.backend, &exported_paths(&args.dir).await?)
+            .await?
+            .1
+    } else {
+        0
+    };
     let bar = if ctx.out.stderr_is_terminal() && plan.steps() > IMPORT_BATCH {
         let bar = ProgressBar::new(plan.steps() as u64);
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
@@ -162,16 +185,31 @@ pub(crate) async fn import(ctx: &Ctx, args: ImportArgs) -> Result<(), Failure> {
     };
     let schemas = if args.with_schemas {
         let source = confo::backend::FileBackend::new(&args.dir);
-        copy_schemas(&source, &*ctx.backend, &exported_paths(&args.dir).await?).await?
+        let carry = Carry {
+            schemas: true,
+            history: false,
+        };
+        carry
+            .run(&source, &*ctx.backend, &exported_paths(&args.dir).await?)
+            .await?
+            .0
     } else {
         0
     };
     if ctx.out.json {
         let mut report = import_json(&plan, false, written);
         report["schemas"] = json!(schemas);
+        report["histories"] = json!(histories);
         return ctx.out.json(&report);
     }
     ctx.out.note(&format!("imported {summary}"));
+    if args.with_history {
+        ctx.out.note(&format!(
+            "carried {} from {}",
+            plural(histories, "history document"),
+            args.dir.display()
+        ));
+    }
     if args.with_schemas {
         ctx.out.note(&format!(
             "published {} from {}",
@@ -196,20 +234,37 @@ async fn exported_paths(dir: &Path) -> Result<Vec<confo::ConfigPath>, Failure> {
     Ok(paths)
 }
 
-/// Copies the published schemas of `paths` from `from` to `to`
-/// ([`confo::copy_schemas`]); returns how many it copied.
-async fn copy_schemas(
-    from: &dyn confo::backend::Backend,
-    to: &dyn confo::backend::Backend,
-    paths: &[confo::ConfigPath],
-) -> Result<usize, Failure> {
-    let mut copied = 0;
-    for path in paths {
-        if confo::copy_schemas(from, to, path).await? {
-            copied += 1;
-        }
+/// Which metadata `export` and `import` carry beside the values.
+struct Carry {
+    schemas: bool,
+    history: bool,
+}
+
+impl Carry {
+    fn any(&self) -> bool {
+        self.schemas || self.history
     }
-    Ok(copied)
+
+    /// Copies the published schemas and histories of `paths` from `from`
+    /// to `to` ([`confo::copy_schemas`], [`confo::copy_history`]), as
+    /// asked; returns how many of each it copied.
+    async fn run(
+        &self,
+        from: &dyn confo::backend::Backend,
+        to: &dyn confo::backend::Backend,
+        paths: &[confo::ConfigPath],
+    ) -> Result<(usize, usize), Failure> {
+        let (mut schemas, mut histories) = (0, 0);
+        for path in paths {
+            if self.schemas && confo::copy_schemas(from, to, path).await? {
+                schemas += 1;
+            }
+            if self.history && confo::copy_history(from, to, path).await? {
+                histories += 1;
+            }
+        }
+        Ok((schemas, histories))
+    }
 }
 
 /// Warns about each new namespace or configuration of an import that looks
@@ -261,8 +316,9 @@ fn import_json(plan: &tree::ImportPlan, dry_run: bool, written: usize) -> Value 
     })
 }
 
-pub(crate) async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<(), Failure> {
-    let diff = tree::diff_tree(&*ctx.backend, &args.dir).await?;
+pub(crate) async fn diff(ctx: &Ctx, dir: &str) -> Result<(), Failure> {
+    let dir = std::path::Path::new(dir);
+    let diff = tree::diff_tree(&*ctx.backend, dir).await?;
     if ctx.out.json {
         ctx.out.json(&json!({
             "same": diff.is_empty(),
@@ -278,7 +334,7 @@ pub(crate) async fn diff(ctx: &Ctx, args: DiffArgs) -> Result<(), Failure> {
     if diff.is_empty() {
         ctx.out.note(&format!(
             "no differences between {} and {}",
-            args.dir.display(),
+            dir.display(),
             ctx.store
         ));
     }

@@ -258,7 +258,10 @@ impl Checked {
         writes: &[BatchWrite],
         ids: Option<&[String]>,
     ) -> Result<Vec<Version>> {
-        let author = self.author();
+        let recording = Recording {
+            author: Some(self.author()),
+            ..self.recording.clone()
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -282,7 +285,7 @@ impl Checked {
                     })
                     .collect()
             };
-            let records = self.records(writes, &seen, ids, &author);
+            let records = Self::records(self.describe(), writes, &seen, ids, &recording);
             let written = if guards.is_empty() && records.is_empty() {
                 self.inner.write_many(writes).await
             } else {
@@ -301,11 +304,11 @@ impl Checked {
     /// last write of a path in the batch is the one recorded over what was
     /// read, earlier ones of the same path are folded into it).
     fn records(
-        &self,
+        describe: &str,
         writes: &[BatchWrite],
         seen: &[Seen],
         ids: Option<&[String]>,
-        author: &str,
+        recording: &Recording,
     ) -> Vec<MetaWrite> {
         let mut out: Vec<MetaWrite> = Vec::new();
         for (i, (w, s)) in writes.iter().zip(seen).enumerate().rev() {
@@ -313,13 +316,12 @@ impl Checked {
                 continue;
             }
             let planned = history::plan(
-                self.describe(),
+                describe,
                 &w.path,
                 s.value.as_ref(),
                 s.history.as_ref(),
                 &w.bytes,
-                &self.recording,
-                author,
+                recording,
                 ids.and_then(|ids| ids.get(i)).map(String::as_str),
             );
             out.extend(planned);

@@ -38,16 +38,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::backend::{Backend, Meta, Versioned};
+use crate::backend::{Backend, Expect, Meta, Versioned};
 use crate::error::{Error, Result};
 use crate::name::{ConfigPath, Version};
 
 pub(crate) mod doc;
 mod keys;
 mod record;
+mod secrets;
 
 pub use keys::changed_keys;
 pub(crate) use record::plan;
+pub use secrets::{redact_keys, secret_keys};
 
 /// How many entries a configuration's history keeps unless told otherwise.
 pub const DEFAULT_KEEP: usize = 100;
@@ -252,6 +254,32 @@ pub async fn read_history(backend: &dyn Backend, path: &ConfigPath) -> Result<Hi
     Ok(assemble(backend.describe(), path, parsed, current))
 }
 
+/// Copies the history of `path` from `from` to `to`, replacing `to`'s;
+/// `Ok(false)` when `from` has none. The document is checked before it is
+/// written: a corrupt one is not carried over. What `confo export
+/// --with-history` and `import --with-history` do.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use confo::backend::{Backend, Expect, MemoryBackend};
+/// let a = confo::Store::new(std::sync::Arc::new(MemoryBackend::new()));
+/// let b = MemoryBackend::new();
+/// let path = "systemA/database".parse()?;
+/// a.backend().write(&path, b"{}", Expect::Absent).await?;
+/// assert!(confo::copy_history(a.backend(), &b, &path).await?);
+/// assert_eq!(confo::read_history(&b, &path).await?.entries.len(), 1);
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
+pub async fn copy_history(from: &dyn Backend, to: &dyn Backend, path: &ConfigPath) -> Result<bool> {
+    let Some(stored) = from.read_meta(path, Meta::History).await? else {
+        return Ok(false);
+    };
+    doc::parse(from.describe(), path, &stored.bytes)?;
+    to.write_meta(path, Meta::History, &stored.bytes, Expect::Any)
+        .await?;
+    Ok(true)
+}
+
 /// Fills in each entry's version and the gaps, from the digests.
 pub(crate) fn assemble(
     describe: &str,
@@ -308,12 +336,34 @@ impl Default for Recording {
     }
 }
 
-/// The OS user running this process (`$USER`, `$LOGNAME`), else "unknown".
+/// The OS user running this process: `$USER` (`$LOGNAME`, `$USERNAME`),
+/// else the name `/etc/passwd` gives the process's user id, else `uid N`.
 pub(crate) fn os_user() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
+    if let Some(name) = ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
+    {
+        return name;
+    }
+    #[cfg(unix)]
+    {
+        let uid = rustix::process::getuid().as_raw();
+        let from_passwd = std::fs::read_to_string("/etc/passwd")
+            .ok()
+            .and_then(|text| {
+                text.lines().find_map(|line| {
+                    let mut fields = line.split(':');
+                    let name = fields.next()?;
+                    let id: u32 = fields.nth(1)?.parse().ok()?;
+                    (id == uid && !name.is_empty()).then(|| name.to_owned())
+                })
+            });
+        from_passwd.unwrap_or_else(|| format!("uid {uid}"))
+    }
+    #[cfg(not(unix))]
+    {
+        "unknown".to_owned()
+    }
 }
 
 /// A write id unique across hosts, processes and time: random bits, the

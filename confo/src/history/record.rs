@@ -20,7 +20,8 @@ const WITH_VALUE_BYTES: usize = 900 * 1024;
 /// Plans the history write that records writing `bytes` to `path`, over
 /// `previous` (the value read before, `None`: none) and the history
 /// document read with it, under the write id `id` (a fresh one when
-/// `None`). `None` when `recording` keeps nothing.
+/// `None`), by `recording`'s author (the OS user when it has none).
+/// `None` when `recording` keeps nothing.
 ///
 /// A document that cannot be read is replaced by a new history (with a
 /// warning): a broken history never stops a write.
@@ -31,7 +32,6 @@ pub(crate) fn plan(
     stored: Option<&Versioned>,
     bytes: &[u8],
     recording: &Recording,
-    author: &str,
     id: Option<&str>,
 ) -> Option<MetaWrite> {
     if recording.keep == 0 {
@@ -59,7 +59,7 @@ pub(crate) fn plan(
         author: recording
             .author
             .clone()
-            .unwrap_or_else(|| author.to_owned()),
+            .unwrap_or_else(super::os_user),
         message: recording.message.clone(),
         changed: changed_keys(previous.map(|p| &*p.bytes), bytes),
         previous: previous.map(|p| Previous {
