@@ -195,8 +195,8 @@ impl History {
             }
             None => Err(self.not_recorded(
                 version,
-                "the history does not hold it: it was pruned, written by another client, or never \
-                 a version of this configuration",
+                "it was pruned (a history keeps the newest writes), written by another client, or \
+                 never a version of this configuration",
             )),
         }
     }

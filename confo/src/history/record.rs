@@ -140,7 +140,6 @@ mod tests {
                 stored.as_ref(),
                 b"{}",
                 &recording,
-                "me",
                 None,
             )
             .unwrap();
@@ -159,7 +158,6 @@ mod tests {
             None,
             b"{}",
             &recording,
-            "me",
             None,
         )
         .unwrap();
@@ -180,7 +178,6 @@ mod tests {
             Some(&broken),
             b"{}",
             &Recording::default(),
-            "me",
             None,
         )
         .unwrap();
