@@ -15,7 +15,8 @@ Exit codes:
   0  success
   1  error (unreachable store, invalid input or tree, I/O, refused)
   2  usage: bad arguments, including a bad name, path, version or URL
-  3  not found: configuration, namespace or field
+  3  not found: configuration, namespace or field, or a version the history
+     does not hold (show, diff, rollback)
   4  version conflict: the configuration changed (--if-version, import)
   5  not authorized: the store refused the credentials
   6  refused: the value breaks a schema published by a service that reads
@@ -169,6 +170,15 @@ pub(crate) enum Command {
     /// published schemas (exit 6; --force writes anyway), and recorded in
     /// the history with the message "rollback to version V" unless -m.
     Rollback(RollbackArgs),
+
+    /// Show which running instances follow a configuration, and on which version
+    ///
+    /// Every service that follows it with a service name (`Confo::with_service`,
+    /// then `watch`) registers each instance: ZooKeeper drops the registration
+    /// when the process's session ends; the file store keeps it while its
+    /// lease (60 s, renewed every 20 s) holds. One line per version held, one
+    /// per version rejected with the field errors and who rejected it.
+    Status(StatusArgs),
 
     /// Check a directory tree against the published schemas; write nothing
     ///
@@ -397,6 +407,12 @@ pub(crate) struct HistoryArgs {
 }
 
 #[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// The configuration: <namespace>/<name>
+    pub path: ConfigPath,
+}
+
+#[derive(Debug, Args)]
 pub(crate) struct ShowArgs {
     /// The configuration and version: <namespace>/<name>@V (V from `confo
     /// history`, or -N for N recorded writes back)
@@ -444,6 +460,11 @@ pub(crate) struct WatchArgs {
     /// Stop after this long: 30s, 5m, 2h
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
+
+    /// Register this command as a running instance of SERVICE while it
+    /// watches, holding the version it printed last (see `confo status`)
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
 }
 
 /// A JSON value given on the command line.

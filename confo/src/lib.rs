@@ -194,7 +194,8 @@ pub use json::{
     parse_object as parse_json_object, parse_value as parse_json, to_bytes as to_json_bytes,
 };
 pub use live::{
-    Decoder, Live, NamespaceChange, NamespaceWatch, Problem, Snapshot, Status, Updates,
+    read_instances, Decoder, Instance, Instances, Live, NamespaceChange, NamespaceWatch, Problem,
+    Registration, Rejected, Snapshot, Status, Updates,
 };
 pub use name::{ConfigName, ConfigPath, NameRule, Namespace, Version, MAX_NAME_BYTES, ROOT};
 pub use retry::{is_transient, RetryPolicy};

@@ -44,6 +44,7 @@ macro_rules! typed_tests {
             concurrent_field_writers_lose_nothing, decode_errors_never_show_values,
             typed_writes_are_checked_against_every_published_schema,
             load_all_loads_several_configurations_together,
+            typed_writes_are_recorded_in_history,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
@@ -791,4 +792,66 @@ pub async fn load_all_loads_several_configurations_together(confo: &Confo) {
     limits.rps = 300;
     confo.save(&limits).await.unwrap();
     assert_eq!(stored(confo, "systemC/limits").await["rps"], 300);
+}
+
+/// Every typed write is recorded in the configuration's history with the
+/// handle's message: save, save_field, update, persist, rollback; the
+/// history's old values hold the secret, and printing an entry never does.
+pub async fn typed_writes_are_recorded_in_history(confo: &Confo) {
+    put(confo, "systemA/database", &db_json()).await;
+    let mut db: Database = confo.load().await.unwrap();
+    db.port = 5433;
+    confo.with_message("save").save(&db).await.unwrap();
+    confo
+        .with_message("save_field")
+        .save_field(Database::fields().user, "ops".to_owned())
+        .await
+        .unwrap();
+    confo
+        .with_message("update")
+        .update::<Database>(|d| d.host = "db2".into())
+        .await
+        .unwrap();
+    let session = sibling(confo).await;
+    session.use_namespace("systemA").await.unwrap();
+    let mut value = stored(confo, "systemA/database").await;
+    value["vendor"] = json!("mysql");
+    session.set("database", value).unwrap();
+    session.with_message("persist").persist().await.unwrap();
+
+    let history = confo.history("systemA/database").await.unwrap();
+    let messages: Vec<Option<&str>> = history
+        .entries
+        .iter()
+        .map(|e| e.message.as_deref())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            Some("save"),
+            Some("save_field"),
+            Some("update"),
+            Some("persist")
+        ],
+        "the first value was written past the store (confo.backend()): not recorded"
+    );
+    let changed: Vec<&[String]> = history.entries.iter().map(|e| &e.changed[..]).collect();
+    assert_eq!(changed[0], ["port"]);
+    assert_eq!(changed[1], ["user"]);
+    assert_eq!(changed[2], ["host"]);
+    assert_eq!(changed[3], ["vendor"]);
+    assert!(!format!("{history:?}").contains("hunter2"));
+
+    // Back to the value before `save`: a checked write, itself recorded.
+    let before_save = history.entries[0].previous.as_ref().unwrap().version;
+    confo
+        .rollback("systemA/database", before_save)
+        .await
+        .unwrap();
+    let back: Database = confo.load().await.unwrap();
+    assert_eq!((back.port, back.host.as_str()), (5432, "db.local"));
+    assert_eq!(back.password.expose(), "hunter2");
+    let history = confo.history("systemA/database").await.unwrap();
+    assert_eq!(history.entries.len(), 5);
+    assert!(!history.gap_after);
 }

@@ -821,3 +821,115 @@ async fn load_all_is_one_request_to_the_server() {
     }
     assert_eq!(fewest, 4);
 }
+
+/// A recorded write costs no request more than before history: a blind
+/// write is one multi-read (value, schemas, history) and one multi-request
+/// (the value and its history entry); a read-then-write reuses the read.
+/// The history node takes the configuration's ACL.
+#[tokio::test]
+async fn history_rides_in_the_writes_own_request_with_the_configurations_acl() {
+    let server = tokio::task::spawn_blocking(ZooKeeperServer::start)
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let owner = ZooKeeper::connect(&format!("zk://app:s3cret@127.0.0.1:{}", server.port()))
+        .await
+        .unwrap();
+    let store = confo::Store::new(std::sync::Arc::new(owner));
+    let path = p("systemA/database");
+    store
+        .backend()
+        .write(&path, br#"{"n":0}"#, Expect::Absent)
+        .await
+        .unwrap();
+    let mut fewest = u64::MAX;
+    for n in 1..6 {
+        let before = packets_received(&server);
+        store
+            .backend()
+            .write(&path, format!(r#"{{"n":{n}}}"#).as_bytes(), Expect::Any)
+            .await
+            .unwrap();
+        fewest = fewest.min(packets_received(&server) - before);
+    }
+    assert_eq!(fewest, 3, "a read, a write, and the srvr probe");
+    let mut fewest = u64::MAX;
+    for n in 10..15 {
+        let before = packets_received(&server);
+        let read = store.backend().read(&path).await.unwrap();
+        store
+            .backend()
+            .write(
+                &path,
+                format!(r#"{{"n":{n}}}"#).as_bytes(),
+                Expect::Version(read.version),
+            )
+            .await
+            .unwrap();
+        fewest = fewest.min(packets_received(&server) - before);
+    }
+    assert_eq!(
+        fewest, 3,
+        "the read brings the history: one read, one write"
+    );
+    let history = store.history(&path).await.unwrap();
+    assert_eq!(history.entries.len(), 11);
+    assert!(
+        history.entries.iter().all(|e| e.author == "app"),
+        "the digest user is the author"
+    );
+
+    let owner = Client::connector()
+        .with_auth("digest", b"app:s3cret")
+        .connect(&format!("127.0.0.1:{}", server.port()))
+        .await
+        .unwrap();
+    let (acls, _) = owner
+        .get_acl("/confo-meta/systemA/database/history")
+        .await
+        .unwrap();
+    assert_eq!(acls.len(), 1, "{acls:?}");
+    assert_eq!(acls[0].scheme(), "digest");
+    let stranger = Client::connector()
+        .connect(&format!("127.0.0.1:{}", server.port()))
+        .await
+        .unwrap();
+    assert!(matches!(
+        stranger
+            .get_data("/confo-meta/systemA/database/history")
+            .await,
+        Err(zookeeper_client::Error::NoAuth)
+    ));
+}
+
+/// An instance's registration is an ephemeral node: when its session
+/// ends (the process died), the server drops it, and `status` no longer
+/// lists it.
+#[tokio::test]
+async fn instance_registrations_end_with_their_session() {
+    let chroot = fresh_chroot().await;
+    let path = p("systemA/database");
+    let watcher = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    watcher.write(&path, b"{}", Expect::Absent).await.unwrap();
+    let gone_with_me = ZooKeeper::connect(&url(&chroot)).await.unwrap();
+    gone_with_me
+        .put_instance(&path, "billing-host-1", br#"{"version":"0"}"#)
+        .await
+        .unwrap();
+    assert_eq!(watcher.list_instances(&path).await.unwrap().len(), 1);
+    let zk = raw(&chroot, None).await;
+    let (_, stat) = zk
+        .get_data("/confo-meta/systemA/database/instances/billing-host-1")
+        .await
+        .unwrap();
+    assert_ne!(stat.ephemeral_owner, 0, "an ephemeral node");
+    drop(gone_with_me);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !watcher.list_instances(&path).await.unwrap().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the registration outlived its session"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

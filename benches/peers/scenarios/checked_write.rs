@@ -4,6 +4,9 @@
 //! A blind checked write reads the published schemas first (one round trip
 //! more); a read-modify-write reads them with the value (one multi-read),
 //! so its checked write costs no round trip more than the unchecked one.
+//! Every checked write also records its history entry, in the same
+//! multi-request: beside it, the same checked writes with history off
+//! (`with_history_keep(0)`) show what recording costs.
 
 use crate::*;
 
@@ -41,6 +44,8 @@ pub(crate) async fn scenario_8(ctx: &Ctx) -> Vec<Row> {
     // The manager's store checks every write; ctx.backend is the bare one.
     let store = confo::Store::new(ctx.backend.clone());
     let checked = store.backend();
+    let unrecorded_store = confo::Store::new(ctx.backend.clone()).with_history_keep(0);
+    let unrecorded = unrecorded_store.backend();
     // A value the schema refuses must be refused, or the rows measure nothing.
     let refused = checked
         .write(
@@ -68,18 +73,25 @@ pub(crate) async fn scenario_8(ctx: &Ctx) -> Vec<Row> {
             "raw",
             "checked-rmw",
             "unchecked-rmw",
+            "unrecorded",
+            "unrecorded-rmw",
         ];
         let len = order.len();
         order.rotate_left(round % len);
         for which in order {
             let result = match which {
-                "checked" => {
+                "checked" | "unrecorded" => {
+                    let through = if which == "checked" {
+                        checked
+                    } else {
+                        unrecorded
+                    };
                     time_async(warm, iters, || {
                         n += 1;
                         let bytes = value(n);
                         let path = &path;
                         async move {
-                            checked
+                            through
                                 .write(path, &bytes, confo::backend::Expect::Any)
                                 .await
                                 .map_err(err_string)
@@ -115,10 +127,10 @@ pub(crate) async fn scenario_8(ctx: &Ctx) -> Vec<Row> {
                     .await
                 }
                 rmw => {
-                    let through: &dyn confo::backend::Backend = if rmw == "checked-rmw" {
-                        checked
-                    } else {
-                        &*ctx.backend
+                    let through: &dyn confo::backend::Backend = match rmw {
+                        "checked-rmw" => checked,
+                        "unrecorded-rmw" => unrecorded,
+                        _ => &*ctx.backend,
                     };
                     time_async(warm, iters, || {
                         n += 1;
@@ -182,6 +194,22 @@ pub(crate) async fn scenario_8(ctx: &Ctx) -> Vec<Row> {
     let mut rmw_floor = s.row(sc, "unchecked-rmw");
     rmw_floor.implementation = "confo unchecked read + write".into();
     compare(&mut rmw_floor, confo_rmw, Goal::Within(1.10));
-    rows.extend([checked_row, unchecked, raw_row, rmw, rmw_floor]);
+    // Recording: the same checked writes with history off; the target is
+    // no round trip more (within 10%).
+    let mut blind_unrecorded = s.row(sc, "unrecorded");
+    blind_unrecorded.implementation = "confo checked write, history off (blind)".into();
+    compare(&mut blind_unrecorded, confo_blind, Goal::Within(1.10));
+    let mut rmw_unrecorded = s.row(sc, "unrecorded-rmw");
+    rmw_unrecorded.implementation = "confo checked read + write, history off".into();
+    compare(&mut rmw_unrecorded, confo_rmw, Goal::Within(1.10));
+    rows.extend([
+        checked_row,
+        unchecked,
+        raw_row,
+        rmw,
+        rmw_floor,
+        blind_unrecorded,
+        rmw_unrecorded,
+    ]);
     rows
 }

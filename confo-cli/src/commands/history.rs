@@ -1,10 +1,11 @@
 //! `confo history`, `confo show PATH@V`, `confo diff PATH@V1 PATH@V2` and
-//! `confo rollback`: the writes confo recorded, and the way back.
+//! `confo rollback`: the writes confo recorded, and the way back; `confo
+//! status`: which running instances hold which version.
 
 use serde_json::{json, Value};
 
 use super::{version_json, Ctx};
-use crate::args::{HistoryArgs, RollbackArgs, ShowArgs};
+use crate::args::{HistoryArgs, RollbackArgs, ShowArgs, StatusArgs};
 use crate::exit::Failure;
 use confo::backend::{Expect, Meta};
 use confo::{ConfigPath, Error, History, HistoryEntry, Version};
@@ -332,5 +333,63 @@ pub(crate) async fn rollback(ctx: &Ctx, args: RollbackArgs) -> Result<(), Failur
     ctx.out.note(&format!(
         "rolled back {path} to version {version} (now version {written})"
     ));
+    Ok(())
+}
+
+pub(crate) async fn status(ctx: &Ctx, args: StatusArgs) -> Result<(), Failure> {
+    let path = &args.path;
+    let found = confo::read_instances(&*ctx.backend, path).await?;
+    for why in &found.unreadable {
+        ctx.out.note(&format!("warning: {why}; it is left out"));
+    }
+    for i in &found.expired {
+        ctx.out.note(&format!(
+            "warning: left out the registration of {} on {}, pid {}: its lease ran out at {} (the process stopped without removing it)",
+            i.service,
+            i.host,
+            i.pid,
+            humantime::format_rfc3339_seconds(i.lease_until)
+        ));
+    }
+    if ctx.out.json {
+        let instance = |i: &confo::Instance| {
+            json!({
+                "id": i.id,
+                "service": i.service,
+                "host": i.host,
+                "pid": i.pid,
+                "version": version_json(i.version),
+                "latest": Some(i.version) == found.current,
+                "rejected": i.rejected.as_ref().map(|r| json!({
+                    "version": version_json(r.version),
+                    "errors": r.errors,
+                })),
+                "updated": humantime::format_rfc3339_seconds(i.updated).to_string(),
+            })
+        };
+        return ctx.out.json(&json!({
+            "path": path.to_string(),
+            "current_version": found.current.map(version_json),
+            "instances": found.running.iter().map(instance).collect::<Vec<_>>(),
+            "expired": found.expired.len(),
+        }));
+    }
+    if found.current.is_none() && found.running.is_empty() {
+        return Err(Error::NotFound {
+            backend: ctx.store.clone(),
+            path: path.to_string(),
+        }
+        .into());
+    }
+    if found.running.is_empty() {
+        ctx.out.note(&format!(
+            "no running instance of {path} is registered in {}: services register when they follow it with a service name (Confo::with_service, then watch)",
+            ctx.store
+        ));
+        return Ok(());
+    }
+    for line in found.summary() {
+        ctx.out.text(&line)?;
+    }
     Ok(())
 }

@@ -79,6 +79,7 @@ pub(crate) async fn run(cli: Cli, out: Output) -> Result<(), Failure> {
         Command::History(args) => history::history(&ctx, args).await,
         Command::Show(args) => history::show(&ctx, args).await,
         Command::Rollback(args) => history::rollback(&ctx, args).await,
+        Command::Status(args) => history::status(&ctx, args).await,
     }
 }
 

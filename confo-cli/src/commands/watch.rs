@@ -14,8 +14,7 @@ use super::{version_json, Ctx};
 use crate::args::WatchArgs;
 use crate::exit::Failure;
 use confo::backend::{Versioned, Watch, WatchEvent, WatchScope};
-use confo::Error;
-use confo::Version;
+use confo::{Error, Registration, Version};
 
 /// What woke the loop.
 enum Wake {
@@ -30,6 +29,23 @@ enum Wake {
 }
 
 pub(crate) async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<(), Failure> {
+    let Some(service) = args.service.clone() else {
+        return follow(ctx, args, None).await;
+    };
+    // Registered as an instance holding what it printed last, removed
+    // before the command returns (see `confo status`).
+    let version = ctx.backend.read(&args.path).await?.version;
+    let registration = Registration::start(&ctx.checked, &args.path, &service, version)?;
+    let result = follow(ctx, args, Some(&registration)).await;
+    registration.stop().await;
+    result
+}
+
+async fn follow(
+    ctx: &Ctx,
+    args: WatchArgs,
+    registration: Option<&Registration>,
+) -> Result<(), Failure> {
     let deadline = args.timeout.map(|t| Instant::now() + t);
     let shown = args.path.to_string();
     let scope = WatchScope::Config(args.path.clone());
@@ -91,6 +107,9 @@ pub(crate) async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<(), Failure> {
         let current = read.as_ref().map(|r| (r.version, r.bytes.clone()));
         if current == last {
             continue;
+        }
+        if let (Some(registration), Some(read)) = (registration, &read) {
+            registration.took(read.version);
         }
         last = current;
         ctx.out

@@ -20,6 +20,9 @@ type Tree = BTreeMap<Namespace, BTreeMap<ConfigName, Versioned>>;
 /// Metadata documents, beside the tree (never in a listing, never an event).
 type MetaMap = BTreeMap<(ConfigPath, Meta), Versioned>;
 
+/// Registered instances, by configuration and id.
+type Instances = BTreeMap<(ConfigPath, String), Arc<[u8]>>;
+
 /// An in-process store with the semantics of the others (versions,
 /// compare-and-set, size limit). Clones share the same tree.
 ///
@@ -43,6 +46,8 @@ struct Inner {
     tree: Mutex<Tree>,
     /// Locked after `tree` when both are held.
     meta: Mutex<MetaMap>,
+    /// Locked after `tree` when both are held.
+    instances: Mutex<Instances>,
     next_version: AtomicU64,
     events: broadcast::Sender<WatchEvent>,
 }
@@ -52,6 +57,7 @@ impl Default for Inner {
         Inner {
             tree: Mutex::default(),
             meta: Mutex::default(),
+            instances: Mutex::default(),
             next_version: AtomicU64::new(0),
             events: broadcast::channel(super::EVENT_CAPACITY).0,
         }
@@ -70,6 +76,14 @@ impl MemoryBackend {
         // A panic while holding the lock cannot leave the map half-changed
         // (every change is one insert or remove), so a poisoned lock is safe to use.
         self.inner.tree.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn instances(&self) -> MutexGuard<'_, Instances> {
+        // As for `tree`: every change is one insert or remove.
+        self.inner
+            .instances
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     fn meta(&self) -> MutexGuard<'_, MetaMap> {
@@ -101,6 +115,10 @@ impl MemoryBackend {
 
 #[async_trait]
 impl Backend for MemoryBackend {
+    fn keeps_metadata(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> &str {
         DESCRIBE
     }
@@ -181,16 +199,6 @@ impl Backend for MemoryBackend {
         }
         let mut tree = self.tree();
         let mut meta = self.meta();
-        for guard in guards
-            .iter()
-            .cloned()
-            .chain(metas.iter().map(MetaWrite::guard))
-        {
-            let current = meta
-                .get(&(guard.path.clone(), guard.meta))
-                .map(|v| v.version);
-            check_guard(DESCRIBE, &guard, current)?;
-        }
         // Check each condition against the state the earlier writes leave.
         let mut planned: BTreeMap<&ConfigPath, Option<Version>> = BTreeMap::new();
         for w in writes {
@@ -203,6 +211,17 @@ impl Backend for MemoryBackend {
             };
             w.expect.check(DESCRIBE, &w.path, current)?;
             planned.insert(&w.path, Some(Version::from_raw(0)));
+        }
+        // Then the metadata: a stale value is a conflict, not a changed guard.
+        for guard in guards
+            .iter()
+            .cloned()
+            .chain(metas.iter().map(MetaWrite::guard))
+        {
+            let current = meta
+                .get(&(guard.path.clone(), guard.meta))
+                .map(|v| v.version);
+            check_guard(DESCRIBE, &guard, current)?;
         }
         let mut versions = Vec::with_capacity(writes.len());
         for w in writes {
@@ -300,6 +319,7 @@ impl Backend for MemoryBackend {
             configs.remove(path.name());
         }
         self.meta().retain(|(p, _), _| p != path);
+        self.instances().retain(|(p, _), _| p != path);
         drop(tree);
         self.notify(WatchEvent::Changed(path.clone()));
         Ok(())
@@ -320,6 +340,8 @@ impl Backend for MemoryBackend {
         }
         let removed = tree.remove(namespace).unwrap_or_default();
         self.meta().retain(|(p, _), _| p.namespace() != namespace);
+        self.instances()
+            .retain(|(p, _), _| p.namespace() != namespace);
         drop(tree);
         for name in removed.into_keys() {
             self.notify(WatchEvent::Changed(ConfigPath::new(
@@ -329,6 +351,27 @@ impl Backend for MemoryBackend {
         }
         self.notify(WatchEvent::NamespaceChanged(namespace.clone()));
         Ok(())
+    }
+
+    async fn put_instance(&self, path: &ConfigPath, id: &str, bytes: &[u8]) -> Result<()> {
+        check_size(self, path, bytes)?;
+        self.instances()
+            .insert((path.clone(), id.to_owned()), Arc::from(bytes));
+        Ok(())
+    }
+
+    async fn remove_instance(&self, path: &ConfigPath, id: &str) -> Result<()> {
+        self.instances().remove(&(path.clone(), id.to_owned()));
+        Ok(())
+    }
+
+    async fn list_instances(&self, path: &ConfigPath) -> Result<Vec<(String, Arc<[u8]>)>> {
+        Ok(self
+            .instances()
+            .iter()
+            .filter(|((p, _), _)| p == path)
+            .map(|((_, id), bytes)| (id.clone(), Arc::clone(bytes)))
+            .collect())
     }
 
     async fn watch(&self, scope: &WatchScope) -> Result<Watch> {

@@ -177,6 +177,14 @@ pub trait Backend: Send + Sync + fmt::Debug {
         MAX_VALUE_BYTES
     }
 
+    /// Whether this backend keeps metadata beside configurations
+    /// ([`Backend::read_meta`], [`Backend::write_meta`]): a store writes
+    /// history only to one that does. The default keeps none; a backend
+    /// that wraps another must forward it.
+    fn keeps_metadata(&self) -> bool {
+        false
+    }
+
     /// The user this backend authenticates as (ZooKeeper's digest user),
     /// recorded as the author of a write in its history; `None` when it
     /// authenticates as nobody.
@@ -469,6 +477,43 @@ pub trait Backend: Send + Sync + fmt::Debug {
     async fn find_write(&self, path: &ConfigPath, id: &str) -> Result<Option<bool>> {
         let _ = (path, id);
         Ok(None)
+    }
+
+    /// Registers (or updates) a running instance that follows `path`, under
+    /// `id` (unique per instance; a configuration name): ZooKeeper keeps it
+    /// as an ephemeral node, gone when the instance's session ends; the file
+    /// backend as a file whose lease the record itself carries; memory in a
+    /// map. Beside the configuration's metadata: never listed, watched or
+    /// exported, and removed with the configuration.
+    ///
+    /// The default keeps none (and [`Backend::list_instances`] lists none).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, MemoryBackend};
+    /// let store = MemoryBackend::new();
+    /// let path = "systemA/database".parse()?;
+    /// store.put_instance(&path, "billing-1", br#"{"version":"7"}"#).await?;
+    /// assert_eq!(store.list_instances(&path).await?[0].0, "billing-1");
+    /// store.remove_instance(&path, "billing-1").await?;
+    /// assert!(store.list_instances(&path).await?.is_empty());
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    async fn put_instance(&self, path: &ConfigPath, id: &str, bytes: &[u8]) -> Result<()> {
+        let _ = (path, id, bytes);
+        Ok(())
+    }
+
+    /// Removes a registration; nothing to do when there is none.
+    async fn remove_instance(&self, path: &ConfigPath, id: &str) -> Result<()> {
+        let _ = (path, id);
+        Ok(())
+    }
+
+    /// The registrations of `path`: (id, record), sorted by id.
+    async fn list_instances(&self, path: &ConfigPath) -> Result<Vec<(String, Arc<[u8]>)>> {
+        let _ = path;
+        Ok(Vec::new())
     }
 
     /// Starts watching `scope` for changes. Arm the watch before the first

@@ -16,7 +16,7 @@ use crate::store::Retrying;
 
 /// How many times a write is checked again after the schemas changed
 /// between its check and its write.
-const CHECK_ATTEMPTS: u32 = 10;
+const CHECK_ATTEMPTS: u32 = 50;
 
 /// How many schema documents read beside a value are kept for the write
 /// that follows the read.
@@ -266,6 +266,20 @@ impl Checked {
         loop {
             attempt += 1;
             let seen = self.seen(writes).await?;
+            if attempt > 1 {
+                // A compare-and-set whose version is gone cannot go
+                // through: say so (the caller reads again), rather than
+                // check against metadata that keeps changing.
+                for (w, s) in writes.iter().zip(&seen) {
+                    if w.expect != Expect::Any {
+                        w.expect.check(
+                            self.describe(),
+                            &w.path,
+                            s.value.as_ref().map(|v| v.version),
+                        )?;
+                    }
+                }
+            }
             for (w, s) in writes.iter().zip(&seen) {
                 self.check(&w.path, &w.bytes, s.schemas.as_ref())?;
             }
@@ -285,7 +299,14 @@ impl Checked {
                     })
                     .collect()
             };
-            let records = Self::records(self.describe(), writes, &seen, ids, &recording);
+            let records = Self::records(
+                self.describe(),
+                self.inner.keeps_metadata(),
+                writes,
+                &seen,
+                ids,
+                &recording,
+            );
             let written = if guards.is_empty() && records.is_empty() {
                 self.inner.write_many(writes).await
             } else {
@@ -294,6 +315,9 @@ impl Checked {
             match written {
                 Err(Error::MetaChanged { .. }) if attempt < CHECK_ATTEMPTS => {
                     tracing::debug!(path = %writes[0].path, attempt, "schemas or history changed while checking a write; checking again");
+                    // Spread writers that keep meeting a little.
+                    let jitter = u64::from(attempt) * 50 + u64::from(std::process::id() % 50);
+                    tokio::time::sleep(std::time::Duration::from_micros(jitter)).await;
                 }
                 other => return other,
             }
@@ -305,12 +329,16 @@ impl Checked {
     /// read, earlier ones of the same path are folded into it).
     fn records(
         describe: &str,
+        keeps_metadata: bool,
         writes: &[BatchWrite],
         seen: &[Seen],
         ids: Option<&[String]>,
         recording: &Recording,
     ) -> Vec<MetaWrite> {
         let mut out: Vec<MetaWrite> = Vec::new();
+        if !keeps_metadata {
+            return out;
+        }
         for (i, (w, s)) in writes.iter().zip(seen).enumerate().rev() {
             if out.iter().any(|m| m.path == w.path) {
                 continue;
@@ -343,6 +371,10 @@ impl Backend for Checked {
 
     fn user(&self) -> Option<&str> {
         self.inner.user()
+    }
+
+    fn keeps_metadata(&self) -> bool {
+        self.inner.keeps_metadata()
     }
 
     async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
@@ -484,7 +516,7 @@ impl Backend for Checked {
 
     /// Looks the write up in the history this backend records.
     async fn find_write(&self, path: &ConfigPath, id: &str) -> Result<Option<bool>> {
-        if self.recording.keep == 0 {
+        if self.recording.keep == 0 || !self.inner.keeps_metadata() {
             return Ok(None);
         }
         let found = history::read_history(&self.inner, path).await?;
@@ -501,6 +533,18 @@ impl Backend for Checked {
 
     async fn delete_namespace(&self, namespace: &Namespace, recursive: bool) -> Result<()> {
         self.inner.delete_namespace(namespace, recursive).await
+    }
+
+    async fn put_instance(&self, path: &ConfigPath, id: &str, bytes: &[u8]) -> Result<()> {
+        self.inner.put_instance(path, id, bytes).await
+    }
+
+    async fn remove_instance(&self, path: &ConfigPath, id: &str) -> Result<()> {
+        self.inner.remove_instance(path, id).await
+    }
+
+    async fn list_instances(&self, path: &ConfigPath) -> Result<Vec<(String, Arc<[u8]>)>> {
+        self.inner.list_instances(path).await
     }
 
     async fn watch(&self, scope: &WatchScope) -> Result<Watch> {

@@ -66,7 +66,7 @@ impl fmt::Display for ServiceViolation {
 
 /// Checks a service name: the rules of a configuration name (it is a node
 /// name in ZooKeeper too).
-fn service_name(service: &str) -> Result<()> {
+pub(crate) fn service_name(service: &str) -> Result<()> {
     confo_names::check(service).map_err(|rule| Error::InvalidName {
         kind: NameKind::Service,
         name: service.to_owned(),

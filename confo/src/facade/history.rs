@@ -1,8 +1,10 @@
-//! History and rollback through the manager (over [`crate::history`]).
+//! History, rollback and running instances through the manager (over
+//! [`crate::history`] and [`crate::Instances`]).
 
 use super::Confo;
 use crate::error::Result;
 use crate::history::{History, Recording};
+use crate::live::Instances;
 use crate::name::{ConfigPath, Version};
 
 impl Confo {
@@ -82,5 +84,35 @@ impl Confo {
     pub async fn rollback(&self, path: &str, version: Version) -> Result<Version> {
         let path: ConfigPath = path.parse()?;
         self.store()?.rollback(&path, version).await
+    }
+
+    /// The running instances that follow the configuration at `path`
+    /// (`namespace/name`), the version each holds and what each rejected:
+    /// every [`crate::Live`] started by a manager with a service name
+    /// ([`Confo::with_service`]) registers itself (see [`Instances`]).
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    /// #[derive(confo::Confo, serde::Deserialize, serde::Serialize)]
+    /// #[confo(namespace = "systemA", name = "database")]
+    /// struct Database { port: u16 }
+    ///
+    /// let confo = confo::Confo::from_url("mem://").await?.with_service("billing");
+    /// let version = confo.save(&Database { port: 5432 }).await?;
+    /// let live = confo.watch::<Database>().await?;
+    /// let mut found = confo.instances("systemA/database").await?;
+    /// for _ in 0..100 {
+    ///     if !found.running.is_empty() { break; }
+    ///     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    ///     found = confo.instances("systemA/database").await?;
+    /// }
+    /// assert_eq!(found.running[0].service, "billing");
+    /// assert_eq!(found.running[0].version, version);
+    /// # drop(live);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub async fn instances(&self, path: &str) -> Result<Instances> {
+        let path: ConfigPath = path.parse()?;
+        crate::live::read_instances(self.store()?.backend(), &path).await
     }
 }

@@ -90,7 +90,7 @@ impl Confo {
         path: &ConfigPath,
         decode: Decoder<T>,
     ) -> Result<Live<T>> {
-        Live::start(self.store()?, path.clone(), decode).await
+        Live::start(self.store()?, path.clone(), decode, self.service()).await
     }
 
     /// Follows every configuration of a namespace (the arm and the first

@@ -19,7 +19,7 @@
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! use confo::{backend::Expect, Store};
+//! use confo::{backend::{Backend, Expect}, Store};
 //! let store = Store::new(std::sync::Arc::new(confo::backend::MemoryBackend::new()));
 //! let path = "systemA/database".parse()?;
 //! let v1 = store.backend().write(&path, br#"{"port":5432}"#, Expect::Absent).await?;

@@ -56,10 +56,7 @@ pub(crate) fn plan(
         seq,
         id: id.map_or_else(write_id, str::to_owned),
         time: SystemTime::now(),
-        author: recording
-            .author
-            .clone()
-            .unwrap_or_else(super::os_user),
+        author: recording.author.clone().unwrap_or_else(super::os_user),
         message: recording.message.clone(),
         changed: changed_keys(previous.map(|p| &*p.bytes), bytes),
         previous: previous.map(|p| Previous {

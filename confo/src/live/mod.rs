@@ -22,8 +22,11 @@ use crate::error::{Error, Result};
 use crate::name::{ConfigPath, Version};
 use crate::store::{Freshness, Store};
 
+mod instances;
 mod namespace;
 
+use instances::Held;
+pub use instances::{read_instances, Instance, Instances, Registration, Rejected};
 pub use namespace::{NamespaceChange, NamespaceWatch};
 
 /// Turns stored bytes into a `T`; errors name backend, path and field.
@@ -208,8 +211,14 @@ impl<T> fmt::Debug for Live<T> {
 
 impl<T: Send + Sync + 'static> Live<T> {
     /// Arms a watch on `path`, reads and decodes the current value, and
-    /// starts following it. Fails if the first read or decode fails.
-    pub(crate) async fn start(store: Store, path: ConfigPath, decode: Decoder<T>) -> Result<Self> {
+    /// starts following it; with a `service` name, registers this instance
+    /// (see [`Instances`]). Fails if the first read or decode fails.
+    pub(crate) async fn start(
+        store: Store,
+        path: ConfigPath,
+        decode: Decoder<T>,
+        service: Option<String>,
+    ) -> Result<Self> {
         // Arm first, then read: no change can fall between the two. Both
         // ride out a lost connection within the store's retry policy; after
         // that, the local copy (if kept) stands in and the task keeps trying.
@@ -245,12 +254,14 @@ impl<T: Send + Sync + 'static> Live<T> {
             .0,
             _stop: stop_tx,
         });
+        let held = service.map(|s| instances::register(&store, path.clone(), s, read.version).0);
         let task = Follower {
             store,
             path,
             decode,
             shared: Arc::downgrade(&shared),
             taken: std::sync::Mutex::new(read.bytes),
+            held,
         };
         tokio::spawn(task.run(watch, stale, stop_rx));
         Ok(Live { shared, seen })
@@ -351,6 +362,9 @@ struct Follower<T> {
     /// value (a ZooKeeper node deleted and created again restarts its
     /// version, so equal versions can hold different values).
     taken: std::sync::Mutex<Arc<[u8]>>,
+    /// Where this instance's registration learns what it holds (with a
+    /// service name only).
+    held: Option<watch::Sender<Held>>,
 }
 
 impl<T: Send + Sync + 'static> Follower<T> {
@@ -505,6 +519,12 @@ impl<T: Send + Sync + 'static> Follower<T> {
                     *self.taken.lock().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&read.bytes);
                     shared.current.store(Arc::new(snapshot.clone()));
                     shared.generation.send_modify(|g| *g += 1);
+                    if let Some(held) = &self.held {
+                        held.send_replace(Held {
+                            version: read.version,
+                            rejected: None,
+                        });
+                    }
                     if let Some(updates) = shared.updates.get() {
                         let _ = updates.send(snapshot);
                     }
@@ -513,6 +533,18 @@ impl<T: Send + Sync + 'static> Follower<T> {
                 Err(e) => {
                     tracing::warn!(path = %self.path, version = %read.version, error = %e, "rejected an update that does not decode; keeping the last good value");
                     let problem = e.to_string();
+                    if let Some(held) = &self.held {
+                        let rejected = instances::Rejected {
+                            version: read.version,
+                            errors: Held::errors_of(&e),
+                        };
+                        held.send_if_modified(|h| {
+                            let new = Some(rejected);
+                            let changed = h.rejected != new;
+                            h.rejected = new;
+                            changed
+                        });
+                    }
                     shared.status.send_modify(|s| {
                         *s = Status::now(Freshness::Fresh, Some(problem));
                     });

@@ -67,6 +67,10 @@ impl Backend for Retrying {
         self.backend.user()
     }
 
+    fn keeps_metadata(&self) -> bool {
+        self.backend.keeps_metadata()
+    }
+
     async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
         self.policy.run(|| self.backend.list_namespaces()).await
     }
@@ -171,6 +175,18 @@ impl Backend for Retrying {
 
     async fn delete_namespace(&self, namespace: &Namespace, recursive: bool) -> Result<()> {
         self.backend.delete_namespace(namespace, recursive).await
+    }
+
+    async fn put_instance(&self, path: &ConfigPath, id: &str, bytes: &[u8]) -> Result<()> {
+        self.backend.put_instance(path, id, bytes).await
+    }
+
+    async fn remove_instance(&self, path: &ConfigPath, id: &str) -> Result<()> {
+        self.backend.remove_instance(path, id).await
+    }
+
+    async fn list_instances(&self, path: &ConfigPath) -> Result<Vec<(String, Arc<[u8]>)>> {
+        self.policy.run(|| self.backend.list_instances(path)).await
     }
 
     async fn watch(&self, scope: &WatchScope) -> Result<Watch> {

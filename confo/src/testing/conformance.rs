@@ -31,6 +31,7 @@ use crate::{ConfigName, ConfigPath, Error, Namespace, Version};
 
 mod checked;
 mod history;
+mod instances;
 
 pub use checked::{
     a_schema_published_during_a_write_is_checked, broken_schemas_refuse_writes_with_a_clear_error,
@@ -40,6 +41,9 @@ pub use history::{
     every_write_through_a_store_is_recorded, history_keeps_the_newest_and_survives_bad_documents,
     metadata_lands_with_the_write_or_not_at_all, rollback_writes_back_a_recorded_version,
     update_knows_from_history_whether_a_lost_write_landed,
+};
+pub use instances::{
+    a_live_value_registers_what_it_holds_and_rejects, instances_are_kept_beside_the_configuration,
 };
 
 /// A fresh store and whatever keeps it alive (a temp dir, a server).
@@ -121,6 +125,8 @@ macro_rules! conformance_tests {
             history_keeps_the_newest_and_survives_bad_documents,
             rollback_writes_back_a_recorded_version,
             update_knows_from_history_whether_a_lost_write_landed,
+            instances_are_kept_beside_the_configuration,
+            a_live_value_registers_what_it_holds_and_rejects,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -12,6 +12,9 @@ use crate::backend::{Expect, Meta, Version, Versioned, MAX_VALUE_BYTES, META_DIR
 use crate::error::{Error, Result};
 use crate::name::{ConfigPath, Namespace};
 
+/// The directory of a configuration's metadata that holds its registered instances.
+const INSTANCES: &str = "instances";
+
 impl Inner {
     /// The directory of `cfg`'s metadata, relative to the root.
     fn meta_dir_rel(cfg: &ConfigPath) -> PathBuf {
@@ -92,6 +95,69 @@ impl Inner {
         dir.remove_file(&name)
             .map_err(|e| self.io("delete", &self.root.join(&rel).join(&name), e))?;
         Ok(true)
+    }
+
+    /// The directory of `cfg`'s registered instances, relative to the root.
+    fn instances_rel(cfg: &ConfigPath) -> PathBuf {
+        Self::meta_dir_rel(cfg).join(INSTANCES)
+    }
+
+    /// Writes the registration `id` of `cfg` (temporary file and rename,
+    /// under the lock, so `rm` never races it).
+    pub(super) fn put_instance(&self, cfg: &ConfigPath, id: &str, bytes: &[u8]) -> Result<()> {
+        let _lock = self.lock()?;
+        let rel = Self::instances_rel(cfg);
+        let dir = regular_file::dir_beneath(&self.root, &rel, true)
+            .map_err(|r| self.refused("write", &rel, r))?;
+        self.replace_in(&dir, &self.root.join(&rel), &format!("{id}{EXT}"), bytes)
+            .map(|_| ())
+    }
+
+    /// Removes the registration `id` of `cfg`, if there is one.
+    pub(super) fn remove_instance(&self, cfg: &ConfigPath, id: &str) -> Result<()> {
+        let _lock = self.lock()?;
+        let rel = Self::instances_rel(cfg);
+        let dir = match regular_file::dir_beneath(&self.root, &rel, false) {
+            Ok(dir) => dir,
+            Err(Refused::Missing) => return Ok(()),
+            Err(r) => return Err(self.refused("delete", &rel, r)),
+        };
+        match dir.remove_file(format!("{id}{EXT}")) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(self.io("delete", &self.root.join(&rel), e)),
+        }
+    }
+
+    /// The registrations of `cfg`, sorted by id; a file that cannot be read
+    /// is skipped with a warning.
+    pub(super) fn list_instances(&self, cfg: &ConfigPath) -> Result<Vec<(String, Arc<[u8]>)>> {
+        let rel = Self::instances_rel(cfg);
+        let dir = match regular_file::dir_beneath(&self.root, &rel, false) {
+            Ok(dir) => dir,
+            Err(Refused::Missing) => return Ok(Vec::new()),
+            Err(r) => return Err(self.refused("list", &rel, r)),
+        };
+        let entries = dir
+            .entries()
+            .map_err(|e| self.io("list", &self.root.join(&rel), e))?;
+        let mut out = Vec::new();
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(id) = name.strip_suffix(EXT) else {
+                continue;
+            };
+            match regular_file::read_beneath(&self.root, &rel.join(&name), MAX_VALUE_BYTES) {
+                Ok(found) => out.push((id.to_owned(), Arc::from(found.bytes))),
+                Err(Refused::Missing) => {} // removed meanwhile
+                Err(r) => {
+                    tracing::warn!(backend = %self.describe, file = %self.root.join(&rel).join(&name).display(),
+                        reason = %r.reason(), "skipping an instance registration confo cannot read");
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
     }
 
     /// Removes every metadata document of `cfg` (after the configuration

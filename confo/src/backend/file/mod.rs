@@ -461,14 +461,6 @@ impl Inner {
         metas: &[MetaWrite],
     ) -> Result<Vec<Version>> {
         let _lock = self.lock()?;
-        for guard in guards
-            .iter()
-            .cloned()
-            .chain(metas.iter().map(MetaWrite::guard))
-        {
-            let current = self.read_meta(&guard.path, guard.meta)?.map(|m| m.version);
-            check_guard(&self.describe, &guard, current)?;
-        }
         // What each path held before the batch, for the undo.
         let mut before: Vec<(&ConfigPath, Option<Arc<[u8]>>)> = Vec::new();
         let mut planned: std::collections::HashMap<&ConfigPath, bool> =
@@ -485,6 +477,15 @@ impl Inner {
             };
             w.expect.check(&self.describe, &w.path, current)?;
             planned.insert(&w.path, true);
+        }
+        // Then the metadata: a stale value is a conflict, not a changed guard.
+        for guard in guards
+            .iter()
+            .cloned()
+            .chain(metas.iter().map(MetaWrite::guard))
+        {
+            let current = self.read_meta(&guard.path, guard.meta)?.map(|m| m.version);
+            check_guard(&self.describe, &guard, current)?;
         }
         let mut versions = Vec::with_capacity(writes.len());
         for (i, w) in writes.iter().enumerate() {
@@ -733,6 +734,10 @@ impl Inner {
 
 #[async_trait]
 impl Backend for FileBackend {
+    fn keeps_metadata(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> &str {
         &self.inner.describe
     }
@@ -858,6 +863,24 @@ impl Backend for FileBackend {
         let ns = namespace.clone();
         self.run(move |inner| inner.delete_namespace(&ns, recursive))
             .await
+    }
+
+    async fn put_instance(&self, path: &ConfigPath, id: &str, bytes: &[u8]) -> Result<()> {
+        check_size(self, path, bytes)?;
+        let (cfg, id, bytes) = (path.clone(), id.to_owned(), bytes.to_vec());
+        self.run(move |inner| inner.put_instance(&cfg, &id, &bytes))
+            .await
+    }
+
+    async fn remove_instance(&self, path: &ConfigPath, id: &str) -> Result<()> {
+        let (cfg, id) = (path.clone(), id.to_owned());
+        self.run(move |inner| inner.remove_instance(&cfg, &id))
+            .await
+    }
+
+    async fn list_instances(&self, path: &ConfigPath) -> Result<Vec<(String, Arc<[u8]>)>> {
+        let cfg = path.clone();
+        self.run(move |inner| inner.list_instances(&cfg)).await
     }
 
     async fn watch(&self, scope: &WatchScope) -> Result<Watch> {

@@ -316,6 +316,10 @@ where
 
 #[async_trait]
 impl Backend for ZooKeeper {
+    fn keeps_metadata(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> &str {
         &self.inner.describe
     }
@@ -587,6 +591,19 @@ impl Backend for ZooKeeper {
 
     async fn delete_meta(&self, path: &ConfigPath, meta: Meta, expect: Expect) -> Result<bool> {
         self.delete_meta_node(path, meta, expect).await
+    }
+
+    async fn put_instance(&self, path: &ConfigPath, id: &str, bytes: &[u8]) -> Result<()> {
+        check_size(self, path, bytes)?;
+        self.put_instance_node(path, id, bytes).await
+    }
+
+    async fn remove_instance(&self, path: &ConfigPath, id: &str) -> Result<()> {
+        self.remove_instance_node(path, id).await
+    }
+
+    async fn list_instances(&self, path: &ConfigPath) -> Result<Vec<(String, Arc<[u8]>)>> {
+        self.list_instance_nodes(path).await
     }
 
     async fn delete(&self, path: &ConfigPath, expect: Expect) -> Result<()> {

@@ -25,6 +25,11 @@ fn config_meta_znode(path: &ConfigPath) -> String {
     format!("{META_ROOT}/{}/{}", path.namespace(), path.name())
 }
 
+/// The node holding the registered instances of `path`.
+fn instances_znode(path: &ConfigPath) -> String {
+    format!("{}/instances", config_meta_znode(path))
+}
+
 fn namespace_meta_znode(namespace: &Namespace) -> String {
     format!("{META_ROOT}/{namespace}")
 }
@@ -351,13 +356,90 @@ impl ZooKeeper {
         }
     }
 
+    /// Creates or updates the ephemeral registration `id` of `path`
+    /// (`/confo-meta/<ns>/<name>/instances/<id>`): gone when this session ends.
+    pub(super) async fn put_instance_node(
+        &self,
+        path: &ConfigPath,
+        id: &str,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let client = self.client().await?;
+        let parent = instances_znode(path);
+        let znode = format!("{parent}/{id}");
+        let ephemeral = CreateMode::Ephemeral.with_acls(self.acls());
+        for _ in 0..MAX_ATTEMPTS {
+            match self.within(client.set_data(&znode, bytes, None)).await {
+                Ok(_) => return Ok(()),
+                Err(ZkError::NoNode) => {}
+                Err(e) => return Err(self.error("write", &znode, e)),
+            }
+            match self.within(client.create(&znode, bytes, &ephemeral)).await {
+                Ok(_) => return Ok(()),
+                Err(ZkError::NodeExists) => {} // made meanwhile: set it
+                Err(ZkError::NoNode) => {
+                    self.ensure_meta_parents(&client, path).await?;
+                    self.ensure_node(&client, &parent).await?;
+                }
+                Err(e) => return Err(self.error("write", &znode, e)),
+            }
+        }
+        Err(self.gave_up("write", &znode))
+    }
+
+    pub(super) async fn remove_instance_node(&self, path: &ConfigPath, id: &str) -> Result<()> {
+        let client = self.client().await?;
+        let znode = format!("{}/{id}", instances_znode(path));
+        match self.within(client.delete(&znode, None)).await {
+            Ok(()) | Err(ZkError::NoNode) => Ok(()),
+            Err(e) => Err(self.error("delete", &znode, e)),
+        }
+    }
+
+    /// Every registration of `path`: one listing and one multi-read.
+    pub(super) async fn list_instance_nodes(
+        &self,
+        path: &ConfigPath,
+    ) -> Result<Vec<(String, std::sync::Arc<[u8]>)>> {
+        let client = self.client().await?;
+        let parent = instances_znode(path);
+        let Some(mut ids) = self.list_children_of(&client, &parent).await? else {
+            return Ok(Vec::new());
+        };
+        ids.sort();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut reader = client.new_multi_reader();
+        for id in &ids {
+            let znode = format!("{parent}/{id}");
+            reader
+                .add_get_data(&znode)
+                .map_err(|e| self.error("read", &znode, e))?;
+        }
+        let results = self
+            .within(reader.commit())
+            .await
+            .map_err(|e| self.error("read", &parent, e))?;
+        Ok(ids
+            .into_iter()
+            .zip(results)
+            .filter_map(|(id, r)| match r {
+                MultiReadResult::Data { data, .. } => Some((id, data.into())),
+                // Gone meanwhile (its session ended), or unreadable: left out.
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Deletes every metadata document of `path`, after the configuration.
     pub(super) async fn delete_config_meta(
         &self,
         client: &Client,
         path: &ConfigPath,
     ) -> Result<()> {
-        self.delete_subtree(client, &config_meta_znode(path), 1)
+        // Documents, and the instances beneath `instances`.
+        self.delete_subtree(client, &config_meta_znode(path), 2)
             .await
     }
 
@@ -367,7 +449,7 @@ impl ZooKeeper {
         client: &Client,
         namespace: &Namespace,
     ) -> Result<()> {
-        self.delete_subtree(client, &namespace_meta_znode(namespace), 2)
+        self.delete_subtree(client, &namespace_meta_znode(namespace), 3)
             .await
     }
 

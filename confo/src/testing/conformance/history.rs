@@ -366,6 +366,9 @@ impl Backend for LoseOneAnswer {
     fn describe(&self) -> &str {
         self.inner.describe()
     }
+    fn keeps_metadata(&self) -> bool {
+        self.inner.keeps_metadata()
+    }
     async fn list_namespaces(&self) -> Result<Vec<Namespace>> {
         self.inner.list_namespaces().await
     }
