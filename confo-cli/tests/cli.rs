@@ -2015,3 +2015,91 @@ pub fn history_stays_out_of_trees_unless_asked_and_goes_with_rm(s: &Store) {
         "a new configuration of the same name starts a new history"
     );
 }
+
+/// `confo status` on a file store: one line per version held, one per
+/// version rejected with its field errors and who rejected it; a
+/// registration whose lease ran out (a process that died) and one that is
+/// not a registration are left out with a warning.
+#[test]
+fn status_summarizes_instances_and_leaves_out_expired_ones() {
+    let s = Store::file();
+    s.put("systemA/database", json!({"port": 5432}));
+    let out = s
+        .confo()
+        .args(["get", "systemA/database", "--show-version"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let version = stderr
+        .trim()
+        .strip_prefix("version ")
+        .expect("version line")
+        .to_owned();
+    let root = PathBuf::from(s.url.strip_prefix("file://").unwrap());
+    let dir = root.join(".confo-meta/systemA/database/instances");
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = |service: &str, host: &str, pid: u32, rejected: Value, lease: &str| {
+        json!({
+            "service": service, "host": host, "pid": pid, "version": version,
+            "rejected": rejected, "updated": "2026-01-01T00:00:00Z", "lease_until": lease,
+        })
+        .to_string()
+    };
+    let future = "2999-01-01T00:00:00Z";
+    for (i, service) in ["billing", "billing", "search"].iter().enumerate() {
+        std::fs::write(
+            dir.join(format!("{service}-{i}.json")),
+            record(service, "host-1", 100 + i as u32, Value::Null, future),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        dir.join("billing-3.json"),
+        record(
+            "billing",
+            "host-3",
+            4711,
+            json!({"version": "8", "errors": ["database.port: expected u16, found a string"]}),
+            future,
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("crashed.json"),
+        record("billing", "host-9", 9, Value::Null, "2001-01-01T00:00:00Z"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("garbage.json"), "not a registration").unwrap();
+    s.confo()
+        .args(["status", "systemA/database"])
+        .assert()
+        .success()
+        .stdout(format!(
+            "4 instances on version {version}, the latest (billing ×3, search ×1)\n\
+             1 rejected version 8: database.port: expected u16, found a string (billing on host-3, pid 4711)\n"
+        ))
+        .stderr(predicate::str::contains(
+            "left out the registration of billing on host-9, pid 9: its lease ran out",
+        ))
+        .stderr(predicate::str::contains(
+            "the registration garbage is not one confo wrote",
+        ));
+    let out = s
+        .confo()
+        .args(["status", "systemA/database", "--json"])
+        .assert()
+        .success();
+    let report = parse(&out.get_output().stdout);
+    assert_eq!(report["instances"].as_array().unwrap().len(), 4);
+    assert_eq!(report["expired"], 1);
+    s.confo()
+        .args(["status", "systemA/nothing"])
+        .assert()
+        .code(3);
+    // `rm` removes the registrations with the configuration.
+    s.confo()
+        .args(["rm", "systemA/database"])
+        .assert()
+        .success();
+    assert!(!dir.exists());
+}

@@ -121,6 +121,19 @@
 //! [`Confo::keep_local_copies`] set how outages are ridden out. See
 //! the README ("Live configuration") and `examples/live.rs`.
 //!
+//! ## Safe changes: schemas, history, running instances
+//!
+//! - A service names itself ([`Confo::with_service`]) and publishes the
+//!   schema of each type it reads ([`Confo::publish_schema`]); every write
+//!   through confo is checked against every published schema ([`Checked`]).
+//! - Every write through confo is recorded, in the same atomic step, with
+//!   the value it replaced, the author and a message
+//!   ([`Confo::with_message`]): [`Confo::history`] reads it (see
+//!   [`History`]) and [`Confo::rollback`] writes a recorded version back.
+//! - A [`Live`] of a named service registers its instance: which version
+//!   it holds and which it rejected, read with [`Confo::instances`] (see
+//!   [`Instances`]); `confo status` prints it.
+//!
 //! ## The layers
 //!
 //! Every read goes through one [`Store`]: the active backend with the

@@ -23,7 +23,7 @@
 //! let store = Store::new(std::sync::Arc::new(confo::backend::MemoryBackend::new()));
 //! let path = "systemA/database".parse()?;
 //! let v1 = store.backend().write(&path, br#"{"port":5432}"#, Expect::Absent).await?;
-//! store.with_message("move to 5433").backend().write(&path, br#"{"port":5433}"#, Expect::Version(v1)).await?;
+//! store.clone().with_message("move to 5433").backend().write(&path, br#"{"port":5433}"#, Expect::Version(v1)).await?;
 //!
 //! let history = store.history(&path).await?;
 //! let last = history.entries.last().unwrap();
