@@ -923,6 +923,28 @@ async fn instance_registrations_end_with_their_session() {
         .await
         .unwrap();
     assert_ne!(stat.ephemeral_owner, 0, "an ephemeral node");
+    // What the Python package sees, with history and instances present:
+    // the namespace and the configuration, nothing beneath it; what it
+    // writes, confo reads, and records nothing for.
+    confo::Store::new(std::sync::Arc::new(watcher.clone()))
+        .backend()
+        .write(&path, br#"{"n":1}"#, Expect::Any)
+        .await
+        .unwrap();
+    assert_eq!(zk.list_children("/confo").await.unwrap(), ["systemA"]);
+    assert_eq!(zk.list_children("/confo/systemA").await.unwrap(), ["database"]);
+    assert!(zk
+        .list_children("/confo/systemA/database")
+        .await
+        .unwrap()
+        .is_empty());
+    zk.set_data("/confo/systemA/database", br#"{"n":2}"#, None)
+        .await
+        .unwrap();
+    assert_eq!(&*watcher.read(&path).await.unwrap().bytes, br#"{"n":2}"#);
+    let history = confo::read_history(&watcher, &path).await.unwrap();
+    assert_eq!(history.entries.len(), 1);
+    assert!(history.gap_after, "the outside write shows as a gap");
     drop(gone_with_me);
     let deadline = Instant::now() + Duration::from_secs(30);
     while !watcher.list_instances(&path).await.unwrap().is_empty() {
