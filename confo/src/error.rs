@@ -386,8 +386,8 @@ pub enum Error {
         backend: String,
         /// The configuration.
         path: String,
-        /// Which metadata changed (`schemas`).
-        meta: &'static str,
+        /// Which metadata changed (`schemas`, `history`, `history-3`).
+        meta: String,
     },
 
     /// A version asked of a configuration's history that it does not hold

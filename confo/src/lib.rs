@@ -197,8 +197,8 @@ pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result, TreeProblem};
 pub use facade::{Backends, Confo, IntoBackend, LoadAll, Namespaces, Scoped};
 pub use history::{
-    changed_keys, copy_history, read_history, redact_keys, secret_keys, History, HistoryEntry,
-    Previous, Recording, DEFAULT_KEEP,
+    changed_keys, clear_history, copy_history, read_history, redact_keys, secret_keys, History,
+    HistoryEntry, Previous, Recording, DEFAULT_KEEP, MAX_KEEP,
 };
 /// The JSON rules of a stored configuration (one object, no duplicate
 /// keys, bounded depth; written compact), for programs that handle the raw

@@ -932,7 +932,10 @@ async fn instance_registrations_end_with_their_session() {
         .await
         .unwrap();
     assert_eq!(zk.list_children("/confo").await.unwrap(), ["systemA"]);
-    assert_eq!(zk.list_children("/confo/systemA").await.unwrap(), ["database"]);
+    assert_eq!(
+        zk.list_children("/confo/systemA").await.unwrap(),
+        ["database"]
+    );
     assert!(zk
         .list_children("/confo/systemA/database")
         .await

@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 use super::{version_json, Ctx};
 use crate::args::{HistoryArgs, RollbackArgs, ShowArgs, StatusArgs};
 use crate::exit::Failure;
-use confo::backend::{Expect, Meta};
 use confo::{ConfigPath, Error, History, HistoryEntry, Version};
 
 /// A version as given on the command line: a stored version, or N
@@ -103,10 +102,7 @@ fn version_text(v: Option<Version>) -> String {
 pub(crate) async fn history(ctx: &Ctx, args: HistoryArgs) -> Result<(), Failure> {
     let path = &args.path;
     if args.clear {
-        let removed = ctx
-            .backend
-            .delete_meta(path, Meta::History, Expect::Any)
-            .await?;
+        let removed = confo::clear_history(&*ctx.backend, path).await?;
         if ctx.out.json {
             return ctx
                 .out

@@ -37,25 +37,35 @@ pub enum Meta {
     /// The JSON Schemas the services reading the configuration published,
     /// one per service: `{"services": {"billing": {"schema": {...}}, ...}}`.
     Schemas,
-    /// The writes confo made to the configuration, newest last, each with
-    /// the value it replaced (see [`crate::History`]); written in the same
-    /// atomic step as the write it records.
+    /// The head of the configuration's history (see [`crate::History`]):
+    /// the next entry's number and how many slots hold entries; written in
+    /// the same atomic step as the write it records.
     History,
+    /// One slot of the history's ring: one recorded write with the value
+    /// it replaced. Entry `n` lives in slot `(n - 1) % keep`, so a write
+    /// replaces the oldest entry once the ring is full.
+    HistorySlot(u16),
 }
 
 impl Meta {
     /// Its node or file name beside the configuration's other metadata.
-    pub fn name(self) -> &'static str {
+    ///
+    /// ```
+    /// use confo::backend::Meta;
+    /// assert_eq!(Meta::HistorySlot(7).name(), "history-7");
+    /// ```
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
         match self {
-            Meta::Schemas => "schemas",
-            Meta::History => "history",
+            Meta::Schemas => "schemas".into(),
+            Meta::History => "history".into(),
+            Meta::HistorySlot(slot) => format!("history-{slot}").into(),
         }
     }
 }
 
 impl fmt::Display for Meta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(&self.name())
     }
 }
 

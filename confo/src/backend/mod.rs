@@ -581,7 +581,7 @@ pub fn check_guard(backend: &str, guard: &Guard, current: Option<Version>) -> Re
         Err(Error::MetaChanged {
             backend: backend.to_owned(),
             path: guard.path.to_string(),
-            meta: guard.meta.name(),
+            meta: guard.meta.name().into_owned(),
         })
     }
 }

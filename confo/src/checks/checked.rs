@@ -263,6 +263,8 @@ impl Checked {
             ..self.recording.clone()
         };
         let mut attempt = 0;
+        // History slots found not as their head said: (path, slot).
+        let mut flipped: Vec<(ConfigPath, u16)> = Vec::new();
         loop {
             attempt += 1;
             let seen = self.seen(writes).await?;
@@ -306,6 +308,7 @@ impl Checked {
                 &seen,
                 ids,
                 &recording,
+                &flipped,
             );
             let written = if guards.is_empty() && records.is_empty() {
                 self.inner.write_many(writes).await
@@ -313,7 +316,21 @@ impl Checked {
                 self.inner.write_with_meta(writes, &guards, &records).await
             };
             match written {
-                Err(Error::MetaChanged { .. }) if attempt < CHECK_ATTEMPTS => {
+                Err(Error::MetaChanged { path, meta, .. }) if attempt < CHECK_ATTEMPTS => {
+                    if let Some(slot) = meta
+                        .strip_prefix("history-")
+                        .and_then(|n| n.parse::<u16>().ok())
+                    {
+                        if let Some(w) = writes.iter().find(|w| w.path.to_string() == path) {
+                            let key = (w.path.clone(), slot);
+                            match flipped.iter().position(|k| *k == key) {
+                                Some(at) => {
+                                    flipped.remove(at);
+                                }
+                                None => flipped.push(key),
+                            }
+                        }
+                    }
                     tracing::debug!(path = %writes[0].path, attempt, "schemas or history changed while checking a write; checking again");
                     // Spread writers that keep meeting a little.
                     let jitter = u64::from(attempt) * 50 + u64::from(std::process::id() % 50);
@@ -334,6 +351,7 @@ impl Checked {
         seen: &[Seen],
         ids: Option<&[String]>,
         recording: &Recording,
+        flipped: &[(ConfigPath, u16)],
     ) -> Vec<MetaWrite> {
         let mut out: Vec<MetaWrite> = Vec::new();
         if !keeps_metadata {
@@ -351,6 +369,11 @@ impl Checked {
                 &w.bytes,
                 recording,
                 ids.and_then(|ids| ids.get(i)).map(String::as_str),
+                &flipped
+                    .iter()
+                    .filter(|(p, _)| p == &w.path)
+                    .map(|(_, slot)| *slot)
+                    .collect::<Vec<_>>(),
             );
             out.extend(planned);
         }

@@ -1,17 +1,19 @@
-//! The stored history document of one configuration, as
-//! [`Meta::History`](crate::backend::Meta::History):
+//! The stored form of a configuration's history: a small head
+//! ([`Meta::History`](crate::backend::Meta::History)) and a ring of entries,
+//! one per slot ([`Meta::HistorySlot`](crate::backend::Meta::HistorySlot)):
 //!
 //! ```json
-//! {"confo_history": 1, "next_seq": 3, "entries": [
-//!   {"seq": 1, "id": "…", "time": "2026-12-03T15:20:01.123Z", "author": "alice",
-//!    "message": "raise the pool", "digest": "9f…", "changed": ["pool"],
-//!    "previous": {"version": 4, "digest": "3a…", "value": "{\"pool\":5}"}}
-//! ]}
+//! {"confo_history": 2, "next_seq": 3, "filled": 2}
+//!
+//! {"seq": 1, "id": "…", "time": "2026-12-03T15:20:01.123Z", "author": "alice",
+//!  "message": "raise the pool", "digest": "9f…", "changed": ["pool"],
+//!  "previous": {"version": 4, "digest": "3a…", "value": "{\"pool\":5}"}}
 //! ```
 //!
-//! `previous` is `null` when the write created the configuration; its
-//! `value` is `null` when it was too large to keep. Entries are oldest
-//! first. A document confo cannot read is reported, never a panic.
+//! The head says which entry comes next and how many slots (from 0) hold
+//! one; entry `n` lives in slot `(n - 1) % keep`. `previous` is `null` when
+//! the write created the configuration; its `value` is `null` when it was
+//! too large to keep. A document confo cannot read is reported, never a panic.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -23,15 +25,14 @@ use crate::error::{Error, Result};
 use crate::name::{ConfigPath, Version};
 
 /// The format this code writes (and the newest it reads).
-const FORMAT: u64 = 1;
+const FORMAT: u64 = 2;
 
-/// A parsed document: its entries, oldest first, and the next sequence number.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Doc {
+/// The head of a history: the next entry's number, and how many slots
+/// (from slot 0) hold an entry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Head {
     pub(crate) next_seq: u64,
-    pub(crate) entries: Vec<HistoryEntry>,
-    /// Entries skipped because they could not be read, with why.
-    pub(crate) unreadable: Vec<String>,
+    pub(crate) filled: u16,
 }
 
 /// FNV-1a of a value's bytes: whether two values are the same, without
@@ -57,20 +58,24 @@ fn corrupt(describe: &str, path: &ConfigPath, why: &str) -> Error {
     }
 }
 
-/// Parses a stored document. A document that is not one at all is an
-/// error; an entry that cannot be read is skipped and named in
-/// [`Doc::unreadable`].
-pub(crate) fn parse(describe: &str, path: &ConfigPath, bytes: &[u8]) -> Result<Doc> {
+/// Parses a stored head; an error names the configuration and what to do.
+pub(crate) fn parse_head(describe: &str, path: &ConfigPath, bytes: &[u8]) -> Result<Head> {
     let doc: Value =
         serde_json::from_slice(bytes).map_err(|_| corrupt(describe, path, "it is not JSON"))?;
-    let format = doc.get("confo_history").and_then(Value::as_u64);
-    match format {
-        Some(f) if f <= FORMAT => {}
-        Some(f) => {
+    match doc.get("confo_history").and_then(Value::as_u64) {
+        Some(f) if f == FORMAT => {}
+        Some(f) if f > FORMAT => {
             return Err(corrupt(
                 describe,
                 path,
                 &format!("it is format {f}, newer than this confo reads ({FORMAT}); upgrade confo"),
+            ))
+        }
+        Some(f) => {
+            return Err(corrupt(
+                describe,
+                path,
+                &format!("it is format {f}, older than this confo reads ({FORMAT})"),
             ))
         }
         None => {
@@ -81,26 +86,34 @@ pub(crate) fn parse(describe: &str, path: &ConfigPath, bytes: &[u8]) -> Result<D
             ))
         }
     }
-    let entries = doc
-        .get("entries")
-        .and_then(Value::as_array)
-        .ok_or_else(|| corrupt(describe, path, "it has no \"entries\" list"))?;
-    let mut out = Doc::default();
-    for (i, raw) in entries.iter().enumerate() {
-        match entry(raw) {
-            Some(e) => out.entries.push(e),
-            None => out
-                .unreadable
-                .push(format!("entry {} is not a history entry", i + 1)),
-        }
-    }
-    let last = out.entries.iter().map(|e| e.seq).max().unwrap_or(0);
-    out.next_seq = doc
-        .get("next_seq")
+    let next_seq = doc.get("next_seq").and_then(Value::as_u64);
+    let filled = doc
+        .get("filled")
         .and_then(Value::as_u64)
-        .unwrap_or(0)
-        .max(last + 1);
-    Ok(out)
+        .and_then(|f| u16::try_from(f).ok());
+    match (next_seq, filled) {
+        (Some(next_seq), Some(filled)) => Ok(Head { next_seq, filled }),
+        _ => Err(corrupt(
+            describe,
+            path,
+            "it has no \"next_seq\" and \"filled\" numbers",
+        )),
+    }
+}
+
+/// The stored form of a head.
+pub(crate) fn head_bytes(head: Head) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "confo_history": FORMAT,
+        "next_seq": head.next_seq,
+        "filled": head.filled,
+    }))
+    .unwrap_or_default()
+}
+
+/// Parses one stored entry; `None` when it is not one.
+pub(crate) fn parse_entry(bytes: &[u8]) -> Option<HistoryEntry> {
+    entry(&serde_json::from_slice(bytes).ok()?)
 }
 
 fn entry(raw: &Value) -> Option<HistoryEntry> {
@@ -165,15 +178,9 @@ fn entry_json(e: &HistoryEntry) -> Value {
     Value::Object(m)
 }
 
-/// The stored form of `doc`.
-pub(crate) fn to_bytes(doc: &Doc) -> Vec<u8> {
-    let entries: Vec<Value> = doc.entries.iter().map(entry_json).collect();
-    serde_json::to_vec(&json!({
-        "confo_history": FORMAT,
-        "next_seq": doc.next_seq,
-        "entries": entries,
-    }))
-    .unwrap_or_default()
+/// The stored form of one entry.
+pub(crate) fn entry_bytes(e: &HistoryEntry) -> Vec<u8> {
+    serde_json::to_vec(&entry_json(e)).unwrap_or_default()
 }
 
 /// RFC 3339, to the millisecond, UTC.

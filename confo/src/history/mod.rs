@@ -2,16 +2,21 @@
 //! replaced, in the same atomic step as the write, so any recorded version
 //! can be shown, compared and rolled back to.
 //!
-//! The record of a configuration is one metadata document
-//! ([`Meta::History`]) beside it: on ZooKeeper `/confo-meta/<ns>/<name>/history`,
-//! with the configuration's ACL (it holds its secrets), written in the
-//! write's own multi-request; on the file backend `.confo-meta/...`, under
-//! the tree's lock. The Python package never sees it and no watch wakes
-//! for it. Each entry holds the time, the author (the ZooKeeper digest
-//! user, else the OS user), an optional message, a unique write id, the
-//! keys that changed and the previous value with its version. The last
-//! [`DEFAULT_KEEP`] entries are kept ([`crate::Store::with_history_keep`]),
-//! fewer when they would not fit one request; the newest is never pruned.
+//! The record of a configuration is a ring of entries beside it, one
+//! metadata document per slot ([`Meta::HistorySlot`]), and a small head
+//! ([`Meta::History`]: the next entry's number, the slots filled): on
+//! ZooKeeper `/confo-meta/<ns>/<name>/history` and `history-<slot>`, with
+//! the configuration's ACL (it holds its secrets); on the file backend
+//! `.confo-meta/...`. A write carries its entry and the head in its own
+//! multi-request (the file backend: under the tree's lock), so recording
+//! costs one entry's bytes, however long the history. The Python package
+//! never sees it and no watch wakes for it. Each entry holds the time, the
+//! author (the ZooKeeper digest user, else the OS user), an optional
+//! message, a unique write id, the keys that changed and the previous value
+//! with its version. The last [`DEFAULT_KEEP`] entries are kept
+//! ([`crate::Store::with_history_keep`], at most [`MAX_KEEP`]): entry `n`
+//! goes to slot `(n - 1) % keep`, replacing the oldest; the newest is never
+//! replaced.
 //!
 //! A write made by another client (Python confo, zkCli) is not recorded:
 //! [`HistoryEntry::gap_before`] and [`History::gap_after`] say where one
@@ -39,6 +44,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::backend::{Backend, Expect, Meta, Versioned};
+
 use crate::error::{Error, Result};
 use crate::name::{ConfigPath, Version};
 
@@ -49,6 +55,7 @@ mod secrets;
 
 pub use keys::changed_keys;
 pub(crate) use record::plan;
+pub use record::MAX_KEEP;
 pub use secrets::{redact_keys, secret_keys};
 
 /// How many entries a configuration's history keeps unless told otherwise.
@@ -225,14 +232,15 @@ impl History {
     }
 }
 
-/// Reads the history of `path` with its current value, in one round trip
-/// where the store allows. A configuration with no recorded write has an
-/// empty history.
+/// Reads the history of `path` with its current value: the head with the
+/// value, then every slot with the value again (two round trips on
+/// ZooKeeper, each one multi-read). A configuration with no recorded write
+/// has an empty history.
 ///
 /// # Errors
 ///
-/// A history document that is not one at all (entries that cannot be read
-/// are skipped and listed in [`History::unreadable`]); the store's errors.
+/// A head that is not one (entries that cannot be read are skipped and
+/// listed in [`History::unreadable`]); the store's errors.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -247,16 +255,58 @@ impl History {
 /// ```
 pub async fn read_history(backend: &dyn Backend, path: &ConfigPath) -> Result<History> {
     let (current, mut docs) = backend.read_with_metas(path, &[Meta::History]).await?;
-    let parsed = match docs.pop().flatten() {
-        Some(d) => doc::parse(backend.describe(), path, &d.bytes)?,
-        None => doc::Doc::default(),
+    let Some(head) = docs.pop().flatten() else {
+        return Ok(assemble(
+            backend.describe(),
+            path,
+            Vec::new(),
+            Vec::new(),
+            current,
+        ));
     };
-    Ok(assemble(backend.describe(), path, parsed, current))
+    let head = doc::parse_head(backend.describe(), path, &head.bytes)?;
+    let slots: Vec<Meta> = (0..head.filled).map(Meta::HistorySlot).collect();
+    let (current, docs) = backend.read_with_metas(path, &slots).await?;
+    let mut entries = Vec::with_capacity(docs.len());
+    let mut unreadable = Vec::new();
+    for (slot, d) in slots.iter().zip(docs) {
+        let Some(d) = d else { continue };
+        match doc::parse_entry(&d.bytes) {
+            Some(e) => entries.push(e),
+            None => unreadable.push(format!("{slot} is not a history entry")),
+        }
+    }
+    Ok(assemble(
+        backend.describe(),
+        path,
+        entries,
+        unreadable,
+        current,
+    ))
+}
+
+/// The metadata documents of `path`'s history that `from` holds: the head
+/// and its slots.
+async fn history_docs(from: &dyn Backend, path: &ConfigPath) -> Result<Vec<(Meta, Versioned)>> {
+    let Some(head) = from.read_meta(path, Meta::History).await? else {
+        return Ok(Vec::new());
+    };
+    let parsed = doc::parse_head(from.describe(), path, &head.bytes)?;
+    let slots: Vec<Meta> = (0..parsed.filled).map(Meta::HistorySlot).collect();
+    let (_, docs) = from.read_with_metas(path, &slots).await?;
+    let mut out = vec![(Meta::History, head)];
+    out.extend(
+        slots
+            .into_iter()
+            .zip(docs)
+            .filter_map(|(m, d)| d.map(|d| (m, d))),
+    );
+    Ok(out)
 }
 
 /// Copies the history of `path` from `from` to `to`, replacing `to`'s;
-/// `Ok(false)` when `from` has none. The document is checked before it is
-/// written: a corrupt one is not carried over. What `confo export
+/// `Ok(false)` when `from` has none. The head is checked before anything
+/// is written: a corrupt one is not carried over. What `confo export
 /// --with-history` and `import --with-history` do.
 ///
 /// ```
@@ -271,12 +321,47 @@ pub async fn read_history(backend: &dyn Backend, path: &ConfigPath) -> Result<Hi
 /// # Ok::<(), confo::Error>(()) }).unwrap();
 /// ```
 pub async fn copy_history(from: &dyn Backend, to: &dyn Backend, path: &ConfigPath) -> Result<bool> {
-    let Some(stored) = from.read_meta(path, Meta::History).await? else {
+    let docs = history_docs(from, path).await?;
+    if docs.is_empty() {
+        return Ok(false);
+    }
+    clear_history(to, path).await?;
+    // The slots first, the head last: a head never names a slot not there.
+    for (meta, d) in docs.iter().rev() {
+        to.write_meta(path, *meta, &d.bytes, Expect::Any).await?;
+    }
+    Ok(true)
+}
+
+/// Removes the history of `path` (the configuration stays); `Ok(false)`
+/// when it had none. What `confo history --clear` does.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use confo::backend::{Backend, Expect, MemoryBackend};
+/// let store = confo::Store::new(std::sync::Arc::new(MemoryBackend::new()));
+/// let path = "systemA/database".parse()?;
+/// store.backend().write(&path, b"{}", Expect::Absent).await?;
+/// assert!(confo::clear_history(store.backend(), &path).await?);
+/// assert!(store.history(&path).await?.entries.is_empty());
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
+pub async fn clear_history(backend: &dyn Backend, path: &ConfigPath) -> Result<bool> {
+    let Some(head) = backend.read_meta(path, Meta::History).await? else {
         return Ok(false);
     };
-    doc::parse(from.describe(), path, &stored.bytes)?;
-    to.write_meta(path, Meta::History, &stored.bytes, Expect::Any)
+    // The head first: a history without one is empty, whatever slots remain.
+    backend
+        .delete_meta(path, Meta::History, Expect::Any)
         .await?;
+    let filled = doc::parse_head(backend.describe(), path, &head.bytes)
+        .map(|h| h.filled)
+        .unwrap_or(record::MAX_KEEP as u16);
+    for slot in 0..filled {
+        backend
+            .delete_meta(path, Meta::HistorySlot(slot), Expect::Any)
+            .await?;
+    }
     Ok(true)
 }
 
@@ -284,10 +369,11 @@ pub async fn copy_history(from: &dyn Backend, to: &dyn Backend, path: &ConfigPat
 pub(crate) fn assemble(
     describe: &str,
     path: &ConfigPath,
-    parsed: doc::Doc,
+    entries: Vec<HistoryEntry>,
+    unreadable: Vec<String>,
     current: Option<Versioned>,
 ) -> History {
-    let mut entries = parsed.entries;
+    let mut entries = entries;
     entries.sort_by_key(|e| e.seq);
     for i in 1..entries.len() {
         let (before, after) = entries.split_at_mut(i);
@@ -311,7 +397,7 @@ pub(crate) fn assemble(
         entries,
         current,
         gap_after,
-        unreadable: parsed.unreadable,
+        unreadable,
     }
 }
 

@@ -1,30 +1,46 @@
-//! The history entry a write carries: built from the value and history
-//! read before the write, pruned to fit, written in the write's own
-//! atomic step ([`Backend::write_with_meta`](crate::backend::Backend::write_with_meta)).
+//! The history writes a write carries: its entry in the next slot of the
+//! ring and the updated head, built from the value and head read before
+//! the write, written in the write's own atomic step
+//! ([`Backend::write_with_meta`](crate::backend::Backend::write_with_meta)).
+//! A write carries one entry and a small head, however long the history.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::doc::{self, Doc};
+use super::doc::{self, Head};
 use super::{changed_keys, write_id, HistoryEntry, Previous, Recording};
 use crate::backend::{Expect, Meta, MetaWrite, Versioned};
 use crate::name::ConfigPath;
 
-/// Most bytes a history document takes; fewer when the value written
-/// beside it is large (both go in one ZooKeeper request).
-const DOC_BYTES: usize = 256 * 1024;
+/// Most bytes one entry takes; fewer when the value written beside it is
+/// large (both go in one ZooKeeper request).
+const ENTRY_BYTES: usize = 256 * 1024;
 
-/// What a value and its history document may take together.
+/// What a value and its entry may take together.
 const WITH_VALUE_BYTES: usize = 900 * 1024;
 
-/// Plans the history write that records writing `bytes` to `path`, over
-/// `previous` (the value read before, `None`: none) and the history
-/// document read with it, under the write id `id` (a fresh one when
-/// `None`), by `recording`'s author (the OS user when it has none).
-/// `None` when `recording` keeps nothing.
+/// Most entries a history keeps, whatever is asked: the slots are read in
+/// one request.
+pub const MAX_KEEP: usize = 1000;
+
+/// The slot of entry `seq` in a ring of `keep` slots.
+fn slot_of(seq: u64, keep: usize) -> u16 {
+    let keep = keep.clamp(1, MAX_KEEP) as u64;
+    ((seq.max(1) - 1) % keep) as u16
+}
+
+/// Plans the history writes that record writing `bytes` to `path`, over
+/// `previous` (the value read before, `None`: none) and the head read
+/// with it, under the write id `id` (a fresh one when `None`), by
+/// `recording`'s author (the OS user when it has none): the entry's slot,
+/// then the head. `flipped` lists the slots whose state is not what the
+/// head says (a write found one there, or missing): their expectation is
+/// turned.
+/// Empty when `recording` keeps nothing.
 ///
-/// A document that cannot be read is replaced by a new history (with a
+/// A head that cannot be read is replaced by a new history (with a
 /// warning): a broken history never stops a write.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn plan(
     describe: &str,
     path: &ConfigPath,
@@ -33,26 +49,22 @@ pub(crate) fn plan(
     bytes: &[u8],
     recording: &Recording,
     id: Option<&str>,
-) -> Option<MetaWrite> {
+    flipped: &[u16],
+) -> Vec<MetaWrite> {
     if recording.keep == 0 {
-        return None;
+        return Vec::new();
     }
-    let mut history = match stored.map(|d| doc::parse(describe, path, &d.bytes)) {
-        None => Doc::default(),
-        Some(Ok(parsed)) => {
-            for why in &parsed.unreadable {
-                tracing::warn!(path = %path, backend = describe, "dropping a history entry confo cannot read: {why}");
-            }
-            parsed
-        }
+    let head = match stored.map(|d| doc::parse_head(describe, path, &d.bytes)) {
+        None => Head::default(),
+        Some(Ok(head)) => head,
         Some(Err(e)) => {
             tracing::warn!(path = %path, backend = describe, error = %e, "starting a new history");
-            Doc::default()
+            Head::default()
         }
     };
-    let seq = history.next_seq.max(1);
-    history.next_seq = seq + 1;
-    history.entries.push(HistoryEntry {
+    let seq = head.next_seq.max(1);
+    let slot = slot_of(seq, recording.keep);
+    let mut entry = HistoryEntry {
         seq,
         id: id.map_or_else(write_id, str::to_owned),
         time: SystemTime::now(),
@@ -67,41 +79,39 @@ pub(crate) fn plan(
         version: None,
         gap_before: false,
         digest: doc::digest(bytes),
-    });
-    let budget = DOC_BYTES.min(WITH_VALUE_BYTES.saturating_sub(bytes.len()));
-    let stored_bytes = fit(&mut history, recording.keep, budget);
-    Some(MetaWrite {
-        path: path.clone(),
-        meta: Meta::History,
-        bytes: Arc::from(stored_bytes),
-        expect: stored.map_or(Expect::Absent, |d| Expect::Version(d.version)),
-    })
-}
-
-/// Prunes `history` to at most `keep` entries and `budget` bytes, oldest
-/// first, never the newest (whose previous value goes instead when even
-/// it alone is too large); returns the stored form.
-fn fit(history: &mut Doc, keep: usize, budget: usize) -> Vec<u8> {
-    let excess = history.entries.len().saturating_sub(keep.max(1));
-    history.entries.drain(..excess);
-    loop {
-        let bytes = doc::to_bytes(history);
-        if bytes.len() <= budget {
-            return bytes;
+    };
+    let budget = ENTRY_BYTES.min(WITH_VALUE_BYTES.saturating_sub(bytes.len()));
+    let mut entry_bytes = doc::entry_bytes(&entry);
+    if entry_bytes.len() > budget {
+        if let Some(p) = entry.previous.as_mut() {
+            p.bytes = None;
         }
-        if history.entries.len() > 1 {
-            // Drop about as many of the oldest as the excess takes, at least one.
-            let over = bytes.len() - budget;
-            let each = bytes.len() / history.entries.len();
-            let n = (over / each.max(1)).clamp(1, history.entries.len() - 1);
-            history.entries.drain(..n);
-            continue;
-        }
-        match history.entries.last_mut().and_then(|e| e.previous.as_mut()) {
-            Some(p) if p.bytes.is_some() => p.bytes = None,
-            _ => return bytes,
-        }
+        entry_bytes = doc::entry_bytes(&entry);
     }
+    let exists = slot < head.filled;
+    let slot_expect = if exists != flipped.contains(&slot) {
+        Expect::Any
+    } else {
+        Expect::Absent
+    };
+    let new_head = Head {
+        next_seq: seq + 1,
+        filled: head.filled.max(slot + 1),
+    };
+    vec![
+        MetaWrite {
+            path: path.clone(),
+            meta: Meta::HistorySlot(slot),
+            bytes: Arc::from(entry_bytes),
+            expect: slot_expect,
+        },
+        MetaWrite {
+            path: path.clone(),
+            meta: Meta::History,
+            bytes: Arc::from(doc::head_bytes(new_head)),
+            expect: stored.map_or(Expect::Absent, |d| Expect::Version(d.version)),
+        },
+    ]
 }
 
 #[cfg(test)]
@@ -116,37 +126,55 @@ mod tests {
         }
     }
 
-    fn doc_of(planned: &MetaWrite) -> Doc {
-        doc::parse("mem://", &planned.path, &planned.bytes).unwrap()
-    }
-
     #[test]
-    fn keeps_the_newest_entries_within_count_and_bytes() {
+    fn entries_go_round_the_ring_and_the_head_counts_the_slots() {
         let path: ConfigPath = "a/b".parse().unwrap();
         let recording = Recording {
             keep: 3,
             ..Recording::default()
         };
-        let mut stored: Option<Versioned> = None;
-        for i in 0..10u64 {
+        let mut head: Option<Versioned> = None;
+        let mut slots = Vec::new();
+        for i in 0..5u64 {
             let prev = value(format!("{{\"n\":{i}}}").as_bytes(), i);
             let planned = plan(
                 "mem://",
                 &path,
                 Some(&prev),
-                stored.as_ref(),
+                head.as_ref(),
                 b"{}",
                 &recording,
                 None,
-            )
-            .unwrap();
-            stored = Some(value(&planned.bytes, 100 + i));
+                &[],
+            );
+            let [slot, new_head] = &planned[..] else {
+                panic!("{planned:?}")
+            };
+            slots.push((slot.meta, slot.expect));
+            assert_eq!(
+                new_head.expect,
+                head.as_ref()
+                    .map_or(Expect::Absent, |h| Expect::Version(h.version))
+            );
+            head = Some(value(&new_head.bytes, 100 + i));
         }
-        let kept = doc::parse("mem://", &path, &stored.unwrap().bytes).unwrap();
-        let seqs: Vec<u64> = kept.entries.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, [8, 9, 10]);
+        assert_eq!(
+            slots,
+            [
+                (Meta::HistorySlot(0), Expect::Absent),
+                (Meta::HistorySlot(1), Expect::Absent),
+                (Meta::HistorySlot(2), Expect::Absent),
+                (Meta::HistorySlot(0), Expect::Any),
+                (Meta::HistorySlot(1), Expect::Any),
+            ]
+        );
+        let last = doc::parse_head("mem://", &path, &head.unwrap().bytes).unwrap();
+        assert_eq!((last.next_seq, last.filled), (6, 3));
+    }
 
-        // A previous value larger than the budget: the entry stays, its value goes.
+    #[test]
+    fn a_large_previous_value_leaves_its_bytes_out() {
+        let path: ConfigPath = "a/b".parse().unwrap();
         let big = vec![b' '; 300 * 1024];
         let planned = plan(
             "mem://",
@@ -154,18 +182,17 @@ mod tests {
             Some(&value(&big, 1)),
             None,
             b"{}",
-            &recording,
+            &Recording::default(),
             None,
-        )
-        .unwrap();
-        let kept = doc_of(&planned);
-        assert_eq!(kept.entries.len(), 1);
-        assert!(kept.entries[0].previous.as_ref().unwrap().bytes.is_none());
-        assert!(planned.bytes.len() <= DOC_BYTES);
+            &[],
+        );
+        assert!(planned[0].bytes.len() <= ENTRY_BYTES);
+        let entry = doc::parse_entry(&planned[0].bytes).unwrap();
+        assert!(entry.previous.unwrap().bytes.is_none());
     }
 
     #[test]
-    fn a_corrupt_document_starts_a_new_history() {
+    fn a_corrupt_head_starts_a_new_history() {
         let path: ConfigPath = "a/b".parse().unwrap();
         let broken = value(b"not json", 7);
         let planned = plan(
@@ -176,9 +203,21 @@ mod tests {
             b"{}",
             &Recording::default(),
             None,
-        )
-        .unwrap();
-        assert_eq!(planned.expect, Expect::Version(Version::from_raw(7)));
-        assert_eq!(doc_of(&planned).entries.len(), 1);
+            &[],
+        );
+        assert_eq!(planned[1].expect, Expect::Version(Version::from_raw(7)));
+        assert_eq!(planned[0].meta, Meta::HistorySlot(0));
+        // Its slot may still be there from the old ring: flipped, it is replaced.
+        let flipped = plan(
+            "mem://",
+            &path,
+            None,
+            Some(&broken),
+            b"{}",
+            &Recording::default(),
+            None,
+            &[0],
+        );
+        assert_eq!(flipped[0].expect, Expect::Any);
     }
 }

@@ -184,7 +184,7 @@ impl ZooKeeper {
         Error::MetaChanged {
             backend: self.inner.describe.clone(),
             path: guard.path.to_string(),
-            meta: guard.meta.name(),
+            meta: guard.meta.name().into_owned(),
         }
     }
 

@@ -292,24 +292,38 @@ pub async fn history_keeps_the_newest_and_survives_bad_documents(b: Arc<dyn Back
         history.entries[0].previous.as_ref().unwrap().version,
         versions[5]
     );
-    // An entry that cannot be read is skipped and named.
-    let doc = b.read_meta(&path, Meta::History).await.unwrap().unwrap();
-    let mut parsed: serde_json::Value = serde_json::from_slice(&doc.bytes).unwrap();
-    parsed["entries"]
-        .as_array_mut()
+    // An entry that cannot be read is skipped and named. The next write
+    // goes to slot 1, which the old ring left there: it is replaced.
+    s.backend()
+        .write(&path, br#"{"n":7}"#, Expect::Any)
+        .await
+        .unwrap();
+    assert_eq!(s.history(&path).await.unwrap().entries.len(), 2);
+    let slot = b
+        .read_meta(&path, Meta::HistorySlot(0))
+        .await
         .unwrap()
-        .insert(0, json!({"seq": "x"}));
+        .unwrap();
     b.write_meta(
         &path,
-        Meta::History,
-        &serde_json::to_vec(&parsed).unwrap(),
-        Expect::Version(doc.version),
+        Meta::HistorySlot(0),
+        br#"{"seq":"x"}"#,
+        Expect::Version(slot.version),
     )
     .await
     .unwrap();
     let history = s.history(&path).await.unwrap();
     assert_eq!(history.entries.len(), 1);
-    assert_eq!(history.unreadable.len(), 1, "{:?}", history.unreadable);
+    assert_eq!(history.unreadable, ["history-0 is not a history entry"]);
+    // Cleared: the configuration stays, the history is empty.
+    assert!(crate::clear_history(&*b, &path).await.unwrap());
+    let history = s.history(&path).await.unwrap();
+    assert!(history.entries.is_empty() && history.current.is_some());
+    assert!(b
+        .read_meta(&path, Meta::HistorySlot(1))
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// Case: A rollback writes back a recorded version with compare-and-set,
