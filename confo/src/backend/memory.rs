@@ -9,8 +9,8 @@ use async_trait::async_trait;
 use tokio::sync::broadcast;
 
 use super::{
-    check_guard, check_size, Backend, BatchWrite, Expect, Guard, Meta, MetaWrite, Version,
-    Versioned, Watch, WatchEvent, WatchScope,
+    check_guard, check_size, check_sizes, Backend, BatchWrite, Expect, Guard, Meta, MetaWrite,
+    Version, Versioned, Watch, WatchEvent, WatchScope,
 };
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
@@ -191,12 +191,7 @@ impl Backend for MemoryBackend {
         guards: &[Guard],
         metas: &[MetaWrite],
     ) -> Result<Vec<Version>> {
-        for w in writes {
-            check_size(self, &w.path, &w.bytes)?;
-        }
-        for m in metas {
-            check_size(self, &m.path, &m.bytes)?;
-        }
+        check_sizes(self, writes, metas)?;
         let mut tree = self.tree();
         let mut meta = self.meta();
         // Check each condition against the state the earlier writes leave.

@@ -599,3 +599,19 @@ pub fn check_size(backend: &dyn Backend, path: &ConfigPath, bytes: &[u8]) -> Res
     }
     Ok(())
 }
+
+/// [`check_size`] of every value of a batch and of every metadata document
+/// written with it.
+pub(crate) fn check_sizes(
+    backend: &dyn Backend,
+    writes: &[BatchWrite],
+    metas: &[MetaWrite],
+) -> Result<()> {
+    for w in writes {
+        check_size(backend, &w.path, &w.bytes)?;
+    }
+    for m in metas {
+        check_size(backend, &m.path, &m.bytes)?;
+    }
+    Ok(())
+}

@@ -341,6 +341,31 @@ impl Checked {
         }
     }
 
+    /// One checked, recorded write (under the write id `id`, or a fresh one).
+    async fn write_one(
+        &self,
+        path: &ConfigPath,
+        bytes: &[u8],
+        expect: Expect,
+        id: Option<&str>,
+    ) -> Result<Version> {
+        let write = BatchWrite {
+            path: path.clone(),
+            bytes: Arc::from(bytes),
+            expect,
+        };
+        let ids = id.map(|id| [id.to_owned()]);
+        let versions = self
+            .checked_write(std::slice::from_ref(&write), ids.as_ref().map(|i| &i[..]))
+            .await?;
+        versions.first().copied().ok_or_else(|| Error::Backend {
+            backend: self.describe().to_owned(),
+            op: "write",
+            path: path.to_string(),
+            message: "the store answered no version for the write".into(),
+        })
+    }
+
     /// The history writes recording `writes`: one per configuration (the
     /// last write of a path in the batch is the one recorded over what was
     /// read, earlier ones of the same path are folded into it).
@@ -440,20 +465,7 @@ impl Backend for Checked {
     }
 
     async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
-        let write = BatchWrite {
-            path: path.clone(),
-            bytes: Arc::from(bytes),
-            expect,
-        };
-        let versions = self
-            .checked_write(std::slice::from_ref(&write), None)
-            .await?;
-        versions.first().copied().ok_or_else(|| Error::Backend {
-            backend: self.describe().to_owned(),
-            op: "write",
-            path: path.to_string(),
-            message: "the store answered no version for the write".into(),
-        })
+        self.write_one(path, bytes, expect, None).await
     }
 
     async fn write_many(&self, writes: &[BatchWrite]) -> Result<Vec<Version>> {
@@ -520,21 +532,7 @@ impl Backend for Checked {
         expect: Expect,
         id: &str,
     ) -> Result<Version> {
-        let write = BatchWrite {
-            path: path.clone(),
-            bytes: Arc::from(bytes),
-            expect,
-        };
-        let ids = [id.to_owned()];
-        let versions = self
-            .checked_write(std::slice::from_ref(&write), Some(&ids))
-            .await?;
-        versions.first().copied().ok_or_else(|| Error::Backend {
-            backend: self.describe().to_owned(),
-            op: "write",
-            path: path.to_string(),
-            message: "the store answered no version for the write".into(),
-        })
+        self.write_one(path, bytes, expect, Some(id)).await
     }
 
     /// Looks the write up in the history this backend records.

@@ -68,6 +68,13 @@ impl Default for UpdatePolicy {
 /// So when other writers write between a lost answer and the read-back,
 /// the update is never applied twice, but it may report
 /// [`Error::OutcomeUnknown`] for a write that did land (or did not).
+///
+/// Through a [`crate::Store`] (whose backend records history), each
+/// attempt is written under a write id of its own, and its history entry
+/// lands in the same atomic step as the write: after a lost answer the
+/// update looks its ids up in the history ([`Backend::find_write`]) and
+/// knows definitively whether one landed, even when others wrote since:
+/// `Ok` if it did, another round if it did not.
 pub async fn update_object<F>(
     backend: &dyn Backend,
     path: &ConfigPath,

@@ -35,8 +35,9 @@ mod meta;
 
 use super::regular_file::{self, Refused};
 use super::{
-    check_guard, check_size, Backend, BatchWrite, Expect, Guard, Listing, Meta, MetaWrite, Skipped,
-    Version, Versioned, Watch, WatchEvent, WatchScope, MAX_VALUE_BYTES, META_DIR,
+    check_guard, check_size, check_sizes, Backend, BatchWrite, Expect, Guard, Listing, Meta,
+    MetaWrite, Skipped, Version, Versioned, Watch, WatchEvent, WatchScope, MAX_VALUE_BYTES,
+    META_DIR,
 };
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace};
@@ -802,12 +803,7 @@ impl Backend for FileBackend {
         guards: &[Guard],
         metas: &[MetaWrite],
     ) -> Result<Vec<Version>> {
-        for w in writes {
-            check_size(self, &w.path, &w.bytes)?;
-        }
-        for m in metas {
-            check_size(self, &m.path, &m.bytes)?;
-        }
+        check_sizes(self, writes, metas)?;
         let writes = writes.to_vec();
         let guards = guards.to_vec();
         let metas = metas.to_vec();

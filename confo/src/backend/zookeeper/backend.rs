@@ -12,8 +12,8 @@ use zookeeper_client::{
 use super::meta::GuardFailed;
 use super::{watch, ZooKeeper};
 use crate::backend::{
-    check_size, Backend, BatchWrite, Expect, Guard, Listing, Meta, MetaWrite, Skipped, Version,
-    Versioned, Watch, WatchScope,
+    check_size, check_sizes, Backend, BatchWrite, Expect, Guard, Listing, Meta, MetaWrite, Skipped,
+    Version, Versioned, Watch, WatchScope,
 };
 use crate::error::{Error, Result};
 use crate::name::{ConfigName, ConfigPath, Namespace, ROOT};
@@ -502,12 +502,7 @@ impl Backend for ZooKeeper {
         guards: &[Guard],
         metas: &[MetaWrite],
     ) -> Result<Vec<Version>> {
-        for w in writes {
-            check_size(self, &w.path, &w.bytes)?;
-        }
-        for m in metas {
-            check_size(self, &m.path, &m.bytes)?;
-        }
+        check_sizes(self, writes, metas)?;
         let meta_bytes = |path: &ConfigPath| -> usize {
             metas
                 .iter()
