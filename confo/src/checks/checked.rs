@@ -81,6 +81,10 @@ pub struct Checked {
     recording: Recording,
     /// What a read saw beside a value, for the write that follows.
     seen: Stash,
+    /// The entry numbers planned for writes under a given id (id, path,
+    /// lowest number): what tells [`Backend::find_write`] whether the
+    /// history still covers a write that found no entry.
+    planned: Arc<Mutex<Vec<(String, ConfigPath, u64)>>>,
 }
 
 /// What a write needs to know of a configuration before it writes: its
@@ -107,6 +111,7 @@ impl Checked {
             checks,
             recording: Recording::default(),
             seen: Arc::default(),
+            planned: Arc::default(),
         }
     }
 
@@ -301,15 +306,8 @@ impl Checked {
                     })
                     .collect()
             };
-            let records = Self::records(
-                self.describe(),
-                self.inner.keeps_metadata(),
-                writes,
-                &seen,
-                ids,
-                &recording,
-                &flipped,
-            );
+            let (records, seqs) = self.records(writes, &seen, ids, &recording, &flipped);
+            self.remember_planned(seqs);
             let written = if guards.is_empty() && records.is_empty() {
                 self.inner.write_many(writes).await
             } else {
@@ -341,6 +339,32 @@ impl Checked {
         }
     }
 
+    /// Keeps the lowest entry number planned for each named write (the
+    /// last [`SEEN_KEPT`] ids).
+    fn remember_planned(&self, seqs: Vec<(String, ConfigPath, u64)>) {
+        let mut planned = self.planned.lock().unwrap_or_else(|e| e.into_inner());
+        for (id, path, seq) in seqs {
+            match planned.iter_mut().find(|(i, p, _)| *i == id && *p == path) {
+                Some(known) => known.2 = known.2.min(seq),
+                None => {
+                    if planned.len() >= SEEN_KEPT {
+                        planned.remove(0);
+                    }
+                    planned.push((id, path, seq));
+                }
+            }
+        }
+    }
+
+    /// The lowest entry number planned for the write `id` of `path`.
+    fn planned_seq(&self, path: &ConfigPath, id: &str) -> Option<u64> {
+        let planned = self.planned.lock().unwrap_or_else(|e| e.into_inner());
+        planned
+            .iter()
+            .find(|(i, p, _)| i == id && p == path)
+            .map(|(_, _, seq)| *seq)
+    }
+
     /// One checked, recorded write (under the write id `id`, or a fresh one).
     async fn write_one(
         &self,
@@ -369,25 +393,27 @@ impl Checked {
     /// The history writes recording `writes`: one per configuration (the
     /// last write of a path in the batch is the one recorded over what was
     /// read, earlier ones of the same path are folded into it).
+    ///
+    /// Also returns the entry number planned for each named write.
     fn records(
-        describe: &str,
-        keeps_metadata: bool,
+        &self,
         writes: &[BatchWrite],
         seen: &[Seen],
         ids: Option<&[String]>,
         recording: &Recording,
         flipped: &[(ConfigPath, u16)],
-    ) -> Vec<MetaWrite> {
+    ) -> (Vec<MetaWrite>, Vec<(String, ConfigPath, u64)>) {
         let mut out: Vec<MetaWrite> = Vec::new();
-        if !keeps_metadata {
-            return out;
+        let mut seqs = Vec::new();
+        if !self.inner.keeps_metadata() {
+            return (out, seqs);
         }
         for (i, (w, s)) in writes.iter().zip(seen).enumerate().rev() {
             if out.iter().any(|m| m.path == w.path) {
                 continue;
             }
-            let planned = history::plan(
-                describe,
+            let (planned, seq) = history::plan(
+                self.describe(),
                 &w.path,
                 s.value.as_ref(),
                 s.history.as_ref(),
@@ -400,10 +426,13 @@ impl Checked {
                     .map(|(_, slot)| *slot)
                     .collect::<Vec<_>>(),
             );
+            if let (Some(id), false) = (ids.and_then(|ids| ids.get(i)), planned.is_empty()) {
+                seqs.push((id.clone(), w.path.clone(), seq));
+            }
             out.extend(planned);
         }
         out.reverse();
-        out
+        (out, seqs)
     }
 }
 
@@ -541,7 +570,30 @@ impl Backend for Checked {
             return Ok(None);
         }
         let found = history::read_history(&self.inner, path).await?;
-        Ok(Some(found.entry_by_id(id).is_some()))
+        if found.entry_by_id(id).is_some() {
+            return Ok(Some(true));
+        }
+        // Not there. That proves it did not land only if the history still
+        // holds every entry from the number the write would have had: a
+        // ring full of later writes may have replaced it.
+        let Some(seq) = self.planned_seq(path, id) else {
+            return Ok(None);
+        };
+        // The unbroken run of numbers down from the newest (slots left over
+        // from a longer ring hold older, unconnected entries).
+        let mut numbers: Vec<u64> = found.entries.iter().map(|e| e.seq).collect();
+        numbers.sort_unstable_by(|a, b| b.cmp(a));
+        let newest = numbers.first().copied().unwrap_or(0);
+        let mut oldest = numbers.first().copied();
+        for pair in numbers.windows(2) {
+            if pair[1] + 1 != pair[0] {
+                break;
+            }
+            oldest = Some(pair[1]);
+        }
+        let covered =
+            found.unreadable.is_empty() && oldest.is_none_or(|o| o <= seq) && newest + 1 >= seq;
+        Ok(covered.then_some(false))
     }
 
     async fn create_namespace(&self, namespace: &Namespace) -> Result<bool> {

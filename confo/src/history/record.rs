@@ -36,7 +36,8 @@ fn slot_of(seq: u64, keep: usize) -> u16 {
 /// then the head. `flipped` lists the slots whose state is not what the
 /// head says (a write found one there, or missing): their expectation is
 /// turned.
-/// Empty when `recording` keeps nothing.
+/// Returns them with the entry's number, which it has if the write lands
+/// (its head is a compare-and-set); empty when `recording` keeps nothing.
 ///
 /// A head that cannot be read is replaced by a new history (with a
 /// warning): a broken history never stops a write.
@@ -50,9 +51,9 @@ pub(crate) fn plan(
     recording: &Recording,
     id: Option<&str>,
     flipped: &[u16],
-) -> Vec<MetaWrite> {
+) -> (Vec<MetaWrite>, u64) {
     if recording.keep == 0 {
-        return Vec::new();
+        return (Vec::new(), 0);
     }
     let head = match stored.map(|d| doc::parse_head(describe, path, &d.bytes)) {
         None => Head::default(),
@@ -98,7 +99,7 @@ pub(crate) fn plan(
         next_seq: seq + 1,
         filled: head.filled.max(slot + 1),
     };
-    vec![
+    let writes = vec![
         MetaWrite {
             path: path.clone(),
             meta: Meta::HistorySlot(slot),
@@ -111,7 +112,8 @@ pub(crate) fn plan(
             bytes: Arc::from(doc::head_bytes(new_head)),
             expect: stored.map_or(Expect::Absent, |d| Expect::Version(d.version)),
         },
-    ]
+    ];
+    (writes, seq)
 }
 
 #[cfg(test)]
@@ -137,7 +139,7 @@ mod tests {
         let mut slots = Vec::new();
         for i in 0..5u64 {
             let prev = value(format!("{{\"n\":{i}}}").as_bytes(), i);
-            let planned = plan(
+            let (planned, seq) = plan(
                 "mem://",
                 &path,
                 Some(&prev),
@@ -147,6 +149,7 @@ mod tests {
                 None,
                 &[],
             );
+            assert_eq!(seq, i + 1);
             let [slot, new_head] = &planned[..] else {
                 panic!("{planned:?}")
             };
@@ -176,7 +179,7 @@ mod tests {
     fn a_large_previous_value_leaves_its_bytes_out() {
         let path: ConfigPath = "a/b".parse().unwrap();
         let big = vec![b' '; 300 * 1024];
-        let planned = plan(
+        let (planned, _) = plan(
             "mem://",
             &path,
             Some(&value(&big, 1)),
@@ -195,7 +198,7 @@ mod tests {
     fn a_corrupt_head_starts_a_new_history() {
         let path: ConfigPath = "a/b".parse().unwrap();
         let broken = value(b"not json", 7);
-        let planned = plan(
+        let (planned, _) = plan(
             "mem://",
             &path,
             None,
@@ -208,7 +211,7 @@ mod tests {
         assert_eq!(planned[1].expect, Expect::Version(Version::from_raw(7)));
         assert_eq!(planned[0].meta, Meta::HistorySlot(0));
         // Its slot may still be there from the old ring: flipped, it is replaced.
-        let flipped = plan(
+        let (flipped, _) = plan(
             "mem://",
             &path,
             None,

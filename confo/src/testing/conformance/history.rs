@@ -373,6 +373,9 @@ pub async fn rollback_writes_back_a_recorded_version(b: Arc<dyn Backend>) {
 struct LoseOneAnswer {
     inner: Arc<dyn Backend>,
     armed: AtomicBool,
+    /// How many recorded writes the other client makes (keeping `keep`).
+    others: usize,
+    keep: usize,
 }
 
 #[async_trait]
@@ -417,9 +420,22 @@ impl Backend for LoseOneAnswer {
         let versions = self.inner.write_with_meta(writes, guards, metas).await?;
         if self.armed.swap(false, Ordering::SeqCst) {
             let other = &writes[0].path;
-            self.inner
-                .write(other, br#"{"by":"someone else"}"#, Expect::Any)
-                .await?;
+            if self.others == 0 {
+                self.inner
+                    .write(other, br#"{"by":"someone else"}"#, Expect::Any)
+                    .await?;
+            }
+            let recorded = Store::new(self.inner.clone()).with_history_keep(self.keep);
+            for n in 0..self.others {
+                recorded
+                    .backend()
+                    .write(
+                        other,
+                        format!(r#"{{"by":"someone else","n":{n}}}"#).as_bytes(),
+                        Expect::Any,
+                    )
+                    .await?;
+            }
             return Err(Error::OutcomeUnknown {
                 backend: self.describe().to_owned(),
                 op: "write",
@@ -462,6 +478,8 @@ pub async fn update_knows_from_history_whether_a_lost_write_landed(b: Arc<dyn Ba
     let cut: Arc<dyn Backend> = Arc::new(LoseOneAnswer {
         inner: b.clone(),
         armed: AtomicBool::new(true),
+        others: 0,
+        keep: crate::DEFAULT_KEEP,
     });
     let s = store(&cut);
     let mut applied = 0;
@@ -477,10 +495,39 @@ pub async fn update_knows_from_history_whether_a_lost_write_landed(b: Arc<dyn Ba
     assert_eq!(history.entries.len(), 1, "{history:?}");
     assert!(history.gap_after, "the other writer came after it");
 
+    // Others wrote so often since that the ring replaced the entry: its
+    // absence proves nothing, so the update says it cannot tell, and does
+    // not apply the change again.
+    let pruned: Arc<dyn Backend> = Arc::new(LoseOneAnswer {
+        inner: b.clone(),
+        armed: AtomicBool::new(true),
+        others: 3,
+        keep: 2,
+    });
+    let mut applied = 0;
+    let outcome = crate::update_object(
+        store(&pruned).with_history_keep(2).backend(),
+        &path,
+        &UpdatePolicy::default(),
+        |map| {
+            applied += 1;
+            map.insert("n".into(), json!(10));
+            Ok(())
+        },
+    )
+    .await;
+    assert!(
+        matches!(&outcome, Err(e) if e.is_outcome_unknown()),
+        "{outcome:?}"
+    );
+    assert_eq!(applied, 1, "never applied twice");
+
     // Without history, the same cut leaves the outcome unknown.
     let cut: Arc<dyn Backend> = Arc::new(LoseOneAnswer {
         inner: b.clone(),
         armed: AtomicBool::new(true),
+        others: 0,
+        keep: crate::DEFAULT_KEEP,
     });
     let unrecorded = store(&cut).with_recording(Recording {
         keep: 0,
