@@ -305,19 +305,16 @@ pub trait Backend: Send + Sync + fmt::Debug {
     }
 
     /// Reads a configuration (`None` if it does not exist) and one of its
-    /// metadata documents, in one round trip where the store allows
-    /// (ZooKeeper: one multi-read).
+    /// metadata documents, in one round trip where the store allows: the
+    /// one-document case of [`Backend::read_with_metas`], which a backend
+    /// implements (ZooKeeper: one multi-read).
     async fn read_with_meta(
         &self,
         path: &ConfigPath,
         meta: Meta,
     ) -> Result<(Option<Versioned>, Option<Versioned>)> {
-        let value = match self.read(path).await {
-            Ok(value) => Some(value),
-            Err(Error::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        Ok((value, self.read_meta(path, meta).await?))
+        let (value, mut docs) = self.read_with_metas(path, &[meta]).await?;
+        Ok((value, docs.pop().flatten()))
     }
 
     /// Reads a configuration (`None` if it does not exist) and several of

@@ -508,14 +508,6 @@ impl Backend for Checked {
         self.inner.read_meta(path, meta).await
     }
 
-    async fn read_with_meta(
-        &self,
-        path: &ConfigPath,
-        meta: Meta,
-    ) -> Result<(Option<Versioned>, Option<Versioned>)> {
-        self.inner.read_with_meta(path, meta).await
-    }
-
     async fn write_meta(
         &self,
         path: &ConfigPath,

@@ -118,16 +118,6 @@ impl Backend for Retrying {
         self.policy.run(|| self.backend.read_meta(path, meta)).await
     }
 
-    async fn read_with_meta(
-        &self,
-        path: &ConfigPath,
-        meta: Meta,
-    ) -> Result<(Option<Versioned>, Option<Versioned>)> {
-        self.policy
-            .run(|| self.backend.read_with_meta(path, meta))
-            .await
-    }
-
     async fn write_meta(
         &self,
         path: &ConfigPath,

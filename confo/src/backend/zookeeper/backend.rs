@@ -554,16 +554,6 @@ impl Backend for ZooKeeper {
         self.read_meta_node(path, meta).await
     }
 
-    /// One multi-read of both nodes.
-    async fn read_with_meta(
-        &self,
-        path: &ConfigPath,
-        meta: Meta,
-    ) -> Result<(Option<Versioned>, Option<Versioned>)> {
-        let (value, mut docs) = self.read_config_and_metas(path, &[meta]).await?;
-        Ok((value, docs.pop().flatten()))
-    }
-
     /// One multi-read of every node.
     async fn read_with_metas(
         &self,
