@@ -29,22 +29,20 @@ enum Wake {
 }
 
 pub(crate) async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<(), Failure> {
-    let Some(service) = args.service.clone() else {
-        return follow(ctx, args, None).await;
-    };
-    // Registered as an instance holding what it printed last, removed
-    // before the command returns (see `confo status`).
-    let version = ctx.backend.read(&args.path).await?.version;
-    let registration = Registration::start(&ctx.checked, &args.path, &service, version)?;
-    let result = follow(ctx, args, Some(&registration)).await;
-    registration.stop().await;
+    // With --service, registered as an instance holding what it printed
+    // last, and removed before the command returns (see `confo status`).
+    let mut registration = None;
+    let result = follow(ctx, args, &mut registration).await;
+    if let Some(registration) = registration {
+        registration.stop().await;
+    }
     result
 }
 
 async fn follow(
     ctx: &Ctx,
     args: WatchArgs,
-    registration: Option<&Registration>,
+    registration: &mut Option<Registration>,
 ) -> Result<(), Failure> {
     let deadline = args.timeout.map(|t| Instant::now() + t);
     let shown = args.path.to_string();
@@ -53,6 +51,14 @@ async fn follow(
     let mut events = arm(ctx, &scope, args.interval).await;
     // The first read must succeed: a typo should not wait forever.
     let first = ctx.backend.read(&args.path).await?;
+    if let Some(service) = &args.service {
+        *registration = Some(Registration::start(
+            &ctx.checked,
+            &args.path,
+            service,
+            first.version,
+        )?);
+    }
     // Version and bytes: a ZooKeeper node deleted and created again restarts
     // its version, so the version alone could hide a change.
     let mut last: Option<(Version, Arc<[u8]>)> = Some((first.version, first.bytes.clone()));
@@ -108,7 +114,7 @@ async fn follow(
         if current == last {
             continue;
         }
-        if let (Some(registration), Some(read)) = (registration, &read) {
+        if let (Some(registration), Some(read)) = (registration.as_ref(), &read) {
             registration.took(read.version);
         }
         last = current;
