@@ -318,7 +318,7 @@ pub(crate) async fn rollback(ctx: &Ctx, args: RollbackArgs) -> Result<(), Failur
         let found = confo::check_published(&*ctx.backend, path, bytes).await?;
         super::schema::forced_warning(ctx, path, &found);
     }
-    let written = ctx.checked.rollback(path, version).await?;
+    let written = ctx.checked.rollback_in(&history, version).await?;
     if ctx.out.json {
         return ctx.out.json(&json!({
             "path": path.to_string(),

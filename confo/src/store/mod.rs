@@ -239,7 +239,26 @@ impl Store {
     /// ```
     pub async fn rollback(&self, path: &ConfigPath, version: Version) -> Result<Version> {
         let history = self.history(path).await?;
-        let bytes = history.value_at(version)?.to_vec();
+        self.rollback_in(&history, version).await
+    }
+
+    /// [`Store::rollback`] with a history already read: the write is a
+    /// compare-and-set against the version stored when it was read.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::{backend::{Backend, Expect}, Store};
+    /// let store = Store::new(std::sync::Arc::new(confo::backend::MemoryBackend::new()));
+    /// let path = "systemA/database".parse()?;
+    /// let v1 = store.backend().write(&path, br#"{"port":5432}"#, Expect::Absent).await?;
+    /// store.backend().write(&path, br#"{"port":1}"#, Expect::Version(v1)).await?;
+    /// let history = store.history(&path).await?;
+    /// store.rollback_in(&history, v1).await?;
+    /// assert_eq!(&*store.backend().read(&path).await?.bytes, br#"{"port":5432}"#);
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    pub async fn rollback_in(&self, history: &History, version: Version) -> Result<Version> {
+        let bytes = history.value_at(version)?;
         let expect = Expect::from_read(history.current.as_ref().map(|c| c.version));
         let store = match self.recording().message {
             Some(_) => self.clone(),
@@ -247,7 +266,7 @@ impl Store {
                 .clone()
                 .with_message(format!("rollback to version {version}")),
         };
-        store.backend().write(path, &bytes, expect).await
+        store.backend().write(&history.path, bytes, expect).await
     }
 
     /// Whether writes are checked against the published schemas.
