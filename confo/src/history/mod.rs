@@ -254,23 +254,10 @@ impl History {
 /// # Ok::<(), confo::Error>(()) }).unwrap();
 /// ```
 pub async fn read_history(backend: &dyn Backend, path: &ConfigPath) -> Result<History> {
-    let (current, mut docs) = backend.read_with_metas(path, &[Meta::History]).await?;
-    let Some(head) = docs.pop().flatten() else {
-        return Ok(assemble(
-            backend.describe(),
-            path,
-            Vec::new(),
-            Vec::new(),
-            current,
-        ));
-    };
-    let head = doc::parse_head(backend.describe(), path, &head.bytes)?;
-    let slots: Vec<Meta> = (0..head.filled).map(Meta::HistorySlot).collect();
-    let (current, docs) = backend.read_with_metas(path, &slots).await?;
-    let mut entries = Vec::with_capacity(docs.len());
+    let ring = read_ring(backend, path).await?;
+    let mut entries = Vec::with_capacity(ring.slots.len());
     let mut unreadable = Vec::new();
-    for (slot, d) in slots.iter().zip(docs) {
-        let Some(d) = d else { continue };
+    for (slot, d) in &ring.slots {
         match doc::parse_entry(&d.bytes) {
             Some(e) => entries.push(e),
             None => unreadable.push(format!("{slot} is not a history entry")),
@@ -281,27 +268,43 @@ pub async fn read_history(backend: &dyn Backend, path: &ConfigPath) -> Result<Hi
         path,
         entries,
         unreadable,
-        current,
+        ring.current,
     ))
 }
 
-/// The metadata documents of `path`'s history that `from` holds: the head
-/// and its slots.
-async fn history_docs(from: &dyn Backend, path: &ConfigPath) -> Result<Vec<(Meta, Versioned)>> {
-    let Some(head) = from.read_meta(path, Meta::History).await? else {
-        return Ok(Vec::new());
+/// The stored documents of a history, and the value stored now.
+struct Ring {
+    current: Option<Versioned>,
+    /// The head; `None` when there is no history.
+    head: Option<Versioned>,
+    /// The slots the head says are filled, those there.
+    slots: Vec<(Meta, Versioned)>,
+}
+
+/// Reads the value with the head, then (when there is a head) the value
+/// again with the slots it names: one multi-read each on ZooKeeper.
+async fn read_ring(backend: &dyn Backend, path: &ConfigPath) -> Result<Ring> {
+    let (current, mut docs) = backend.read_with_metas(path, &[Meta::History]).await?;
+    let Some(head) = docs.pop().flatten() else {
+        return Ok(Ring {
+            current,
+            head: None,
+            slots: Vec::new(),
+        });
     };
-    let parsed = doc::parse_head(from.describe(), path, &head.bytes)?;
-    let slots: Vec<Meta> = (0..parsed.filled).map(Meta::HistorySlot).collect();
-    let (_, docs) = from.read_with_metas(path, &slots).await?;
-    let mut out = vec![(Meta::History, head)];
-    out.extend(
-        slots
-            .into_iter()
-            .zip(docs)
-            .filter_map(|(m, d)| d.map(|d| (m, d))),
-    );
-    Ok(out)
+    let parsed = doc::parse_head(backend.describe(), path, &head.bytes)?;
+    let metas: Vec<Meta> = (0..parsed.filled).map(Meta::HistorySlot).collect();
+    let (current, docs) = backend.read_with_metas(path, &metas).await?;
+    let slots = metas
+        .into_iter()
+        .zip(docs)
+        .filter_map(|(m, d)| d.map(|d| (m, d)))
+        .collect();
+    Ok(Ring {
+        current,
+        head: Some(head),
+        slots,
+    })
 }
 
 /// Copies the history of `path` from `from` to `to`, replacing `to`'s;
@@ -321,15 +324,21 @@ async fn history_docs(from: &dyn Backend, path: &ConfigPath) -> Result<Vec<(Meta
 /// # Ok::<(), confo::Error>(()) }).unwrap();
 /// ```
 pub async fn copy_history(from: &dyn Backend, to: &dyn Backend, path: &ConfigPath) -> Result<bool> {
-    let docs = history_docs(from, path).await?;
-    if docs.is_empty() {
+    let Ring {
+        head: Some(head),
+        slots,
+        ..
+    } = read_ring(from, path).await?
+    else {
         return Ok(false);
-    }
+    };
     clear_history(to, path).await?;
     // The slots first, the head last: a head never names a slot not there.
-    for (meta, d) in docs.iter().rev() {
+    for (meta, d) in &slots {
         to.write_meta(path, *meta, &d.bytes, Expect::Any).await?;
     }
+    to.write_meta(path, Meta::History, &head.bytes, Expect::Any)
+        .await?;
     Ok(true)
 }
 
@@ -452,14 +461,19 @@ pub(crate) fn os_user() -> String {
     }
 }
 
+/// 64 random bits (std's per-process random hash keys, fresh each call).
+pub(crate) fn random_bits() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+}
+
 /// A write id unique across hosts, processes and time: random bits, the
 /// process, the time and a counter.
 pub(crate) fn write_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let random = std::collections::hash_map::RandomState::new()
-        .build_hasher()
-        .finish();
+    let random = random_bits();
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos())

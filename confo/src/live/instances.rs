@@ -217,20 +217,18 @@ fn parse(id: &str, bytes: &[u8]) -> Option<Instance> {
     })
 }
 
-/// What a [`crate::Live`] holds, for its registration.
+/// What a registered instance holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Held {
-    pub(crate) version: Version,
-    pub(crate) rejected: Option<Rejected>,
+struct Held {
+    version: Version,
+    rejected: Option<Rejected>,
 }
 
-impl Held {
-    /// The field errors of `error`, for a rejection.
-    pub(crate) fn errors_of(error: &Error) -> Vec<String> {
-        match error {
-            Error::Decode { errors, .. } => errors.iter().map(ToString::to_string).collect(),
-            other => vec![other.to_string()],
-        }
+/// The field errors of `error`, for a rejection.
+pub(crate) fn field_errors(error: &Error) -> Vec<String> {
+    match error {
+        Error::Decode { errors, .. } => errors.iter().map(ToString::to_string).collect(),
+        other => vec![other.to_string()],
     }
 }
 
@@ -250,14 +248,9 @@ fn instance_id(service: &str, host: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let raw = format!(
-        "{service}-{host}-{}-{}",
+        "{service}-{host}-{}-{:08x}",
         std::process::id(),
-        crate::history::write_id()
-            .split('-')
-            .next()
-            .unwrap_or("0")
-            .get(..8)
-            .unwrap_or("0")
+        crate::history::random_bits() as u32
     );
     let clean: String = raw
         .chars()
@@ -332,8 +325,7 @@ impl Registration {
         version: Version,
     ) -> Result<Self> {
         crate::checks::service_name(service)?;
-        let (held, task) = register(store, path.clone(), service.to_owned(), version);
-        Ok(Registration { held, task })
+        Ok(register(store, path.clone(), service.to_owned(), version))
     }
 
     /// This instance now holds `version` (and rejects nothing newer).
@@ -368,14 +360,15 @@ impl Registration {
 }
 
 /// Starts registering an instance of `service` following `path`, holding
-/// `first`; returns the sender the follower reports to and the task. The
-/// registration is removed when the sender is dropped.
+/// `first` (the name is not checked: a [`crate::Live`] registers under the
+/// manager's name as given). The registration is removed when the
+/// [`Registration`] is dropped or stopped.
 pub(crate) fn register(
     store: &Store,
     path: ConfigPath,
     service: String,
     first: Version,
-) -> (watch::Sender<Held>, tokio::task::JoinHandle<()>) {
+) -> Registration {
     let (tx, mut rx) = watch::channel(Held {
         version: first,
         rejected: None,
@@ -423,5 +416,5 @@ pub(crate) fn register(
             tracing::debug!(path = %path, error = %e, "could not remove this instance's registration; its lease runs out");
         }
     });
-    (tx, task)
+    Registration { held: tx, task }
 }

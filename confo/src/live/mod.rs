@@ -25,7 +25,6 @@ use crate::store::{Freshness, Store};
 mod instances;
 mod namespace;
 
-use instances::Held;
 pub use instances::{read_instances, Instance, Instances, Registration, Rejected};
 pub use namespace::{NamespaceChange, NamespaceWatch};
 
@@ -254,14 +253,15 @@ impl<T: Send + Sync + 'static> Live<T> {
             .0,
             _stop: stop_tx,
         });
-        let held = service.map(|s| instances::register(&store, path.clone(), s, read.version).0);
+        let registration =
+            service.map(|s| instances::register(&store, path.clone(), s, read.version));
         let task = Follower {
             store,
             path,
             decode,
             shared: Arc::downgrade(&shared),
             taken: std::sync::Mutex::new(read.bytes),
-            held,
+            registration,
         };
         tokio::spawn(task.run(watch, stale, stop_rx));
         Ok(Live { shared, seen })
@@ -362,9 +362,9 @@ struct Follower<T> {
     /// value (a ZooKeeper node deleted and created again restarts its
     /// version, so equal versions can hold different values).
     taken: std::sync::Mutex<Arc<[u8]>>,
-    /// Where this instance's registration learns what it holds (with a
-    /// service name only).
-    held: Option<watch::Sender<Held>>,
+    /// This instance's registration, told what it holds (with a service
+    /// name only).
+    registration: Option<Registration>,
 }
 
 impl<T: Send + Sync + 'static> Follower<T> {
@@ -519,11 +519,8 @@ impl<T: Send + Sync + 'static> Follower<T> {
                     *self.taken.lock().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&read.bytes);
                     shared.current.store(Arc::new(snapshot.clone()));
                     shared.generation.send_modify(|g| *g += 1);
-                    if let Some(held) = &self.held {
-                        held.send_replace(Held {
-                            version: read.version,
-                            rejected: None,
-                        });
+                    if let Some(registration) = &self.registration {
+                        registration.took(read.version);
                     }
                     if let Some(updates) = shared.updates.get() {
                         let _ = updates.send(snapshot);
@@ -533,17 +530,8 @@ impl<T: Send + Sync + 'static> Follower<T> {
                 Err(e) => {
                     tracing::warn!(path = %self.path, version = %read.version, error = %e, "rejected an update that does not decode; keeping the last good value");
                     let problem = e.to_string();
-                    if let Some(held) = &self.held {
-                        let rejected = instances::Rejected {
-                            version: read.version,
-                            errors: Held::errors_of(&e),
-                        };
-                        held.send_if_modified(|h| {
-                            let new = Some(rejected);
-                            let changed = h.rejected != new;
-                            h.rejected = new;
-                            changed
-                        });
+                    if let Some(registration) = &self.registration {
+                        registration.rejected(read.version, instances::field_errors(&e));
                     }
                     shared.status.send_modify(|s| {
                         *s = Status::now(Freshness::Fresh, Some(problem));
