@@ -9,9 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use confo::backend::{
-    read_namespace, Backend, BatchWrite, Credentials, Expect, ZooKeeper, MAX_VALUE_BYTES,
-};
+use confo::backend::{Backend, BatchWrite, Credentials, Expect, ZooKeeper, MAX_VALUE_BYTES};
 use confo::testing::ZooKeeperServer;
 use confo::{ConfigPath, Confo, Error, Namespace};
 use serde_json::json;
@@ -69,7 +67,7 @@ fn open() -> zookeeper_client::CreateOptions<'static> {
 }
 
 /// Requests the server has received so far (its `srvr` report).
-fn packets_received(server: &ZooKeeperServer) -> u64 {
+pub(crate) fn packets_received(server: &ZooKeeperServer) -> u64 {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", server.port())).unwrap();
     stream
@@ -442,7 +440,7 @@ async fn a_configuration_deleted_between_listing_and_reading_is_skipped() {
     let read = store.read_many(&paths).await.unwrap();
     assert!(read[0].is_some() && read[1].is_none() && read[2].is_some());
     assert!(store.read(&p("ns/b")).await.unwrap_err().is_not_found());
-    let all = read_namespace(&store, &ns).await.unwrap();
+    let all = store.read_namespace(&ns).await.unwrap();
     assert_eq!(all.len(), 2);
 }
 

@@ -7,5 +7,6 @@ mod conformance;
 mod ensemble;
 mod env;
 mod live;
+mod namespace_reads;
 mod server;
 mod tls;

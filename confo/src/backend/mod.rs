@@ -253,6 +253,42 @@ pub trait Backend: Send + Sync + fmt::Debug {
         Ok(out)
     }
 
+    /// Reads every configuration of a namespace; configurations deleted
+    /// while it reads are left out. [`Error::NamespaceNotFound`] if the
+    /// namespace does not exist.
+    ///
+    /// The default is a listing, then one [`Backend::read_many`] of what it
+    /// listed. ZooKeeper keeps the listing it read last with the namespace
+    /// node's children counters and, while they are unchanged, reads the
+    /// values and the counters in one multi-read (no listing round trip); a
+    /// configuration added or removed since changes the counters, so it is
+    /// never missed nor read as present. A backend that wraps another must
+    /// forward it.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use confo::backend::{Backend, Expect, MemoryBackend};
+    /// let store = MemoryBackend::new();
+    /// store.write(&"ns/a".parse()?, b"{}", Expect::Any).await?;
+    /// let all = store.read_namespace(&"ns".parse()?).await?;
+    /// assert_eq!(all.len(), 1);
+    /// assert_eq!(all[0].0.as_str(), "a");
+    /// # Ok::<(), confo::Error>(()) }).unwrap();
+    /// ```
+    async fn read_namespace(&self, namespace: &Namespace) -> Result<Vec<(ConfigName, Versioned)>> {
+        let names = self.list_configs(namespace).await?;
+        let paths: Vec<ConfigPath> = names
+            .iter()
+            .map(|n| ConfigPath::new(namespace.clone(), n.clone()))
+            .collect();
+        let values = self.read_many(&paths).await?;
+        Ok(names
+            .into_iter()
+            .zip(values)
+            .filter_map(|(n, v)| v.map(|v| (n, v)))
+            .collect())
+    }
+
     /// Writes one configuration if `expect` holds, creating its namespace
     /// when missing, and returns the new version. Refuses values over
     /// [`Backend::max_value_bytes`] with [`Error::ValueTooLarge`].
@@ -525,35 +561,6 @@ pub trait Backend: Send + Sync + fmt::Debug {
             message: "this backend cannot watch for changes".into(),
         })
     }
-}
-
-/// Reads every configuration of a namespace: a listing then one
-/// [`Backend::read_many`]. Configurations deleted between the two are skipped.
-///
-/// ```
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// use confo::backend::{read_namespace, Backend, Expect, MemoryBackend};
-/// let store = MemoryBackend::new();
-/// store.write(&"ns/a".parse()?, b"{}", Expect::Any).await?;
-/// let all = read_namespace(&store, &"ns".parse()?).await?;
-/// assert_eq!(all.len(), 1);
-/// # Ok::<(), confo::Error>(()) }).unwrap();
-/// ```
-pub async fn read_namespace(
-    backend: &dyn Backend,
-    namespace: &Namespace,
-) -> Result<Vec<(ConfigName, Versioned)>> {
-    let names = backend.list_configs(namespace).await?;
-    let paths: Vec<ConfigPath> = names
-        .iter()
-        .map(|n| ConfigPath::new(namespace.clone(), n.clone()))
-        .collect();
-    let values = backend.read_many(&paths).await?;
-    Ok(names
-        .into_iter()
-        .zip(values)
-        .filter_map(|(n, v)| v.map(|v| (n, v)))
-        .collect())
 }
 
 /// Checks `guard` against the version of its document stored now

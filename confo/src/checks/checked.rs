@@ -493,6 +493,10 @@ impl Backend for Checked {
         self.inner.read_many(paths).await
     }
 
+    async fn read_namespace(&self, namespace: &Namespace) -> Result<Vec<(ConfigName, Versioned)>> {
+        self.inner.read_namespace(namespace).await
+    }
+
     async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
         self.write_one(path, bytes, expect, None).await
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::backend::{self, Backend, Watch, WatchEvent, WatchScope};
+use crate::backend::{Backend, Watch, WatchEvent, WatchScope};
 use crate::error::{Error, Result};
 use crate::json;
 use crate::name::{ConfigName, ConfigPath, Namespace, Version};
@@ -118,7 +118,7 @@ impl NamespaceWatch {
     pub(crate) async fn on(store: &Store, namespace: Namespace) -> Result<Self> {
         let scope = WatchScope::Namespace(namespace.clone());
         let watch = store.backend().watch(&scope).await?;
-        let reads = backend::read_namespace(store.backend(), &namespace).await?;
+        let reads = store.backend().read_namespace(&namespace).await?;
         let known = reads.into_iter().map(|(n, r)| (n, r.version)).collect();
         Ok(NamespaceWatch {
             backend: store.read_once_backend().clone(),

@@ -58,7 +58,7 @@ impl LocalCopies {
         &self,
         ns: &Namespace,
     ) -> Result<Vec<(ConfigName, Versioned)>> {
-        crate::backend::read_namespace(&self.store, ns).await
+        self.store.read_namespace(ns).await
     }
 
     /// The copy of `path`, if there is one.

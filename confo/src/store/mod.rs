@@ -47,7 +47,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::backend::{self, Backend, Expect, Versioned};
+use crate::backend::{Backend, Expect, Versioned};
 use crate::checks::{Checked, WriteChecks};
 use crate::error::{Error, Result};
 use crate::history::{History, Recording};
@@ -354,7 +354,7 @@ impl Store {
     }
 
     /// Reads every configuration of `namespace` (see
-    /// [`backend::read_namespace`]) with the retry policy; keeps local
+    /// [`Backend::read_namespace`]) with the retry policy; keeps local
     /// copies, or falls back to them (stale) when the store cannot be reached.
     pub async fn fetch_namespace(
         &self,
@@ -364,7 +364,7 @@ impl Store {
         let read = self
             .retrying()
             .policy()
-            .run(|| backend::read_namespace(backend, namespace))
+            .run(|| backend.read_namespace(namespace))
             .await;
         match (read, &self.local) {
             (Ok(reads), copies) => {

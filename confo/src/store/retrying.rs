@@ -106,6 +106,12 @@ impl Backend for Retrying {
         self.policy.run(|| self.backend.read_many(paths)).await
     }
 
+    async fn read_namespace(&self, namespace: &Namespace) -> Result<Vec<(ConfigName, Versioned)>> {
+        self.policy
+            .run(|| self.backend.read_namespace(namespace))
+            .await
+    }
+
     async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {
         self.backend.write(path, bytes, expect).await
     }

@@ -112,7 +112,9 @@ async fn the_backend_of_a_store_retries_reads_and_listings() {
     flaky.fail_first.store(2, Ordering::SeqCst);
     assert_eq!(store.backend().list_namespaces().await.unwrap().len(), 1);
     flaky.fail_first.store(2, Ordering::SeqCst);
-    let all = backend::read_namespace(store.backend(), &"systemA".parse().unwrap())
+    let all = store
+        .backend()
+        .read_namespace(&"systemA".parse().unwrap())
         .await
         .unwrap();
     assert_eq!(all.len(), 1);

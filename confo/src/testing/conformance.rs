@@ -24,9 +24,7 @@ use std::any::Any;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::backend::{
-    read_namespace, Backend, BatchWrite, Expect, Guard, Meta, Watch, WatchEvent, WatchScope,
-};
+use crate::backend::{Backend, BatchWrite, Expect, Guard, Meta, Watch, WatchEvent, WatchScope};
 use crate::{ConfigName, ConfigPath, Error, Namespace, Version};
 
 mod checked;
@@ -110,6 +108,7 @@ macro_rules! conformance_tests {
             unicode_content_round_trips, value_at_the_size_limit_round_trips,
             value_over_the_size_limit_is_refused_and_nothing_changes,
             read_many_marks_missing, read_namespace_reads_all,
+            repeated_namespace_reads_see_every_change,
             a_config_watch_reports_create_change_and_delete,
             a_namespace_watch_reports_configurations_coming_and_going,
             batch_writes_round_trip, batch_write_conflicts_name_the_path,
@@ -564,12 +563,64 @@ pub async fn read_namespace_reads_all(b: Arc<dyn Backend>) {
         .await
         .unwrap();
     }
-    let all = read_namespace(&*b, &ns("bulk")).await.unwrap();
+    let all = b.read_namespace(&ns("bulk")).await.unwrap();
     assert_eq!(all.len(), 50);
     for (i, (name, v)) in all.iter().enumerate() {
         assert_eq!(name.as_str(), format!("c{i:03}"));
         assert_eq!(&*v.bytes, format!("{{\"i\":{i}}}").as_bytes());
     }
+}
+
+/// Case: Repeated namespace reads see every configuration added or
+/// removed between them, and a namespace deleted and made again with as
+/// many configurations under other names (a backend that keeps listings
+/// must notice each).
+pub async fn repeated_namespace_reads_see_every_change(b: Arc<dyn Backend>) {
+    let names = |all: Vec<(ConfigName, crate::backend::Versioned)>| -> Vec<String> {
+        all.into_iter().map(|(n, _)| n.to_string()).collect()
+    };
+    for name in ["a", "b"] {
+        b.write(&p(&format!("again/{name}")), b"{}", Expect::Absent)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        names(b.read_namespace(&ns("again")).await.unwrap()),
+        ["a", "b"]
+    );
+    assert_eq!(
+        names(b.read_namespace(&ns("again")).await.unwrap()),
+        ["a", "b"]
+    );
+    b.write(&p("again/c"), br#"{"c":1}"#, Expect::Absent)
+        .await
+        .unwrap();
+    let all = b.read_namespace(&ns("again")).await.unwrap();
+    assert_eq!(&*all[2].1.bytes, br#"{"c":1}"#);
+    assert_eq!(names(all), ["a", "b", "c"]);
+    b.delete(&p("again/a"), Expect::Any).await.unwrap();
+    assert_eq!(
+        names(b.read_namespace(&ns("again")).await.unwrap()),
+        ["b", "c"]
+    );
+    b.write(&p("again/b"), br#"{"b":2}"#, Expect::Any)
+        .await
+        .unwrap();
+    let all = b.read_namespace(&ns("again")).await.unwrap();
+    assert_eq!(&*all[0].1.bytes, br#"{"b":2}"#, "a changed value is read");
+
+    b.delete_namespace(&ns("again"), true).await.unwrap();
+    let err = b.read_namespace(&ns("again")).await.unwrap_err();
+    assert_eq!(err.kind(), "NamespaceNotFound", "{err}");
+    for name in ["x", "y"] {
+        b.write(&p(&format!("again/{name}")), b"{}", Expect::Absent)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        names(b.read_namespace(&ns("again")).await.unwrap()),
+        ["x", "y"]
+    );
 }
 
 /// How long a watch may take to report a change.
@@ -804,7 +855,7 @@ pub async fn metadata_stays_out_of_listings(b: Arc<dyn Backend>) {
     let configs = b.config_listing(&ns("shown")).await.unwrap();
     assert_eq!(configs.names, vec![ConfigName::new("a").unwrap()]);
     assert!(configs.skipped.is_empty(), "{:?}", configs.skipped);
-    let all = read_namespace(&*b, &ns("shown")).await.unwrap();
+    let all = b.read_namespace(&ns("shown")).await.unwrap();
     assert_eq!(all.len(), 1);
 }
 

@@ -2,6 +2,7 @@
 //! with compare-and-set on the znode's version, batches as atomic
 //! multi-requests, namespaces as znodes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -9,6 +10,7 @@ use zookeeper_client::{
     Client, CreateMode, Error as ZkError, MultiReadResult, MultiWriteError, MultiWriteResult, Stat,
 };
 
+use super::listings::{Children, Listed};
 use super::meta::GuardFailed;
 use super::{watch, ZooKeeper};
 use crate::backend::{
@@ -249,6 +251,103 @@ impl ZooKeeper {
         Err(self.gave_up("write", &writes[0].path.znode()))
     }
 
+    /// A namespace read from a listing of it (`children`, taken when its
+    /// node's stat was `stat`): the configurations `known` already holds a
+    /// read of come from there, the others from one multi-read. Keeps the
+    /// listing for the next read.
+    async fn read_listed(
+        &self,
+        client: &Client,
+        namespace: &Namespace,
+        children: Vec<String>,
+        stat: &Stat,
+        mut known: HashMap<ConfigName, Option<NodeRead>>,
+    ) -> Result<Vec<(ConfigName, Versioned)>> {
+        let prefix = format!("{namespace}/");
+        let names = valid_names(children, &self.inner.describe, &prefix, |c| {
+            ConfigName::new(c)
+        })
+        .names;
+        let ns_znode = namespace_znode(namespace);
+        let new: Vec<String> = names
+            .iter()
+            .filter(|name| !known.contains_key(*name))
+            .map(|name| format!("{ns_znode}/{name}"))
+            .collect();
+        let mut new_reads = if new.is_empty() {
+            Vec::new()
+        } else {
+            self.get_many(client, &new).await?
+        }
+        .into_iter();
+        let reads: Vec<(ConfigName, Option<NodeRead>)> = names
+            .iter()
+            .map(|name| {
+                let read = match known.remove(name) {
+                    Some(read) => read,
+                    None => new_reads.next().flatten(),
+                };
+                (name.clone(), read)
+            })
+            .collect();
+        self.inner.listings.keep(
+            namespace,
+            Listed {
+                children: Children::of(stat),
+                names,
+            },
+        );
+        Ok(present(reads.into_iter()))
+    }
+
+    /// One answer of a multi-read's `get_data` of `znode`: `None` when the
+    /// node does not exist.
+    fn data_of(&self, result: MultiReadResult, znode: &str) -> Result<Option<NodeRead>> {
+        match result {
+            MultiReadResult::Data { data, stat } => Ok(Some((data, stat))),
+            MultiReadResult::Error {
+                err: ZkError::NoNode,
+            } => Ok(None),
+            MultiReadResult::Error { err } => Err(self.error("read", znode, err)),
+            other => Err(self.unexpected(znode, &format!("{other:?}"))),
+        }
+    }
+
+    /// A multi-read answer that does not fit what was asked.
+    fn unexpected(&self, znode: &str, answer: &str) -> Error {
+        Error::Backend {
+            backend: self.inner.describe.clone(),
+            op: "read",
+            path: znode.to_owned(),
+            message: format!("unexpected multi-read answer: {answer}"),
+        }
+    }
+
+    /// One multi-read of the data of `znodes`: `None` for each that does
+    /// not exist; any other error of one of them fails the read.
+    async fn get_many(&self, client: &Client, znodes: &[String]) -> Result<Vec<Option<NodeRead>>> {
+        let mut reader = client.new_multi_reader();
+        for znode in znodes {
+            reader
+                .add_get_data(znode)
+                .map_err(|e| self.error("read", znode, e))?;
+        }
+        let results = self
+            .within(reader.commit())
+            .await
+            .map_err(|e| self.error("read", &format!("{ROOT} ({} nodes)", znodes.len()), e))?;
+        if results.len() != znodes.len() {
+            let count = format!("{ROOT} ({} nodes)", znodes.len());
+            let answer = format!("{} results for {} reads", results.len(), znodes.len());
+            return Err(self.unexpected(&count, &answer));
+        }
+        results
+            .into_iter()
+            .zip(znodes)
+            .map(|(result, znode)| self.data_of(result, znode))
+            .collect()
+    }
+
     pub(super) async fn list_children_of(
         &self,
         client: &Client,
@@ -260,6 +359,26 @@ impl ZooKeeper {
             Err(e) => Err(self.error("list", znode, e)),
         }
     }
+}
+
+/// One node's data and stat, as a read answers them.
+type NodeRead = (Vec<u8>, Stat);
+
+/// A configuration node's data and stat as confo reads them.
+fn versioned((data, stat): NodeRead) -> Versioned {
+    Versioned {
+        bytes: normalize(data),
+        version: version_of(&stat),
+    }
+}
+
+/// The configurations of a namespace read that exist, with their names.
+fn present(
+    reads: impl Iterator<Item = (ConfigName, Option<NodeRead>)>,
+) -> Vec<(ConfigName, Versioned)> {
+    reads
+        .filter_map(|(name, read)| read.map(|read| (name, versioned(read))))
+        .collect()
 }
 
 fn namespace_znode(namespace: &Namespace) -> String {
@@ -390,48 +509,97 @@ impl Backend for ZooKeeper {
         }
         let client = self.client().await?;
         let znodes: Vec<String> = paths.iter().map(ConfigPath::znode).collect();
+        Ok(self
+            .get_many(&client, &znodes)
+            .await?
+            .into_iter()
+            .map(|read| read.map(versioned))
+            .collect())
+    }
+
+    /// With the namespace's last listing kept (`listings.rs`): one
+    /// multi-read of the namespace node, its children and the
+    /// configurations listed. When the node's children are as they were
+    /// when listed, that is the answer; otherwise the children it read are
+    /// the listing, and only configurations new to it take one more
+    /// multi-read. The first read of a namespace lists, then reads.
+    async fn read_namespace(&self, namespace: &Namespace) -> Result<Vec<(ConfigName, Versioned)>> {
+        let client = self.client().await?;
+        let ns_znode = namespace_znode(namespace);
+        let Some(listed) = self.inner.listings.get(namespace) else {
+            let (children, stat) = match self.within(client.get_children(&ns_znode)).await {
+                Ok(listing) => listing,
+                Err(ZkError::NoNode) => {
+                    return Err(self.namespace_missing(&client, namespace).await)
+                }
+                Err(e) => return Err(self.error("list", &ns_znode, e)),
+            };
+            return self
+                .read_listed(&client, namespace, children, &stat, HashMap::new())
+                .await;
+        };
         let mut reader = client.new_multi_reader();
+        let znodes: Vec<String> = listed
+            .names
+            .iter()
+            .map(|name| format!("{ns_znode}/{name}"))
+            .collect();
+        // The node's stat before its children: a change between the two
+        // leaves the kept counters older than the listing, never newer.
+        let added = reader
+            .add_get_data(&ns_znode)
+            .and_then(|()| reader.add_get_children(&ns_znode));
+        added.map_err(|e| self.error("read", &ns_znode, e))?;
         for znode in &znodes {
             reader
                 .add_get_data(znode)
                 .map_err(|e| self.error("read", znode, e))?;
         }
-        let results = self
+        let count = format!("{ns_znode} ({} nodes)", znodes.len() + 1);
+        let mut results = self
             .within(reader.commit())
             .await
-            .map_err(|e| self.error("read", &format!("{ROOT} ({} nodes)", znodes.len()), e))?;
-        if results.len() != znodes.len() {
-            return Err(Error::Backend {
-                backend: self.inner.describe.clone(),
-                op: "read",
-                path: format!("{ROOT} ({} nodes)", znodes.len()),
-                message: format!(
-                    "ZooKeeper answered {} results for {} reads",
-                    results.len(),
-                    znodes.len()
-                ),
-            });
-        }
-        results
-            .into_iter()
-            .zip(&znodes)
-            .map(|(result, znode)| match result {
-                MultiReadResult::Data { data, stat } => Ok(Some(Versioned {
-                    bytes: normalize(data),
-                    version: version_of(&stat),
-                })),
-                MultiReadResult::Error {
+            .map_err(|e| self.error("read", &count, e))?
+            .into_iter();
+        let (stat, children) = match (results.next(), results.next()) {
+            (
+                Some(MultiReadResult::Data { stat, .. }),
+                Some(MultiReadResult::Children { children }),
+            ) => (stat, children),
+            (
+                Some(MultiReadResult::Error {
                     err: ZkError::NoNode,
-                } => Ok(None),
-                MultiReadResult::Error { err } => Err(self.error("read", znode, err)),
-                other => Err(Error::Backend {
-                    backend: self.inner.describe.clone(),
-                    op: "read",
-                    path: znode.clone(),
-                    message: format!("unexpected multi-read answer {other:?}"),
                 }),
-            })
-            .collect()
+                _,
+            )
+            | (
+                _,
+                Some(MultiReadResult::Error {
+                    err: ZkError::NoNode,
+                }),
+            ) => {
+                self.inner.listings.forget(namespace);
+                return Err(self.namespace_missing(&client, namespace).await);
+            }
+            (Some(MultiReadResult::Error { err }), _)
+            | (_, Some(MultiReadResult::Error { err })) => {
+                return Err(self.error("read", &ns_znode, err));
+            }
+            other => return Err(self.unexpected(&ns_znode, &format!("{other:?}"))),
+        };
+        let reads = results
+            .zip(&znodes)
+            .map(|(result, znode)| self.data_of(result, znode))
+            .collect::<Result<Vec<_>>>()?;
+        if reads.len() != znodes.len() {
+            return Err(self.unexpected(&count, "fewer results than reads"));
+        }
+        if Children::of(&stat) == listed.children {
+            return Ok(present(listed.names.iter().cloned().zip(reads)));
+        }
+        let known = listed.names.iter().cloned().zip(reads).collect();
+        self.read_listed(&client, namespace, children, &stat, known)
+            .await
     }
 
     async fn write(&self, path: &ConfigPath, bytes: &[u8], expect: Expect) -> Result<Version> {

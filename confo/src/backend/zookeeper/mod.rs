@@ -16,6 +16,9 @@
 //!   that is not a JSON object is left as is, and decoding it fails with an
 //!   error naming the path.
 //! - [`Backend::read_many`] is one multi-read request, whatever the count.
+//!   [`Backend::read_namespace`] repeated while the namespace's children
+//!   are unchanged is one too: the last listing is kept with the namespace
+//!   node's children counters, read again with the values (`listings.rs`).
 //! - With credentials the client authenticates with the `digest` scheme, and
 //!   every node confo creates (chroot, `/confo`, namespaces, configurations)
 //!   gets the ACL `auth` (all permissions for that identity only), plus
@@ -46,6 +49,7 @@ mod backend;
 mod builder;
 mod credentials;
 mod error;
+mod listings;
 mod meta;
 mod session;
 mod tls;
@@ -94,6 +98,8 @@ struct Inner {
     acls: Vec<Acl>,
     /// The shared server-side watches, by znode.
     hubs: Hubs,
+    /// The last listing of each namespace read (`listings.rs`).
+    listings: listings::Listings,
 }
 
 impl fmt::Debug for ZooKeeper {
@@ -158,6 +164,7 @@ impl ZooKeeper {
                 reconnect: tokio::sync::Mutex::new(()),
                 acls,
                 hubs: Hubs::default(),
+                listings: listings::Listings::default(),
             }),
         })
     }
