@@ -148,6 +148,7 @@ macro_rules! cli_suite {
             export_writes_the_file_layout,
             export_refuses_a_non_empty_directory_without_force,
             export_import_diff_round_trip_shows_nothing,
+            export_keeps_no_file_open_so_any_tree_fits_the_descriptor_limit,
             import_with_one_bad_file_changes_nothing,
             import_dry_run_prints_changes_and_writes_nothing,
             import_adds_and_updates_but_never_deletes,
@@ -1255,6 +1256,46 @@ pub fn export_refuses_a_non_empty_directory_without_force(s: &Store) {
         .success();
     assert!(s.scratch("snap/systemA/cache.json").is_file());
     assert!(s.scratch("snap/keep.txt").is_file());
+}
+
+/// An export holds no file open while it writes the next: 400 files under
+/// a limit of 64 open descriptors, all written, all complete.
+pub fn export_keeps_no_file_open_so_any_tree_fits_the_descriptor_limit(s: &Store) {
+    for i in 0..400 {
+        s.file_with(
+            &format!("tree/ns{}/c{i:03}.json", i % 2),
+            &format!(r#"{{"i": {i}}}"#),
+        );
+    }
+    s.confo()
+        .arg("import")
+        .arg(s.scratch("tree"))
+        .assert()
+        .success();
+    let limited = std::process::Command::new("sh")
+        .args([
+            "-c",
+            r#"ulimit -n 64 && exec "$0" "$@""#,
+            BIN,
+            "export",
+            "big",
+        ])
+        .env("CONFO_URL", &s.url)
+        .current_dir(s.work.path())
+        .output()
+        .expect("run sh");
+    assert!(
+        limited.status.success(),
+        "export under 64 descriptors failed: {}",
+        String::from_utf8_lossy(&limited.stderr)
+    );
+    for i in [0, 199, 399] {
+        let file = std::fs::read(s.scratch(&format!("big/ns{}/c{i:03}.json", i % 2)))
+            .expect("exported file");
+        assert_eq!(parse(&file)["i"], i);
+    }
+    let written = std::fs::read_dir(s.scratch("big/ns1")).unwrap().count();
+    assert_eq!(written, 200, "every file, and no temporary one left");
 }
 
 pub fn export_import_diff_round_trip_shows_nothing(s: &Store) {

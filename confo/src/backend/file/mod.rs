@@ -595,26 +595,34 @@ impl Inner {
     /// compare-and-set): what `confo export` needs. The caller holds the lock.
     fn replace_all(&self, files: &[(ConfigPath, Arc<[u8]>)]) -> Result<()> {
         let mut dirs: BTreeMap<Namespace, cap_std::fs::Dir> = BTreeMap::new();
-        let mut written: Vec<(usize, String, String, Option<File>)> =
-            Vec::with_capacity(files.len());
+        for (cfg, _) in files {
+            if !dirs.contains_key(cfg.namespace()) {
+                let dir = self.dir_beneath(cfg.namespace(), true)?;
+                dirs.insert(cfg.namespace().clone(), dir);
+            }
+        }
+        // One syncfs for the whole tree when it is all on the root's file
+        // system; else each file synced as it is written. Either way no
+        // file stays open: a tree of any size fits the descriptor limit.
+        let one_sync = self.one_sync_covers(&dirs);
+        let mut written: Vec<(usize, String, String)> = Vec::with_capacity(files.len());
         let result = (|| {
             for (i, (cfg, bytes)) in files.iter().enumerate() {
-                if !dirs.contains_key(cfg.namespace()) {
-                    let dir = self.dir_beneath(cfg.namespace(), true)?;
-                    dirs.insert(cfg.namespace().clone(), dir);
-                }
                 let dir = &dirs[cfg.namespace()];
                 let tmp = tmp_name();
                 let shown_tmp = self.ns_dir(cfg.namespace()).join(&tmp);
                 // Named before it is written: a failed write removes it too.
-                written.push((i, tmp.clone(), format!("{}{EXT}", cfg.name()), None));
+                written.push((i, tmp.clone(), format!("{}{EXT}", cfg.name())));
                 let file = self.write_tmp(dir, &tmp, &shown_tmp, bytes)?;
-                if let Some(last) = written.last_mut() {
-                    last.3 = Some(file);
+                if one_sync.is_none() {
+                    file.sync_all()
+                        .map_err(|e| self.io("fsync", &shown_tmp, e))?;
                 }
             }
-            self.sync_written(written.iter().filter_map(|(_, _, _, f)| f.as_ref()))?;
-            for (i, tmp, target, _) in &written {
+            if let Some(root) = &one_sync {
+                syncfs(root).map_err(|e| self.io("fsync", &self.root, e))?;
+            }
+            for (i, tmp, target) in &written {
                 let ns = files[*i].0.namespace();
                 dirs[ns]
                     .rename(tmp, &dirs[ns], target)
@@ -626,7 +634,7 @@ impl Inner {
             sync_dir(&self.root).map_err(|e| self.io("fsync", &self.root, e))
         })();
         if result.is_err() {
-            for (i, tmp, _, _) in &written {
+            for (i, tmp, _) in &written {
                 if let Some(dir) = dirs.get(files[*i].0.namespace()) {
                     let _ = dir.remove_file(tmp);
                 }
@@ -655,29 +663,26 @@ impl Inner {
         Ok(file)
     }
 
-    /// Makes the data of `files` durable: one `syncfs` of the root's file
-    /// system on Linux (when every file is on it), else one fsync per file.
-    fn sync_written<'a>(&self, files: impl Iterator<Item = &'a File>) -> Result<()> {
-        let files: Vec<&File> = files.collect();
+    /// The root, open, when one `syncfs` of its file system makes every
+    /// file written in `dirs` durable: on Linux, when each directory is on
+    /// the root's file system. `None`: sync each file instead.
+    fn one_sync_covers(&self, dirs: &BTreeMap<Namespace, cap_std::fs::Dir>) -> Option<File> {
         #[cfg(target_os = "linux")]
         {
-            use std::os::unix::fs::MetadataExt;
-            let root = File::open(&self.root).map_err(|e| self.io("open", &self.root, e))?;
-            let device = root.metadata().map(|m| m.dev()).ok();
-            let same_fs = files.iter().all(|f| {
-                f.metadata()
-                    .map(|m| Some(m.dev()) == device)
-                    .unwrap_or(false)
-            });
-            if same_fs && rustix::fs::syncfs(&root).is_ok() {
-                return Ok(());
-            }
+            use cap_std::fs::MetadataExt as _;
+            use std::os::unix::fs::MetadataExt as _;
+            let root = File::open(&self.root).ok()?;
+            let device = root.metadata().ok()?.dev();
+            let same = dirs
+                .values()
+                .all(|d| d.dir_metadata().map(|m| m.dev() == device).unwrap_or(false));
+            same.then_some(root)
         }
-        for file in files {
-            file.sync_all()
-                .map_err(|e| self.io("fsync", &self.root, e))?;
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = dirs;
+            None
         }
-        Ok(())
     }
 
     /// The namespace's directory, opened beneath the root.
@@ -917,6 +922,19 @@ fn tmp_name() -> String {
 }
 
 /// Syncs a directory opened beneath the root.
+/// Flushes the file system `root` is on (Linux `syncfs`; elsewhere an
+/// fsync of `root` itself, which [`Inner::one_sync_covers`] never asks for).
+fn syncfs(root: &File) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        rustix::fs::syncfs(root).map_err(io::Error::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        root.sync_all()
+    }
+}
+
 fn sync_handle(dir: &cap_std::fs::Dir) -> io::Result<()> {
     #[cfg(unix)]
     {
