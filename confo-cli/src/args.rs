@@ -351,6 +351,14 @@ pub(crate) struct ExportArgs {
     /// it holds old values, secrets included
     #[arg(long)]
     pub with_history: bool,
+
+    /// Sync each file and its directory before writing the next (two
+    /// fsyncs per file, as export did before it batched) instead of one sync of the
+    /// file system for the whole tree: slower, for a file system shared
+    /// with heavy writers, whose pending data a whole-file-system sync
+    /// also waits for
+    #[arg(long)]
+    pub sync_each_file: bool,
 }
 
 #[derive(Debug, Args)]

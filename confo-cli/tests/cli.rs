@@ -1239,6 +1239,20 @@ pub fn export_writes_the_file_layout(s: &Store) {
     let report = parse(&out.get_output().stdout);
     assert_eq!(report["configs"], 3);
     assert_eq!(report["namespaces"], 2);
+
+    // The same tree, each file synced on its own.
+    s.confo()
+        .args(["export", "snap3", "--sync-each-file"])
+        .assert()
+        .success();
+    let file = std::fs::read(s.scratch("snap3/systemA/database.json")).expect("exported file");
+    assert_eq!(parse(&file)["port"], 5432);
+    assert_eq!(
+        std::fs::read_dir(s.scratch("snap3/systemA"))
+            .unwrap()
+            .count(),
+        2
+    );
 }
 
 pub fn export_refuses_a_non_empty_directory_without_force(s: &Store) {

@@ -6,7 +6,7 @@ use std::fs;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use confo::backend::{Backend, Expect, FileBackend};
+use confo::backend::{Backend, Durability, Expect, FileBackend};
 use confo::{ConfigPath, Confo, Error, Namespace};
 
 fn p(s: &str) -> ConfigPath {
@@ -280,47 +280,53 @@ async fn a_missing_directory_is_named_in_not_found_errors() {
     assert!(!err.to_string().contains("does not exist"), "{err}");
 }
 
-/// The batch write behind `confo export`: every file written (replacing
-/// what was there), no temporary file left, each one readable at once.
+/// The batch write behind `confo export`, both ways of making it durable:
+/// every file written (replacing what was there), no temporary file left,
+/// each one readable at once.
 #[tokio::test]
 async fn write_all_durable_writes_every_file_and_leaves_no_temporaries() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = FileBackend::new(dir.path());
-    store
-        .write(&p("a/keep"), br#"{"old":true}"#, Expect::Absent)
-        .await
-        .unwrap();
-    let files: Vec<(ConfigPath, Arc<[u8]>)> = (0..300)
-        .map(|i| {
-            let path = p(&format!("ns{}/c{i}", i % 3));
-            (path, Arc::from(format!("{{\"i\":{i}}}").into_bytes()))
-        })
-        .chain([(p("a/keep"), Arc::from(&br#"{"new":true}"#[..]))])
-        .collect();
-    store.write_all_durable(files).await.unwrap();
-    for i in 0..300 {
-        let read = store.read(&p(&format!("ns{}/c{i}", i % 3))).await.unwrap();
-        assert_eq!(&*read.bytes, format!("{{\"i\":{i}}}").as_bytes());
-    }
-    assert_eq!(
-        &*store.read(&p("a/keep")).await.unwrap().bytes,
-        br#"{"new":true}"#
-    );
-    for ns in ["ns0", "ns1", "ns2", "a"] {
-        for entry in fs::read_dir(dir.path().join(ns)).unwrap() {
-            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-            assert!(
-                name.ends_with(".json") && !name.starts_with('.'),
-                "{ns}/{name}"
-            );
+    for durability in [Durability::Batch, Durability::EachFile] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileBackend::new(dir.path());
+        store
+            .write(&p("a/keep"), br#"{"old":true}"#, Expect::Absent)
+            .await
+            .unwrap();
+        let files: Vec<(ConfigPath, Arc<[u8]>)> = (0..300)
+            .map(|i| {
+                let path = p(&format!("ns{}/c{i}", i % 3));
+                (path, Arc::from(format!("{{\"i\":{i}}}").into_bytes()))
+            })
+            .chain([(p("a/keep"), Arc::from(&br#"{"new":true}"#[..]))])
+            .collect();
+        store.write_all_durable(files, durability).await.unwrap();
+        for i in 0..300 {
+            let read = store.read(&p(&format!("ns{}/c{i}", i % 3))).await.unwrap();
+            assert_eq!(&*read.bytes, format!("{{\"i\":{i}}}").as_bytes());
         }
+        assert_eq!(
+            &*store.read(&p("a/keep")).await.unwrap().bytes,
+            br#"{"new":true}"#
+        );
+        for ns in ["ns0", "ns1", "ns2", "a"] {
+            for entry in fs::read_dir(dir.path().join(ns)).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                assert!(
+                    name.ends_with(".json") && !name.starts_with('.'),
+                    "{ns}/{name}"
+                );
+            }
+        }
+        // A value over the limit refuses the whole batch before anything is written.
+        let big: Arc<[u8]> = Arc::from(vec![b' '; confo::backend::MAX_VALUE_BYTES + 1]);
+        let err = store
+            .write_all_durable(
+                vec![(p("z/new"), Arc::from(&b"{}"[..])), (p("z/big"), big)],
+                durability,
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::ValueTooLarge { .. }), "{err:?}");
+        assert!(!dir.path().join("z").exists());
     }
-    // A value over the limit refuses the whole batch before anything is written.
-    let big: Arc<[u8]> = Arc::from(vec![b' '; confo::backend::MAX_VALUE_BYTES + 1]);
-    let err = store
-        .write_all_durable(vec![(p("z/new"), Arc::from(&b"{}"[..])), (p("z/big"), big)])
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::ValueTooLarge { .. }), "{err:?}");
-    assert!(!dir.path().join("z").exists());
 }

@@ -81,22 +81,15 @@ pub(crate) async fn scenario_5(ctx: &Ctx) -> Vec<Row> {
                 }
                 .await;
                 s.add("confo-import", import.map(|t| vec![t]));
-                let out = ctx.work.join("export");
-                let _ = std::fs::remove_dir_all(&out);
-                let export =
-                    run_confo_cli(ctx, &chroot_url, &["export", &out.display().to_string()])
-                        .await
-                        .and_then(|t| {
-                            let n = std::fs::read_dir(out.join("bulk"))
-                                .map_err(err_string)?
-                                .count();
-                            if n == count {
-                                Ok(t)
-                            } else {
-                                Err(format!("export wrote {n} files, not {count}"))
-                            }
-                        });
-                s.add("confo-export", export.map(|t| vec![t]));
+                // The batched export and the old way, alternating.
+                let mut ways = [("confo-export", false), ("confo-export-each", true)];
+                if round % 2 == 1 {
+                    ways.reverse();
+                }
+                for (key, each) in ways {
+                    let export = export_once(ctx, &chroot_url, each, count).await;
+                    s.add(key, export.map(|t| vec![t]));
+                }
             } else {
                 let result = async {
                     delete_namespace(&*ctx.backend, "pybulk").await?;
@@ -125,6 +118,48 @@ pub(crate) async fn scenario_5(ctx: &Ctx) -> Vec<Row> {
     compare(&mut py, confo, Goal::FasterBy(10.0));
     let mut export = s.row(&sc, "confo-export");
     export.implementation = "confo export (CLI, end to end)".into();
+    let batched = export.median;
     compare(&mut export, confo, Goal::None);
-    vec![import, py, export]
+    let mut each = s.row(&sc, "confo-export-each");
+    each.implementation = "confo export --sync-each-file (two fsyncs per file, the old way)".into();
+    compare(&mut each, batched, Goal::FasterBy(10.0));
+    each.note = "ratio and target: against confo export, not import".into();
+    vec![import, py, export, each]
+}
+
+/// One `confo export` of the bulk tree (`--sync-each-file` when `each`),
+/// checked: every file written, and the first and last hold their values.
+async fn export_once(ctx: &Ctx, url: &str, each: bool, count: usize) -> Result<u64, String> {
+    let out = ctx.work.join("export");
+    let _ = std::fs::remove_dir_all(&out);
+    // Untimed: the file system finishes removing the last export (its
+    // journal and discards) before this one starts, so neither way pays
+    // for the other's leftovers.
+    let synced = std::process::Command::new("sync").status();
+    if !synced.map(|s| s.success()).unwrap_or(false) {
+        return Err("`sync` failed before the export".into());
+    }
+    let out_arg = out.display().to_string();
+    let mut args = vec!["export", out_arg.as_str()];
+    if each {
+        args.push("--sync-each-file");
+    }
+    let took = run_confo_cli(ctx, url, &args).await?;
+    let n = std::fs::read_dir(out.join("bulk"))
+        .map_err(err_string)?
+        .count();
+    if n != count {
+        return Err(format!("export wrote {n} files, not {count}"));
+    }
+    for i in [0, count - 1] {
+        let file = out.join("bulk").join(format!("{}.json", item_name(i)));
+        let written = std::fs::read(&file).map_err(err_string)?;
+        if written != item_json(i) {
+            return Err(format!(
+                "{} does not hold what was imported",
+                file.display()
+            ));
+        }
+    }
+    Ok(took)
 }

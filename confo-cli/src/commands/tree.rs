@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use super::{warn_skipped, Ctx};
 use crate::args::{ExportArgs, ImportArgs};
 use crate::exit::Failure;
+use confo::backend::Durability;
 use confo::tree::{self, Difference, IMPORT_BATCH};
 use confo::Error;
 
@@ -19,7 +20,12 @@ pub(crate) async fn export(ctx: &Ctx, args: ExportArgs) -> Result<(), Failure> {
             dir.display()
         )));
     }
-    let report = tree::export_tree(&*ctx.backend, dir).await?;
+    let durability = if args.sync_each_file {
+        Durability::EachFile
+    } else {
+        Durability::Batch
+    };
+    let report = tree::export_tree_with(&*ctx.backend, dir, durability).await?;
     let copy = Carry {
         schemas: args.with_schemas,
         history: args.with_history,

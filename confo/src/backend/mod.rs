@@ -44,7 +44,7 @@ mod watch;
 #[cfg(feature = "zookeeper")]
 mod zookeeper;
 
-pub use file::FileBackend;
+pub use file::{Durability, FileBackend};
 pub use listing::{Listing, Skipped};
 pub use memory::MemoryBackend;
 pub use meta::{Guard, Meta, MetaWrite, META_DIR, META_ROOT};

@@ -1,10 +1,10 @@
 //! Export: every namespace and configuration of a store into a directory
-//! ([`export_tree`], [`ExportReport`]).
+//! ([`export_tree`], [`export_tree_with`], [`ExportReport`]).
 
 use std::path::Path;
 
 use super::store_tree::read_store_tree;
-use crate::backend::{Backend, FileBackend, Skipped};
+use crate::backend::{Backend, Durability, FileBackend, Skipped};
 use crate::error::{Error, Result};
 use crate::json;
 use crate::name::ConfigPath;
@@ -57,6 +57,28 @@ pub struct ExportReport {
 /// # Ok::<(), confo::Error>(()) }).unwrap();
 /// ```
 pub async fn export_tree(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result<ExportReport> {
+    export_tree_with(backend, dir, Durability::Batch).await
+}
+
+/// [`export_tree`], making the files durable as `durability` says
+/// ([`Durability::EachFile`]: two fsyncs per file, as `confo export
+/// --sync-each-file` does).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use confo::backend::{Backend, Durability, Expect, MemoryBackend};
+/// let store = MemoryBackend::new();
+/// store.write(&"systemA/database".parse()?, br#"{"port":5432}"#, Expect::Any).await?;
+/// let dir = tempfile::tempdir().unwrap();
+/// let report = confo::tree::export_tree_with(&store, dir.path(), Durability::EachFile).await?;
+/// assert_eq!(report.configs, 1);
+/// # Ok::<(), confo::Error>(()) }).unwrap();
+/// ```
+pub async fn export_tree_with(
+    backend: &dyn Backend,
+    dir: impl AsRef<Path>,
+    durability: Durability,
+) -> Result<ExportReport> {
     let (snap, skipped) = read_store_tree(backend).await?;
     let dir = dir.as_ref();
     // Even an empty store exports a directory, which imports as nothing.
@@ -88,6 +110,6 @@ pub async fn export_tree(backend: &dyn Backend, dir: impl AsRef<Path>) -> Result
             files.push((path, read.bytes));
         }
     }
-    target.write_all_durable(files).await?;
+    target.write_all_durable(files, durability).await?;
     Ok(report)
 }

@@ -51,5 +51,5 @@ mod tests;
 
 pub use diff::{diff_tree, Difference, TreeDiff};
 pub use directory::DirTree;
-pub use export::{export_tree, ExportReport};
+pub use export::{export_tree, export_tree_with, ExportReport};
 pub use import::{import_tree, plan_import, ImportPlan, IMPORT_BATCH};

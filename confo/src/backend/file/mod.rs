@@ -45,6 +45,25 @@ use crate::name::{ConfigName, ConfigPath, Namespace};
 const TMP_PREFIX: &str = ".confo-tmp.";
 const EXT: &str = ".json";
 
+/// How [`FileBackend::write_all_durable`] makes a batch of files durable.
+///
+/// ```
+/// assert_eq!(confo::backend::Durability::default(), confo::backend::Durability::Batch);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Every file written to a temporary name, then one `syncfs` of the file
+    /// system (Linux, when the whole batch is on the root's file system;
+    /// else one fsync per file), every file renamed into place, and each
+    /// directory synced once.
+    #[default]
+    Batch,
+    /// Each file written, synced, renamed into place and its directory
+    /// synced before the next. Slower; for a file system shared with heavy
+    /// writers, whose dirty data a `syncfs` would wait for too.
+    EachFile,
+}
+
 /// A directory tree of JSON files, shared safely by several processes.
 ///
 /// ```
@@ -102,28 +121,39 @@ impl FileBackend {
     }
 
     /// Writes every `(path, bytes)` of `files`, replacing what is there,
-    /// atomically per file and durable for the whole batch in a few syncs
-    /// (not two per file): no reader ever sees a partial file, and all of
-    /// them are on disk when it returns. What `confo export` writes with.
+    /// atomically per file and durable when it returns: no reader ever
+    /// sees a partial file. [`Durability::Batch`] (what `confo export`
+    /// writes with) syncs the whole batch in a few syncs;
+    /// [`Durability::EachFile`] syncs every file and its directory before
+    /// the next, two fsyncs per file.
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
     /// use std::sync::Arc;
-    /// use confo::backend::{Backend, FileBackend};
+    /// use confo::backend::{Backend, Durability, FileBackend};
     /// let dir = tempfile::tempdir().unwrap();
     /// let store = FileBackend::new(dir.path());
     /// let files = vec![("a/x".parse()?, Arc::from(&b"{}"[..])), ("b/y".parse()?, Arc::from(&b"{}"[..]))];
-    /// store.write_all_durable(files).await?;
+    /// store.write_all_durable(files, Durability::Batch).await?;
     /// assert_eq!(store.list_namespaces().await?.len(), 2);
     /// # Ok::<(), confo::Error>(()) }).unwrap();
     /// ```
-    pub async fn write_all_durable(&self, files: Vec<(ConfigPath, Arc<[u8]>)>) -> Result<()> {
+    pub async fn write_all_durable(
+        &self,
+        files: Vec<(ConfigPath, Arc<[u8]>)>,
+        durability: Durability,
+    ) -> Result<()> {
         for (path, bytes) in &files {
             check_size(self, path, bytes)?;
         }
         self.run(move |inner| {
             let _lock = inner.lock()?;
-            inner.replace_all(&files)
+            match durability {
+                Durability::Batch => inner.replace_all(&files),
+                Durability::EachFile => files
+                    .iter()
+                    .try_for_each(|(path, bytes)| inner.replace(path, bytes).map(|_| ())),
+            }
         })
         .await
     }
