@@ -108,6 +108,10 @@
 //! - [`Confo::namespace`] scopes the typed methods to a namespace given at
 //!   run time: `confo.namespace("systemB").load::<Email>()`.
 //! - [`blocking`] has the same loaders for synchronous programs.
+//! - [`Confo::load_all`] loads several configurations, from any namespaces,
+//!   in one request (one ZooKeeper multi-read): `let (db, email) =
+//!   confo.load_all::<(Database, Email)>().await?;`. [`Confo::watch_all`]
+//!   starts their [`Live`] values the same way.
 //!
 //! ## Live values
 //!
@@ -195,7 +199,7 @@ pub use checks::{
 };
 pub use confo_derive::Confo;
 pub use error::{Error, FieldError, NameKind, Result, TreeProblem};
-pub use facade::{Backends, Confo, IntoBackend, LoadAll, Namespaces, Scoped};
+pub use facade::{Backends, Confo, IntoBackend, LoadAll, Namespaces, Scoped, Started, WatchAll};
 pub use history::{
     changed_keys, clear_history, copy_history, read_history, redact_keys, secret_keys, History,
     HistoryEntry, Previous, Recording, DEFAULT_KEEP, MAX_KEEP,

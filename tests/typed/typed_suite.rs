@@ -44,6 +44,7 @@ macro_rules! typed_tests {
             concurrent_field_writers_lose_nothing, decode_errors_never_show_values,
             typed_writes_are_checked_against_every_published_schema,
             load_all_loads_several_configurations_together,
+            watch_all_follows_several_configurations_from_one_read,
             typed_writes_are_recorded_in_history,
         );
     };
@@ -792,6 +793,74 @@ pub async fn load_all_loads_several_configurations_together(confo: &Confo) {
     limits.rps = 300;
     confo.save(&limits).await.unwrap();
     assert_eq!(stored(confo, "systemC/limits").await["rps"], 300);
+}
+
+/// `watch_all` starts what each `watch` would: the values, the first error
+/// in the tuple's order, and each value following its own configuration.
+pub async fn watch_all_follows_several_configurations_from_one_read(confo: &Confo) {
+    #[derive(Confo, Deserialize, Serialize, Debug, PartialEq)]
+    #[confo(namespace = "systemB", name = "email")]
+    struct Email {
+        smtp: String,
+        port: u16,
+    }
+    #[derive(Confo, Deserialize, Serialize, Debug, PartialEq)]
+    #[confo(namespace = "systemC", name = "limits")]
+    struct Limits {
+        rps: u32,
+    }
+    put(confo, "systemA/database", &db_json()).await;
+    put(
+        confo,
+        "systemB/email",
+        &json!({"smtp": "mail", "port": "587"}),
+    )
+    .await;
+    let err = confo
+        .watch_all::<(Database, Email, Limits)>()
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    assert!(err.to_string().contains("systemC/limits"), "{err}");
+
+    put(confo, "systemC/limits", &json!({"rps": "many"})).await;
+    let err = confo
+        .watch_all::<(Database, Email, Limits)>()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        decode_errors(err)["limits.rps"],
+        "expected u32, found a string that is not a number"
+    );
+
+    put(confo, "systemC/limits", &json!({"rps": 100})).await;
+    let (db, mut email, mut limits) = confo
+        .watch_all::<(Database, Email, Limits)>()
+        .await
+        .unwrap();
+    assert_eq!(
+        *db.get(),
+        serde_json::from_value::<Database>(db_json()).unwrap()
+    );
+    assert_eq!(email.get().port, 587, "decoded as watch decodes");
+    assert_eq!(limits.get().rps, 100);
+    assert_eq!(limits.path().to_string(), "systemC/limits");
+
+    // Each follows its own configuration, and only it.
+    put(confo, "systemC/limits", &json!({"rps": 200})).await;
+    let within = std::time::Duration::from_secs(20);
+    let changed = tokio::time::timeout(within, limits.changed()).await;
+    assert_eq!(changed.expect("limits follows").unwrap().rps, 200);
+    put(
+        confo,
+        "systemB/email",
+        &json!({"smtp": "mail2", "port": 25}),
+    )
+    .await;
+    let changed = tokio::time::timeout(within, email.changed()).await;
+    assert_eq!(changed.expect("email follows").unwrap().smtp, "mail2");
+    assert_eq!(limits.get().rps, 200);
+    assert_eq!(db.get().port, 5432);
 }
 
 /// Every typed write is recorded in the configuration's history with the

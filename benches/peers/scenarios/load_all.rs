@@ -199,6 +199,49 @@ async fn one_by_one(confo: &Confo, n: usize) -> Result<u32, String> {
     Ok(sum)
 }
 
+/// Starts `Live` values on all twenty, with one `watch_all` or with
+/// `watch` one after another; the sum of the ports they hold.
+async fn watch_twenty(confo: &Confo, together: bool) -> Result<u32, String> {
+    let e = err_string;
+    let mut sum = 0u32;
+    if together {
+        let t = confo
+            .watch_all::<(
+                C1,
+                C2,
+                C3,
+                C4,
+                C5,
+                C6,
+                C7,
+                C8,
+                C9,
+                C10,
+                C11,
+                C12,
+                C13,
+                C14,
+                C15,
+                C16,
+                C17,
+                C18,
+                C19,
+                C20,
+            )>()
+            .await
+            .map_err(e)?;
+        macro_rules! add { ($($i:tt),+) => { $( sum += u32::from(t.$i.get().port); )+ } }
+        add!(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19);
+    } else {
+        macro_rules! watch { ($($t:ident),+) => { $( sum += u32::from(confo.watch::<$t>().await.map_err(e)?.get().port); )+ } }
+        watch!(
+            C1, C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13, C14, C15, C16, C17, C18, C19,
+            C20
+        );
+    }
+    Ok(sum)
+}
+
 /// The floor: the raw client's multi-read of the same `n` nodes, each
 /// decoded with serde_json.
 async fn raw_multi_read(ctx: &Ctx, n: usize) -> Result<u32, String> {
@@ -292,5 +335,38 @@ pub(crate) async fn scenario_9(ctx: &Ctx) -> Vec<Row> {
         compare(&mut raw, confo_all, Goal::Within(1.10));
         rows.extend([all_row, each, raw]);
     }
+    // Live values on all twenty: one watch_all beside twenty watches.
+    let sc = "9 start-up, 20 Live values";
+    let expected: u32 = (0..20).map(|i| 1000 + i).sum();
+    let mut s = Samples::default();
+    for round in 0..ctx.plan.rounds {
+        let mut order = [true, false];
+        order.rotate_left(round % 2);
+        for together in order {
+            let result = time_async(warm, iters / 4, || async {
+                let sum = watch_twenty(&ctx.confo, together).await?;
+                if sum == expected {
+                    Ok(sum)
+                } else {
+                    Err(format!(
+                        "Live values hold ports summing to {sum}, not {expected}"
+                    ))
+                }
+            })
+            .await;
+            s.add(if together { "watch-all" } else { "watch-each" }, result);
+        }
+    }
+    let mut together = s.row(sc, "watch-all");
+    together.implementation = "confo watch_all of 20".into();
+    let confo_all = together.median;
+    together.ratio_vs_confo = confo_all.map(|_| 1.0);
+    if let (Some(a), Some(one)) = (confo_all, single) {
+        together.note = format!("{:.2}x a single load", a / one);
+    }
+    let mut each = s.row(sc, "watch-each");
+    each.implementation = "confo watch, 20 one after another".into();
+    compare(&mut each, confo_all, Goal::None);
+    rows.extend([together, each]);
     rows
 }

@@ -31,11 +31,13 @@ mod schemas;
 mod scoped;
 mod session;
 mod typed;
+mod watch_all;
 
 pub use load_all::LoadAll;
 pub use scoped::Scoped;
 use session::{refuse_pending, Entry};
 use typed::TypedState;
+pub use watch_all::{Started, WatchAll};
 
 /// The loaded backends and the active one, as [`Confo::backends`] reports them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -17,10 +17,10 @@ use std::time::SystemTime;
 use arc_swap::ArcSwap;
 use tokio::sync::{broadcast, oneshot, watch};
 
-use crate::backend::{Backend, Watch, WatchEvent, WatchScope};
+use crate::backend::{Backend, Versioned, Watch, WatchEvent, WatchScope};
 use crate::error::{Error, Result};
 use crate::name::{ConfigPath, Version};
-use crate::store::{Freshness, Store};
+use crate::store::{Fetched, Freshness, Store};
 
 mod instances;
 mod namespace;
@@ -226,6 +226,20 @@ impl<T: Send + Sync + 'static> Live<T> {
             Ok(w) => (Some(w), store.fetch(&path).await?),
             Err(e) => (None, store.fall_back(&path, e).await?),
         };
+        Self::start_from(store, path, decode, service, watch, read)
+    }
+
+    /// Starts following `path` from a watch armed before `read` (or none:
+    /// the arm failed and `read` is the local copy), as [`Live::start`]
+    /// does after its own arm and read.
+    pub(crate) fn start_from(
+        store: Store,
+        path: ConfigPath,
+        decode: Decoder<T>,
+        service: Option<String>,
+        armed: Option<Watch>,
+        read: Fetched<Versioned>,
+    ) -> Result<Self> {
         let stale = read.freshness == Freshness::Stale;
         let read = read.value;
         let value = decode(store.describe(), &path, &read.bytes)?;
@@ -263,7 +277,7 @@ impl<T: Send + Sync + 'static> Live<T> {
             taken: std::sync::Mutex::new(read.bytes),
             registration,
         };
-        tokio::spawn(task.run(watch, stale, stop_rx));
+        tokio::spawn(task.run(armed, stale, stop_rx));
         Ok(Live { shared, seen })
     }
 }
