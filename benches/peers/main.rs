@@ -203,6 +203,9 @@ async fn run(args: &Args) -> Result<(), String> {
     let only = args.flags.get("only").cloned().unwrap_or_default();
     let wanted = |n: char| only.is_empty() || only.contains(n);
     let mut rows = Vec::new();
+    if wanted('0') {
+        rows.extend(scenario_0(&ctx));
+    }
     if wanted('1') || wanted('4') {
         rows.extend(scenario_1(&ctx).await);
     }
@@ -228,7 +231,7 @@ async fn run(args: &Args) -> Result<(), String> {
     if wanted('9') {
         rows.extend(scenario_9(&ctx).await);
     }
-    // Scenario order in the table: 1..9.
+    // Scenario order in the table: 0..9.
     rows.sort_by_key(|r| r.scenario.chars().next().unwrap_or('9'));
 
     let nproc = std::thread::available_parallelism()

@@ -1,8 +1,9 @@
 //! The scenarios, one file each (2 and 7 share one: the same loads at other
-//! sizes).
+//! sizes; 0 is decoding alone, no I/O).
 
 mod bulk;
 mod checked_write;
+mod decode;
 mod hot_read;
 mod load_all;
 mod load_one;
@@ -12,6 +13,7 @@ mod propagation;
 
 pub(crate) use bulk::*;
 pub(crate) use checked_write::*;
+pub(crate) use decode::*;
 pub(crate) use hot_read::*;
 pub(crate) use load_all::*;
 pub(crate) use load_one::*;
