@@ -734,20 +734,9 @@ pub async fn typed_writes_are_checked_against_every_published_schema(confo: &Con
     assert_eq!(stored(confo, "systemA/pool").await["port"], 5433);
 }
 
-/// `load_all` gives what each `load` would: the values, the first error in
-/// the tuple's order, and versions remembered for `save`.
-pub async fn load_all_loads_several_configurations_together(confo: &Confo) {
-    #[derive(Confo, Deserialize, Serialize, Debug, PartialEq)]
-    #[confo(namespace = "systemB", name = "email")]
-    struct Email {
-        smtp: String,
-        port: u16,
-    }
-    #[derive(Confo, Deserialize, Serialize, Debug, PartialEq)]
-    #[confo(namespace = "systemC", name = "limits")]
-    struct Limits {
-        rps: u32,
-    }
+/// Two of the three configurations `load_all` and `watch_all` start from
+/// (`systemC/limits` is left missing), the email port stored as a string.
+async fn seed_two_of_three(confo: &Confo) {
     put(confo, "systemA/database", &db_json()).await;
     put(
         confo,
@@ -755,8 +744,27 @@ pub async fn load_all_loads_several_configurations_together(confo: &Confo) {
         &json!({"smtp": "mail", "port": "587"}),
     )
     .await;
+}
+
+#[derive(Confo, Deserialize, Serialize, Debug, PartialEq)]
+#[confo(namespace = "systemB", name = "email")]
+pub struct StartEmail {
+    smtp: String,
+    port: u16,
+}
+
+#[derive(Confo, Deserialize, Serialize, Debug, PartialEq)]
+#[confo(namespace = "systemC", name = "limits")]
+pub struct StartLimits {
+    rps: u32,
+}
+
+/// `load_all` gives what each `load` would: the values, the first error in
+/// the tuple's order, and versions remembered for `save`.
+pub async fn load_all_loads_several_configurations_together(confo: &Confo) {
+    seed_two_of_three(confo).await;
     let err = confo
-        .load_all::<(Database, Email, Limits)>()
+        .load_all::<(Database, StartEmail, StartLimits)>()
         .await
         .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
@@ -764,7 +772,7 @@ pub async fn load_all_loads_several_configurations_together(confo: &Confo) {
 
     put(confo, "systemC/limits", &json!({"rps": "many"})).await;
     let err = confo
-        .load_all::<(Database, Email, Limits)>()
+        .load_all::<(Database, StartEmail, StartLimits)>()
         .await
         .unwrap_err();
     let errors = decode_errors(err);
@@ -774,22 +782,25 @@ pub async fn load_all_loads_several_configurations_together(confo: &Confo) {
     );
 
     put(confo, "systemC/limits", &json!({"rps": 100})).await;
-    let (db, email, limits) = confo.load_all::<(Database, Email, Limits)>().await.unwrap();
+    let (db, email, limits) = confo
+        .load_all::<(Database, StartEmail, StartLimits)>()
+        .await
+        .unwrap();
     assert_eq!(db, serde_json::from_value::<Database>(db_json()).unwrap());
     assert_eq!(
         email,
-        Email {
+        StartEmail {
             smtp: "mail".into(),
             port: 587
         }
     );
     assert_eq!(limits.rps, 100);
     // Remembered: a save is compare-and-set against what was loaded.
-    let (mut limits,): (Limits,) = confo.load_all().await.unwrap();
+    let (mut limits,): (StartLimits,) = confo.load_all().await.unwrap();
     put(confo, "systemC/limits", &json!({"rps": 200})).await;
     limits.rps = 300;
     assert!(confo.save(&limits).await.unwrap_err().is_conflict());
-    let (mut limits,): (Limits,) = confo.load_all().await.unwrap();
+    let (mut limits,): (StartLimits,) = confo.load_all().await.unwrap();
     limits.rps = 300;
     confo.save(&limits).await.unwrap();
     assert_eq!(stored(confo, "systemC/limits").await["rps"], 300);
@@ -798,26 +809,9 @@ pub async fn load_all_loads_several_configurations_together(confo: &Confo) {
 /// `watch_all` starts what each `watch` would: the values, the first error
 /// in the tuple's order, and each value following its own configuration.
 pub async fn watch_all_follows_several_configurations_from_one_read(confo: &Confo) {
-    #[derive(Confo, Deserialize, Serialize, Debug, PartialEq)]
-    #[confo(namespace = "systemB", name = "email")]
-    struct Email {
-        smtp: String,
-        port: u16,
-    }
-    #[derive(Confo, Deserialize, Serialize, Debug, PartialEq)]
-    #[confo(namespace = "systemC", name = "limits")]
-    struct Limits {
-        rps: u32,
-    }
-    put(confo, "systemA/database", &db_json()).await;
-    put(
-        confo,
-        "systemB/email",
-        &json!({"smtp": "mail", "port": "587"}),
-    )
-    .await;
+    seed_two_of_three(confo).await;
     let err = confo
-        .watch_all::<(Database, Email, Limits)>()
+        .watch_all::<(Database, StartEmail, StartLimits)>()
         .await
         .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
@@ -825,7 +819,7 @@ pub async fn watch_all_follows_several_configurations_from_one_read(confo: &Conf
 
     put(confo, "systemC/limits", &json!({"rps": "many"})).await;
     let err = confo
-        .watch_all::<(Database, Email, Limits)>()
+        .watch_all::<(Database, StartEmail, StartLimits)>()
         .await
         .unwrap_err();
     assert_eq!(
@@ -835,7 +829,7 @@ pub async fn watch_all_follows_several_configurations_from_one_read(confo: &Conf
 
     put(confo, "systemC/limits", &json!({"rps": 100})).await;
     let (db, mut email, mut limits) = confo
-        .watch_all::<(Database, Email, Limits)>()
+        .watch_all::<(Database, StartEmail, StartLimits)>()
         .await
         .unwrap();
     assert_eq!(
