@@ -1272,12 +1272,13 @@ pub fn export_refuses_a_non_empty_directory_without_force(s: &Store) {
     assert!(s.scratch("snap/keep.txt").is_file());
 }
 
-/// An export holds no file open while it writes the next: 400 files under
-/// a limit of 64 open descriptors, all written, all complete.
+/// An export holds no file open while it writes the next, and at most one
+/// namespace directory: 400 files in 100 namespaces under a limit of 64
+/// open descriptors, all written, all complete.
 pub fn export_keeps_no_file_open_so_any_tree_fits_the_descriptor_limit(s: &Store) {
     for i in 0..400 {
         s.file_with(
-            &format!("tree/ns{}/c{i:03}.json", i % 2),
+            &format!("tree/ns{:02}/c{i:03}.json", i % 100),
             &format!(r#"{{"i": {i}}}"#),
         );
     }
@@ -1286,30 +1287,36 @@ pub fn export_keeps_no_file_open_so_any_tree_fits_the_descriptor_limit(s: &Store
         .arg(s.scratch("tree"))
         .assert()
         .success();
-    let limited = std::process::Command::new("sh")
-        .args([
-            "-c",
-            r#"ulimit -n 64 && exec "$0" "$@""#,
-            BIN,
-            "export",
-            "big",
-        ])
-        .env("CONFO_URL", &s.url)
-        .current_dir(s.work.path())
-        .output()
-        .expect("run sh");
-    assert!(
-        limited.status.success(),
-        "export under 64 descriptors failed: {}",
-        String::from_utf8_lossy(&limited.stderr)
-    );
-    for i in [0, 199, 399] {
-        let file = std::fs::read(s.scratch(&format!("big/ns{}/c{i:03}.json", i % 2)))
-            .expect("exported file");
-        assert_eq!(parse(&file)["i"], i);
+    for each in [false, true] {
+        let out = if each { "big-each" } else { "big" };
+        let mut args = vec!["export", out];
+        if each {
+            args.push("--sync-each-file");
+        }
+        let limited = std::process::Command::new("sh")
+            .args(["-c", r#"ulimit -n 64 && exec "$0" "$@""#, BIN])
+            .args(&args)
+            .env("CONFO_URL", &s.url)
+            .current_dir(s.work.path())
+            .output()
+            .expect("run sh");
+        assert!(
+            limited.status.success(),
+            "{args:?} under 64 descriptors failed: {}",
+            String::from_utf8_lossy(&limited.stderr)
+        );
+        for i in [0, 199, 399] {
+            let file = std::fs::read(s.scratch(&format!("{out}/ns{:02}/c{i:03}.json", i % 100)))
+                .expect("exported file");
+            assert_eq!(parse(&file)["i"], i);
+        }
+        let namespaces = std::fs::read_dir(s.scratch(out)).unwrap().count();
+        assert_eq!(namespaces, 100);
+        let written = std::fs::read_dir(s.scratch(&format!("{out}/ns99")))
+            .unwrap()
+            .count();
+        assert_eq!(written, 4, "every file, and no temporary one left");
     }
-    let written = std::fs::read_dir(s.scratch("big/ns1")).unwrap().count();
-    assert_eq!(written, 200, "every file, and no temporary one left");
 }
 
 pub fn export_import_diff_round_trip_shows_nothing(s: &Store) {

@@ -150,9 +150,13 @@ impl FileBackend {
             let _lock = inner.lock()?;
             match durability {
                 Durability::Batch => inner.replace_all(&files),
-                Durability::EachFile => files
-                    .iter()
-                    .try_for_each(|(path, bytes)| inner.replace(path, bytes).map(|_| ())),
+                Durability::EachFile => {
+                    for (path, bytes) in &files {
+                        inner.replace(path, bytes)?;
+                    }
+                    // A namespace directory made on the way is durable too.
+                    sync_dir(&inner.root).map_err(|e| inner.io("fsync", &inner.root, e))
+                }
             }
         })
         .await
@@ -624,49 +628,65 @@ impl Inner {
     /// everything is durable when it returns. Unconditional (no
     /// compare-and-set): what `confo export` needs. The caller holds the lock.
     fn replace_all(&self, files: &[(ConfigPath, Arc<[u8]>)]) -> Result<()> {
-        let mut dirs: BTreeMap<Namespace, cap_std::fs::Dir> = BTreeMap::new();
-        for (cfg, _) in files {
-            if !dirs.contains_key(cfg.namespace()) {
-                let dir = self.dir_beneath(cfg.namespace(), true)?;
-                dirs.insert(cfg.namespace().clone(), dir);
-            }
+        // One namespace at a time, its directory open only while it is
+        // worked on: no file and at most one directory stays open, so a
+        // tree of any size fits the descriptor limit.
+        let mut by_namespace: BTreeMap<&Namespace, Vec<usize>> = BTreeMap::new();
+        for (i, (cfg, _)) in files.iter().enumerate() {
+            by_namespace.entry(cfg.namespace()).or_default().push(i);
         }
-        // One syncfs for the whole tree when it is all on the root's file
-        // system; else each file synced as it is written. Either way no
-        // file stays open: a tree of any size fits the descriptor limit.
-        let one_sync = self.one_sync_covers(&dirs);
-        let mut written: Vec<(usize, String, String)> = Vec::with_capacity(files.len());
+        let root_fs = self.root_fs();
+        // The temporary name of each file written so far, by index.
+        let mut written: Vec<Option<String>> = vec![None; files.len()];
         let result = (|| {
-            for (i, (cfg, bytes)) in files.iter().enumerate() {
-                let dir = &dirs[cfg.namespace()];
-                let tmp = tmp_name();
-                let shown_tmp = self.ns_dir(cfg.namespace()).join(&tmp);
-                // Named before it is written: a failed write removes it too.
-                written.push((i, tmp.clone(), format!("{}{EXT}", cfg.name())));
-                let file = self.write_tmp(dir, &tmp, &shown_tmp, bytes)?;
-                if one_sync.is_none() {
-                    file.sync_all()
-                        .map_err(|e| self.io("fsync", &shown_tmp, e))?;
+            let mut one_sync = false;
+            for (ns, indices) in &by_namespace {
+                let dir = self.dir_beneath(ns, true)?;
+                // One syncfs covers a directory on the root's file system;
+                // the files of any other are synced as they are written.
+                let covered = root_fs
+                    .as_ref()
+                    .is_some_and(|(_, dev)| on_device(&dir, *dev));
+                one_sync |= covered;
+                for &i in indices {
+                    let tmp = tmp_name();
+                    let shown_tmp = self.ns_dir(ns).join(&tmp);
+                    // Named before it is written: a failed write removes it too.
+                    written[i] = Some(tmp.clone());
+                    let file = self.write_tmp(&dir, &tmp, &shown_tmp, &files[i].1)?;
+                    if !covered {
+                        file.sync_all()
+                            .map_err(|e| self.io("fsync", &shown_tmp, e))?;
+                    }
                 }
             }
-            if let Some(root) = &one_sync {
+            if let (true, Some((root, _))) = (one_sync, &root_fs) {
                 syncfs(root).map_err(|e| self.io("fsync", &self.root, e))?;
             }
-            for (i, tmp, target) in &written {
-                let ns = files[*i].0.namespace();
-                dirs[ns]
-                    .rename(tmp, &dirs[ns], target)
-                    .map_err(|e| self.io("rename", &self.ns_dir(ns).join(target), e))?;
-            }
-            for (ns, dir) in &dirs {
-                sync_handle(dir).map_err(|e| self.io("fsync", &self.ns_dir(ns), e))?;
+            for (ns, indices) in &by_namespace {
+                let dir = self.dir_beneath(ns, false)?;
+                for &i in indices {
+                    let target = format!("{}{EXT}", files[i].0.name());
+                    if let Some(tmp) = &written[i] {
+                        dir.rename(tmp, &dir, &target)
+                            .map_err(|e| self.io("rename", &self.ns_dir(ns).join(&target), e))?;
+                        written[i] = None;
+                    }
+                }
+                sync_handle(&dir).map_err(|e| self.io("fsync", &self.ns_dir(ns), e))?;
             }
             sync_dir(&self.root).map_err(|e| self.io("fsync", &self.root, e))
         })();
         if result.is_err() {
-            for (i, tmp, _) in &written {
-                if let Some(dir) = dirs.get(files[*i].0.namespace()) {
-                    let _ = dir.remove_file(tmp);
+            // Whatever was not renamed into place is removed.
+            for (ns, indices) in &by_namespace {
+                let Ok(dir) = self.dir_beneath(ns, false) else {
+                    continue;
+                };
+                for &i in indices {
+                    if let Some(tmp) = &written[i] {
+                        let _ = dir.remove_file(tmp);
+                    }
                 }
             }
         }
@@ -693,24 +713,19 @@ impl Inner {
         Ok(file)
     }
 
-    /// The root, open, when one `syncfs` of its file system makes every
-    /// file written in `dirs` durable: on Linux, when each directory is on
-    /// the root's file system. `None`: sync each file instead.
-    fn one_sync_covers(&self, dirs: &BTreeMap<Namespace, cap_std::fs::Dir>) -> Option<File> {
+    /// The root, open, with its device: on Linux, where one `syncfs` of
+    /// it makes durable every file written on the same device. `None`
+    /// elsewhere (each file is synced on its own).
+    fn root_fs(&self) -> Option<(File, u64)> {
         #[cfg(target_os = "linux")]
         {
-            use cap_std::fs::MetadataExt as _;
             use std::os::unix::fs::MetadataExt as _;
             let root = File::open(&self.root).ok()?;
             let device = root.metadata().ok()?.dev();
-            let same = dirs
-                .values()
-                .all(|d| d.dir_metadata().map(|m| m.dev() == device).unwrap_or(false));
-            same.then_some(root)
+            Some((root, device))
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = dirs;
             None
         }
     }
@@ -951,9 +966,24 @@ fn tmp_name() -> String {
     )
 }
 
-/// Syncs a directory opened beneath the root.
+/// Whether the directory `dir` is on the device `device`.
+fn on_device(dir: &cap_std::fs::Dir, device: u64) -> bool {
+    #[cfg(unix)]
+    {
+        use cap_std::fs::MetadataExt as _;
+        dir.dir_metadata()
+            .map(|m| m.dev() == device)
+            .unwrap_or(false)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (dir, device);
+        false
+    }
+}
+
 /// Flushes the file system `root` is on (Linux `syncfs`; elsewhere an
-/// fsync of `root` itself, which [`Inner::one_sync_covers`] never asks for).
+/// fsync of `root` itself, which [`Inner::root_fs`] never asks for).
 fn syncfs(root: &File) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
@@ -965,6 +995,7 @@ fn syncfs(root: &File) -> io::Result<()> {
     }
 }
 
+/// Syncs a directory opened beneath the root.
 fn sync_handle(dir: &cap_std::fs::Dir) -> io::Result<()> {
     #[cfg(unix)]
     {
