@@ -817,6 +817,19 @@ pub async fn watch_all_follows_several_configurations_from_one_read(confo: &Conf
     assert!(err.is_not_found(), "{err:?}");
     assert!(err.to_string().contains("systemC/limits"), "{err}");
 
+    // The first error in the tuple's order: the database's, not the
+    // missing limits'.
+    put(confo, "systemA/database", &json!({"port": "high"})).await;
+    let err = confo
+        .watch_all::<(Database, StartEmail, StartLimits)>()
+        .await
+        .unwrap_err();
+    assert!(
+        decode_errors(err).contains_key("database.port"),
+        "the database's decode error comes first"
+    );
+    put(confo, "systemA/database", &db_json()).await;
+
     put(confo, "systemC/limits", &json!({"rps": "many"})).await;
     let err = confo
         .watch_all::<(Database, StartEmail, StartLimits)>()

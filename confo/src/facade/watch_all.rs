@@ -50,12 +50,13 @@ pub trait WatchAll: Sized {
 }
 
 /// One configuration of a [`Confo::watch_all`]: its path, its watch (none
-/// when the arm failed and the read is a local copy) and its first read.
+/// when the arm failed and the read is a local copy) and its first read,
+/// or why there is none (raised in the tuple's order, with decode errors).
 #[doc(hidden)]
 pub struct Started {
     path: ConfigPath,
     watch: Option<Watch>,
-    read: Fetched<crate::backend::Versioned>,
+    read: Result<Fetched<crate::backend::Versioned>>,
 }
 
 impl Confo {
@@ -119,14 +120,17 @@ impl Confo {
         let decoder: Decoder<T> = Arc::new(move |describe, path, bytes| {
             decode_bytes::<T>(describe, path, bytes, &overrides)
         });
-        Live::start_from(store.clone(), path, decoder, self.service(), watch, read)
+        Live::start_from(store.clone(), path, decoder, self.service(), watch, read?)
     }
 }
 
 /// Arms a watch on every path (the requests sent together), then reads
-/// every armed path in one request; a path whose arm failed falls back to
-/// its local copy, and a failed read to one read of each path (with the
-/// store's retry and local copies), as [`Live`] starts do.
+/// every armed path in one request. A path whose arm failed falls back to
+/// its local copy; when the one read cannot reach the store, every path
+/// falls back to its copy; when it fails otherwise, each path is read on
+/// its own (with the store's retry and local copies), as a [`Live`] start
+/// does. Each path's error is kept with it, so that the caller raises the
+/// first in the tuple's order.
 async fn arm_and_read(store: &Store, paths: Vec<ConfigPath>) -> Result<Vec<Started>> {
     let mut arms = tokio::task::JoinSet::new();
     for (i, path) in paths.iter().cloned().enumerate() {
@@ -152,38 +156,44 @@ async fn arm_and_read(store: &Store, paths: Vec<ConfigPath>) -> Result<Vec<Start
         .filter(|(_, w)| matches!(w, Some(Ok(_))))
         .map(|(p, _)| p.clone())
         .collect();
-    let mut reads = match store.backend().read_many(&armed).await {
-        Ok(reads) if reads.len() == armed.len() => Some(reads.into_iter()),
-        _ => None,
+    let (mut reads, unreachable) = match store.backend().read_many(&armed).await {
+        Ok(reads) if reads.len() == armed.len() => (Some(reads.into_iter()), None),
+        Ok(_) => (None, None),
+        Err(Error::Connection { backend, message }) => (None, Some((backend, message))),
+        Err(_) => (None, None),
     };
     let mut started = Vec::with_capacity(paths.len());
     for (path, watch) in paths.into_iter().zip(watches) {
         let (watch, read) = match watch {
             Some(Ok(watch)) => {
-                let read = match reads.as_mut().map(Iterator::next) {
-                    Some(Some(Some(read))) => {
+                let read = match (reads.as_mut().map(Iterator::next), &unreachable) {
+                    (Some(Some(Some(read))), _) => {
                         store.keep_local_copy(&path, &read.bytes).await;
-                        Fetched {
+                        Ok(Fetched {
                             value: read,
                             freshness: Freshness::Fresh,
-                        }
-                    }
-                    Some(Some(None)) => {
-                        return Err(Error::NotFound {
-                            backend: store.describe().to_owned(),
-                            path: path.to_string(),
                         })
                     }
-                    // The one read failed: this one on its own, as `watch` reads.
-                    _ => store.fetch(&path).await?,
+                    (Some(Some(None)), _) => Err(Error::NotFound {
+                        backend: store.describe().to_owned(),
+                        path: path.to_string(),
+                    }),
+                    // The store cannot be reached: the local copy, if any,
+                    // without retrying once per path.
+                    (_, Some((backend, message))) => {
+                        let cause = Error::Connection {
+                            backend: backend.clone(),
+                            message: message.clone(),
+                        };
+                        store.fall_back(&path, cause).await
+                    }
+                    // The one read failed otherwise: this one on its own.
+                    _ => store.fetch(&path).await,
                 };
                 (Some(watch), read)
             }
-            Some(Err(e)) => (None, store.fall_back(&path, e).await?),
-            None => (
-                None,
-                store.fall_back(&path, store_gone(store, &path)).await?,
-            ),
+            Some(Err(e)) => (None, store.fall_back(&path, e).await),
+            None => (None, Err(store_gone(store, &path))),
         };
         started.push(Started { path, watch, read });
     }
