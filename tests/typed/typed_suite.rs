@@ -45,6 +45,7 @@ macro_rules! typed_tests {
             typed_writes_are_checked_against_every_published_schema,
             load_all_loads_several_configurations_together,
             watch_all_follows_several_configurations_from_one_read,
+            watching_again_shares_a_value_never_older_than_the_store,
             typed_writes_are_recorded_in_history,
         );
     };
@@ -930,4 +931,58 @@ pub async fn typed_writes_are_recorded_in_history(confo: &Confo) {
     let history = confo.history("systemA/database").await.unwrap();
     assert_eq!(history.entries.len(), 5);
     assert!(!history.gap_after);
+}
+
+/// `watch` of a configuration the manager already follows shares that
+/// value's task, yet every new handle is as new as the store when it was
+/// asked for, and overrides added since are applied.
+pub async fn watching_again_shares_a_value_never_older_than_the_store(confo: &Confo) {
+    put(confo, "systemA/database", &db_json()).await;
+    let mut first = confo.watch::<Database>().await.unwrap();
+    let mut second = confo.watch::<Database>().await.unwrap();
+    assert_eq!(second.get().port, 5432);
+
+    // A write, then at once a new handle: it holds the write, whether or
+    // not the first handle's task has had its event yet.
+    for port in 1..=20u16 {
+        let mut db = db_json();
+        db["port"] = json!(port);
+        put(confo, "systemA/database", &db).await;
+        let again = confo.watch::<Database>().await.unwrap();
+        assert_eq!(again.get().port, port, "a new handle is never older than the store");
+    }
+    // Every handle follows, each waking for the last value.
+    let wait = std::time::Duration::from_secs(30);
+    for live in [&mut first, &mut second] {
+        let deadline = tokio::time::Instant::now() + wait;
+        while live.get().port != 20 {
+            tokio::time::timeout_at(deadline, live.changed())
+                .await
+                .expect("every handle follows the changes")
+                .unwrap();
+        }
+    }
+    let mut third = confo.watch::<Database>().await.unwrap();
+    put(confo, "systemA/database", &db_json()).await;
+    for live in [&mut first, &mut second, &mut third] {
+        let value = tokio::time::timeout(wait, live.changed())
+            .await
+            .expect("a shared handle wakes for the next change")
+            .unwrap();
+        assert_eq!(value.port, 5432);
+    }
+
+    // Overrides added later decide what a new handle decodes; the handles
+    // taken before keep theirs.
+    let confo = confo
+        .clone()
+        .with_overrides_from("APP", [("APP__SYSTEMA__DATABASE__PORT", "7")]);
+    let overridden = confo.watch::<Database>().await.unwrap();
+    assert_eq!(overridden.get().port, 7);
+    assert_eq!(first.get().port, 5432);
+
+    // All handles gone: watching again starts afresh.
+    drop((first, second, third, overridden));
+    let last = confo.watch::<Database>().await.unwrap();
+    assert_eq!(last.get().port, 7);
 }

@@ -611,3 +611,47 @@ async fn a_namespace_watch_started_during_an_outage_retries_until_the_server_is_
         other => panic!("expected Added b, got {other:?}"),
     }
 }
+
+/// A hundred `watch` calls for one configuration in one process cost one
+/// read per change, not a hundred: they share one task (and one watch on
+/// the server), and every handle still sees the change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_watches_of_one_configuration_read_it_once_per_change() {
+    #[derive(confo::Confo, Deserialize, Debug)]
+    #[confo(namespace = "fan", name = "out")]
+    struct FanOut {
+        seq: u64,
+    }
+    let server = own_server().await;
+    let confo = Confo::from_url(&server.url()).await.unwrap();
+    let store = confo.backend().unwrap();
+    let path: ConfigPath = "fan/out".parse().unwrap();
+    store.write(&path, br#"{"seq":0}"#, Expect::Any).await.unwrap();
+    let mut handles = Vec::new();
+    for _ in 0..100 {
+        handles.push(confo.watch::<FanOut>().await.unwrap());
+    }
+    let writer = Confo::from_url(&server.url()).await.unwrap();
+    let writer = writer.backend().unwrap();
+    let mut least = u64::MAX;
+    for seq in 1..=3u64 {
+        let before = super::backend::packets_received(&server);
+        let body = format!(r#"{{"seq":{seq}}}"#);
+        writer.write(&path, body.as_bytes(), Expect::Any).await.unwrap();
+        for live in &mut handles {
+            let deadline = Instant::now() + WAIT;
+            while live.get().seq != seq {
+                timeout(deadline - Instant::now(), live.changed())
+                    .await
+                    .expect("every handle sees the change")
+                    .unwrap();
+            }
+        }
+        least = least.min(super::backend::packets_received(&server) - before);
+    }
+    // The write, one read, the probe itself; a ping may fall in between.
+    assert!(
+        least <= 4,
+        "one change cost {least} requests for 100 handles: they do not share one read"
+    );
+}

@@ -8,19 +8,27 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::followers::Settings;
 use super::Confo;
+use crate::backend::{Versioned, Watch};
 use crate::error::Result;
 use crate::json;
-use crate::live::{Decoder, Live, NamespaceWatch};
+use crate::live::{self, Decoder, Live, NamespaceWatch};
 use crate::name::{ConfigPath, Namespace, Version};
 use crate::retry::RetryPolicy;
-use crate::store::{update_object, UpdatePolicy};
+use crate::store::{update_object, Fetched, Store, UpdatePolicy};
 use crate::typed::{self, decode_bytes, Config};
 
 impl Confo {
     /// Follows the configuration `T` declares: a [`crate::Live`] whose
     /// [`get`](crate::Live::get) always returns the last value that decoded
     /// (with this manager's overrides applied).
+    ///
+    /// Calling it again for a configuration this manager already follows
+    /// as `T` costs no task of its own: the new handle shares the task of
+    /// the earlier ones (one read per change per process, however many
+    /// handles), and it still holds the value in the store when it was
+    /// asked for, never an older one.
     ///
     /// ```
     /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
@@ -47,11 +55,33 @@ impl Confo {
 
     pub(super) async fn watch_at<T: Config>(&self, namespace: Option<&str>) -> Result<Live<T>> {
         let path = self.typed_path::<T>(namespace)?;
+        let store = self.store()?;
+        let (watch, read) = live::arm_and_read(&store, &path).await?;
+        self.start_typed(&store, path, watch, read)
+    }
+
+    /// A typed value from a watch armed before `read`: a new handle on the
+    /// task this manager already follows it with, when that task holds
+    /// exactly `read` (see [`super::followers`]), else a task of its own.
+    pub(super) fn start_typed<T: Config>(
+        &self,
+        store: &Store,
+        path: ConfigPath,
+        watch: Option<Watch>,
+        read: Fetched<Versioned>,
+    ) -> Result<Live<T>> {
+        let typed = self.typed();
+        let settings = Settings::of(store, self.service(), typed.overrides_epoch());
+        if let Some(shared) = typed.followers.share::<T>(&path, &settings, &read) {
+            return Ok(shared);
+        }
         let overrides = self.overrides();
         let decoder: Decoder<T> = Arc::new(move |describe, path, bytes| {
             decode_bytes::<T>(describe, path, bytes, &overrides)
         });
-        self.watch_with(&path, decoder).await
+        let live = Live::start_from(store.clone(), path, decoder, self.service(), watch, read)?;
+        typed.followers.keep(&live, settings);
+        Ok(live)
     }
 
     /// Follows one configuration as an untyped JSON object.

@@ -24,6 +24,7 @@ use crate::name::{ConfigName, Namespace};
 use crate::retry::RetryPolicy;
 use crate::store::{LocalCopies, Store};
 
+mod followers;
 mod history;
 mod live;
 mod load_all;

@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::followers::Followers;
 use super::Confo;
 use crate::backend::Expect;
 use crate::error::Result;
@@ -21,6 +23,11 @@ use crate::typed::{self, resolve, Config, Field, Loaded};
 pub(crate) struct TypedState {
     remembered: Mutex<HashMap<(String, ConfigPath), Memo>>,
     overrides: RwLock<Vec<Override>>,
+    /// Bumped with every [`TypedState::add_overrides`]: followed values
+    /// decoded under older overrides are not shared ([`Followers`]).
+    overrides_epoch: AtomicU64,
+    /// The typed values this manager follows ([`Confo::watch`]).
+    pub(super) followers: Followers,
 }
 
 struct Memo {
@@ -56,6 +63,12 @@ impl TypedState {
         list.extend(more);
         // Stable: the order given is kept among overrides of equal depth.
         list.sort_by_key(|o| o.field.len());
+        self.overrides_epoch.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// See `overrides_epoch`.
+    pub(super) fn overrides_epoch(&self) -> u64 {
+        self.overrides_epoch.load(Ordering::Relaxed)
     }
 
     pub(super) fn remember(

@@ -1,14 +1,13 @@
 //! Following several typed configurations, started in one read.
 
-use std::sync::Arc;
 
 use super::Confo;
 use crate::backend::{Backend, Watch, WatchScope};
 use crate::error::{Error, Result};
-use crate::live::{Decoder, Live};
+use crate::live::Live;
 use crate::name::ConfigPath;
 use crate::store::{Fetched, Freshness, Store};
-use crate::typed::{decode_bytes, Config};
+use crate::typed::Config;
 
 /// A tuple of typed configurations that [`Confo::watch_all`] follows
 /// together: `(A,)` to twenty types, each any [`Config`] (in any
@@ -116,11 +115,7 @@ impl Confo {
                 message: "fewer reads than configurations".into(),
             });
         };
-        let overrides = self.overrides();
-        let decoder: Decoder<T> = Arc::new(move |describe, path, bytes| {
-            decode_bytes::<T>(describe, path, bytes, &overrides)
-        });
-        Live::start_from(store.clone(), path, decoder, self.service(), watch, read?)
+        self.start_typed(store, path, watch, read?)
     }
 }
 

@@ -146,6 +146,10 @@ struct Shared<T> {
     /// Made on the first `problems()`, like `updates`.
     problems: OnceLock<broadcast::Sender<Problem>>,
     status: watch::Sender<Status>,
+    /// The bytes of the current value: with the version, what tells a new
+    /// value (a ZooKeeper node deleted and created again restarts its
+    /// version, so equal versions can hold different values).
+    taken: std::sync::Mutex<Arc<[u8]>>,
     /// Dropped with the last handle: the task sees it and stops.
     _stop: oneshot::Sender<()>,
 }
@@ -218,14 +222,7 @@ impl<T: Send + Sync + 'static> Live<T> {
         decode: Decoder<T>,
         service: Option<String>,
     ) -> Result<Self> {
-        // Arm first, then read: no change can fall between the two. Both
-        // ride out a lost connection within the store's retry policy; after
-        // that, the local copy (if kept) stands in and the task keeps trying.
-        let scope = WatchScope::Config(path.clone());
-        let (watch, read) = match store.backend().watch(&scope).await {
-            Ok(w) => (Some(w), store.fetch(&path).await?),
-            Err(e) => (None, store.fall_back(&path, e).await?),
-        };
+        let (watch, read) = arm_and_read(&store, &path).await?;
         Self::start_from(store, path, decode, service, watch, read)
     }
 
@@ -265,6 +262,7 @@ impl<T: Send + Sync + 'static> Live<T> {
                 Status::now(Freshness::Fresh, None)
             })
             .0,
+            taken: std::sync::Mutex::new(Arc::clone(&read.bytes)),
             _stop: stop_tx,
         });
         let registration =
@@ -274,7 +272,6 @@ impl<T: Send + Sync + 'static> Live<T> {
             path,
             decode,
             shared: Arc::downgrade(&shared),
-            taken: std::sync::Mutex::new(read.bytes),
             registration,
         };
         tokio::spawn(task.run(armed, stale, stop_rx));
@@ -282,7 +279,60 @@ impl<T: Send + Sync + 'static> Live<T> {
     }
 }
 
+/// Arms a watch on `path`, then reads it: no change can fall between the
+/// two. Both ride out a lost connection within the store's retry policy;
+/// after that, the local copy (if kept) stands in (stale) and the value's
+/// task keeps trying. `None` for the watch: the arm failed.
+pub(crate) async fn arm_and_read(
+    store: &Store,
+    path: &ConfigPath,
+) -> Result<(Option<Watch>, Fetched<Versioned>)> {
+    let scope = WatchScope::Config(path.clone());
+    Ok(match store.backend().watch(&scope).await {
+        Ok(w) => (Some(w), store.fetch(path).await?),
+        Err(e) => (None, store.fall_back(path, e).await?),
+    })
+}
+
+/// A [`Live`] that does not keep its task alive: a manager's note of the
+/// values it follows, so that following one again shares its task.
+pub(crate) struct WeakLive<T>(std::sync::Weak<Shared<T>>);
+
+impl<T> WeakLive<T> {
+    /// A new handle on the value, while any handle lives.
+    pub(crate) fn upgrade(&self) -> Option<Live<T>> {
+        let shared = self.0.upgrade()?;
+        Some(Live {
+            seen: shared.generation.subscribe(),
+            shared,
+        })
+    }
+
+    /// Whether any handle lives.
+    pub(crate) fn alive(&self) -> bool {
+        self.0.strong_count() > 0
+    }
+}
+
 impl<T> Live<T> {
+    /// See [`WeakLive`].
+    pub(crate) fn downgrade(&self) -> WeakLive<T> {
+        WeakLive(Arc::downgrade(&self.shared))
+    }
+
+    /// Whether this value is fresh from the store and is exactly `read`
+    /// (its version and its bytes): then a handle on it is as new as `read`.
+    pub(crate) fn holds(&self, read: &Versioned) -> bool {
+        let shared = &self.shared;
+        if shared.status.borrow().freshness != Freshness::Fresh
+            || shared.current.load().version != read.version
+        {
+            return false;
+        }
+        let taken = shared.taken.lock().unwrap_or_else(|e| e.into_inner());
+        **taken == *read.bytes
+    }
+
     /// The current value: a pointer load, no I/O, no allocation.
     pub fn get(&self) -> Arc<T> {
         Arc::clone(&self.shared.current.load().value)
@@ -372,10 +422,6 @@ struct Follower<T> {
     path: ConfigPath,
     decode: Decoder<T>,
     shared: std::sync::Weak<Shared<T>>,
-    /// The bytes of the current value: with the version, what tells a new
-    /// value (a ZooKeeper node deleted and created again restarts its
-    /// version, so equal versions can hold different values).
-    taken: std::sync::Mutex<Arc<[u8]>>,
     /// This instance's registration, told what it holds (with a service
     /// name only).
     registration: Option<Registration>,
@@ -509,7 +555,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
         };
         let current = shared.current.load().version;
         let same_bytes = {
-            let taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+            let taken = shared.taken.lock().unwrap_or_else(|e| e.into_inner());
             **taken == *read.bytes
         };
         if read.version != current || !same_bytes {
@@ -530,7 +576,7 @@ impl<T: Send + Sync + 'static> Follower<T> {
                             true
                         }
                     });
-                    *self.taken.lock().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&read.bytes);
+                    *shared.taken.lock().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&read.bytes);
                     shared.current.store(Arc::new(snapshot.clone()));
                     shared.generation.send_modify(|g| *g += 1);
                     if let Some(registration) = &self.registration {
