@@ -125,6 +125,10 @@ fn main() {
         match args.command.as_str() {
             "run" => run(&args).await,
             "follow" => follow(&flag(&args, "url")?).await,
+            "fan-follow" => {
+                let handles = flag(&args, "handles")?.parse().map_err(err_string)?;
+                fan_follow(&flag(&args, "url")?, handles).await
+            }
             "follow-raw" => follow_raw(&flag(&args, "port")?).await,
             "rtt" => rtt().await,
             "profile-ns" => profile_ns(&flag(&args, "impl")?).await,
@@ -201,38 +205,48 @@ async fn run(args: &Args) -> Result<(), String> {
 
     // `--only 1,5` runs those scenarios alone (2 and 7 go together; 4 uses 1).
     let only = args.flags.get("only").cloned().unwrap_or_default();
-    let wanted = |n: char| only.is_empty() || only.contains(n);
+    let listed: Vec<&str> = only.split(',').map(str::trim).collect();
+    let wanted = |n: &str| only.is_empty() || listed.contains(&n);
     let mut rows = Vec::new();
-    if wanted('0') {
+    if wanted("0") {
         rows.extend(scenario_0(&ctx));
     }
-    if wanted('1') || wanted('4') {
+    if wanted("1") || wanted("4") {
         rows.extend(scenario_1(&ctx).await);
     }
     let load_one = rows.clone();
-    if wanted('2') || wanted('7') {
+    if wanted("2") || wanted("7") {
         rows.extend(scenario_2_and_7(&ctx).await);
     }
-    if wanted('3') {
+    if wanted("3") {
         rows.extend(scenario_3(&ctx).await);
     }
-    if wanted('4') {
+    if wanted("4") {
         rows.extend(scenario_4(&ctx, &load_one).await);
     }
-    if wanted('5') {
+    if wanted("5") {
         rows.extend(scenario_5(&ctx).await);
     }
-    if wanted('6') {
+    if wanted("6") {
         rows.extend(scenario_6(&ctx).await);
     }
-    if wanted('8') {
+    if wanted("8") {
         rows.extend(scenario_8(&ctx).await);
     }
-    if wanted('9') {
+    if wanted("9") {
         rows.extend(scenario_9(&ctx).await);
     }
-    // Scenario order in the table: 0..9.
-    rows.sort_by_key(|r| r.scenario.chars().next().unwrap_or('9'));
+    if wanted("10") {
+        rows.extend(scenario_10(&ctx).await);
+    }
+    // Scenario order in the table: by number.
+    rows.sort_by_key(|r| {
+        r.scenario
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(u32::MAX)
+    });
 
     let nproc = std::thread::available_parallelism()
         .map(|n| n.get())

@@ -219,6 +219,47 @@ def kazoo_follow(a):
     return None
 
 
+def kazoo_fan_follow(a):
+    """a.handles DataWatches on a.path; one line per change, once every
+    watch has it, timed at the last one (scenario 10)."""
+    from kazoo.recipe.watchers import DataWatch
+
+    zk = kazoo_client(a.port)
+    lock = threading.Lock()
+    seen = {}  # seq -> [watches that have it, when the last one got it]
+
+    def on_change(data, _stat, *_event):
+        now = time.time_ns()
+        if not data:
+            return True
+        value = json.loads(data)
+        if not value.get("sent_ns"):
+            return True  # the value seeded before the run, not a change
+        seq = value["seq"]
+        with lock:
+            entry = seen.setdefault(seq, [0, 0])
+            entry[0] += 1
+            entry[1] = max(entry[1], now)
+            if entry[0] == a.handles:
+                for old in [s for s in seen if s <= seq]:
+                    del seen[old]
+                sys.stdout.write("lat %d %d\n" % (entry[1] - value["sent_ns"], seq))
+                sys.stdout.flush()
+        return True
+
+    for _ in range(a.handles):
+        DataWatch(zk, a.path, on_change)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    deadline = time.monotonic() + 3600
+    while time.monotonic() < deadline:
+        if not sys.stdin.readline():
+            break
+    zk.stop()
+    zk.close()
+    return None
+
+
 COMMANDS = {
     "kazoo-get": kazoo_get,
     "pyconfo-reload": pyconfo_reload,
@@ -227,6 +268,7 @@ COMMANDS = {
     "pyconfo-namespace": pyconfo_namespace,
     "pyconfo-persist": pyconfo_persist,
     "kazoo-follow": kazoo_follow,
+    "kazoo-fan-follow": kazoo_fan_follow,
 }
 
 
@@ -239,6 +281,7 @@ def main():
     p.add_argument("--dir")
     p.add_argument("--iters", type=int, default=100)
     p.add_argument("--expect", type=int, default=0)
+    p.add_argument("--handles", type=int, default=1)
     a = p.parse_args()
     try:
         samples = COMMANDS[a.command](a)

@@ -10,6 +10,10 @@ pub(crate) struct Plan {
     pub(crate) bulk: usize,
     pub(crate) bulk_rounds: usize,
     pub(crate) rss_count: usize,
+    /// Scenario 10: follower processes, handles in each, writes in all.
+    pub(crate) fan_processes: usize,
+    pub(crate) fan_handles: usize,
+    pub(crate) fan_writes: usize,
 }
 
 impl Plan {
@@ -24,6 +28,9 @@ impl Plan {
                 bulk: 1_000,
                 bulk_rounds: 1,
                 rss_count: 1_000,
+                fan_processes: 4,
+                fan_handles: 20,
+                fan_writes: 20,
             }
         } else {
             Plan {
@@ -35,6 +42,9 @@ impl Plan {
                 bulk: 10_000,
                 bulk_rounds: 3,
                 rss_count: 10_000,
+                fan_processes: 10,
+                fan_handles: 100,
+                fan_writes: 200,
             }
         }
     }
