@@ -949,7 +949,11 @@ pub async fn watching_again_shares_a_value_never_older_than_the_store(confo: &Co
         db["port"] = json!(port);
         put(confo, "systemA/database", &db).await;
         let again = confo.watch::<Database>().await.unwrap();
-        assert_eq!(again.get().port, port, "a new handle is never older than the store");
+        assert_eq!(
+            again.get().port,
+            port,
+            "a new handle is never older than the store"
+        );
     }
     // Every handle follows, each waking for the last value.
     let wait = std::time::Duration::from_secs(30);

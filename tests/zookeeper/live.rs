@@ -626,7 +626,10 @@ async fn many_watches_of_one_configuration_read_it_once_per_change() {
     let confo = Confo::from_url(&server.url()).await.unwrap();
     let store = confo.backend().unwrap();
     let path: ConfigPath = "fan/out".parse().unwrap();
-    store.write(&path, br#"{"seq":0}"#, Expect::Any).await.unwrap();
+    store
+        .write(&path, br#"{"seq":0}"#, Expect::Any)
+        .await
+        .unwrap();
     let mut handles = Vec::new();
     for _ in 0..100 {
         handles.push(confo.watch::<FanOut>().await.unwrap());
@@ -637,7 +640,10 @@ async fn many_watches_of_one_configuration_read_it_once_per_change() {
     for seq in 1..=3u64 {
         let before = super::backend::packets_received(&server);
         let body = format!(r#"{{"seq":{seq}}}"#);
-        writer.write(&path, body.as_bytes(), Expect::Any).await.unwrap();
+        writer
+            .write(&path, body.as_bytes(), Expect::Any)
+            .await
+            .unwrap();
         for live in &mut handles {
             let deadline = Instant::now() + WAIT;
             while live.get().seq != seq {

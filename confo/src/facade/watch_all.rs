@@ -1,6 +1,5 @@
 //! Following several typed configurations, started in one read.
 
-
 use super::Confo;
 use crate::backend::{Backend, Watch, WatchScope};
 use crate::error::{Error, Result};

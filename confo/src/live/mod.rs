@@ -576,7 +576,8 @@ impl<T: Send + Sync + 'static> Follower<T> {
                             true
                         }
                     });
-                    *shared.taken.lock().unwrap_or_else(|e| e.into_inner()) = Arc::clone(&read.bytes);
+                    *shared.taken.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Arc::clone(&read.bytes);
                     shared.current.store(Arc::new(snapshot.clone()));
                     shared.generation.send_modify(|g| *g += 1);
                     if let Some(registration) = &self.registration {
