@@ -103,12 +103,12 @@ async fn a_repeated_namespace_read_is_one_request() {
         removed_read = removed_read.min(packets_received(&server) - before);
         assert_eq!(all.len(), 3, "the removed configuration is gone");
     }
+    assert_eq!(again, 2, "one multi-read of the node's stat and the values");
     assert_eq!(
-        again, 2,
-        "one multi-read of the node, its children and values"
+        added_read, 4,
+        "one multi-read, a listing, then one read of what was added"
     );
-    assert_eq!(added_read, 3, "one multi-read, then one of what was added");
-    assert_eq!(removed_read, 2, "one multi-read");
+    assert_eq!(removed_read, 3, "one multi-read, then a listing");
 }
 
 /// Another client adds, removes, empties and rewrites configurations, and

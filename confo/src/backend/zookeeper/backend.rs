@@ -544,12 +544,11 @@ impl Backend for ZooKeeper {
             .iter()
             .map(|name| format!("{ns_znode}/{name}"))
             .collect();
-        // The node's stat before its children: a change between the two
-        // leaves the kept counters older than the listing, never newer.
-        let added = reader
+        // The node's stat, then the values listed: when the stat's counters
+        // are the kept ones, no child was added or removed since the listing.
+        reader
             .add_get_data(&ns_znode)
-            .and_then(|()| reader.add_get_children(&ns_znode));
-        added.map_err(|e| self.error("read", &ns_znode, e))?;
+            .map_err(|e| self.error("read", &ns_znode, e))?;
         for znode in &znodes {
             reader
                 .add_get_data(znode)
@@ -561,28 +560,15 @@ impl Backend for ZooKeeper {
             .await
             .map_err(|e| self.error("read", &count, e))?
             .into_iter();
-        let (stat, children) = match (results.next(), results.next()) {
-            (
-                Some(MultiReadResult::Data { stat, .. }),
-                Some(MultiReadResult::Children { children }),
-            ) => (stat, children),
-            (
-                Some(MultiReadResult::Error {
-                    err: ZkError::NoNode,
-                }),
-                _,
-            )
-            | (
-                _,
-                Some(MultiReadResult::Error {
-                    err: ZkError::NoNode,
-                }),
-            ) => {
+        let stat = match results.next() {
+            Some(MultiReadResult::Data { stat, .. }) => stat,
+            Some(MultiReadResult::Error {
+                err: ZkError::NoNode,
+            }) => {
                 self.inner.listings.forget(namespace);
                 return Err(self.namespace_missing(&client, namespace).await);
             }
-            (Some(MultiReadResult::Error { err }), _)
-            | (_, Some(MultiReadResult::Error { err })) => {
+            Some(MultiReadResult::Error { err }) => {
                 return Err(self.error("read", &ns_znode, err));
             }
             other => return Err(self.unexpected(&ns_znode, &format!("{other:?}"))),
@@ -597,7 +583,24 @@ impl Backend for ZooKeeper {
         if Children::of(&stat) == listed.children {
             return Ok(present(listed.names.iter().cloned().zip(reads)));
         }
-        let known = listed.names.iter().cloned().zip(reads).collect();
+        // Children added or removed: list again; the values just read stand
+        // for the names still listed, the others (new, or gone when the
+        // values were read and back since) take one more read.
+        let (children, stat) = match self.within(client.get_children(&ns_znode)).await {
+            Ok(listing) => listing,
+            Err(ZkError::NoNode) => {
+                self.inner.listings.forget(namespace);
+                return Err(self.namespace_missing(&client, namespace).await);
+            }
+            Err(e) => return Err(self.error("list", &ns_znode, e)),
+        };
+        let known = listed
+            .names
+            .iter()
+            .cloned()
+            .zip(reads)
+            .filter(|(_, read)| read.is_some())
+            .collect();
         self.read_listed(&client, namespace, children, &stat, known)
             .await
     }
