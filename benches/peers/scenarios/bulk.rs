@@ -55,8 +55,18 @@ pub(crate) async fn scenario_5(ctx: &Ctx) -> Vec<Row> {
     eprintln!("bench: scenario 5 (bulk import and export of {count})");
     let sc = format!("5 bulk {count}");
     let tree = ctx.work.join(format!("tree{count}"));
-    let _ = std::fs::remove_dir_all(&tree);
-    if let Err(e) = write_tree(&tree, count) {
+    // Off the runtime's thread, like the removal of the exports below.
+    let prepared = {
+        let tree = tree.clone();
+        tokio::task::spawn_blocking(move || {
+            let _ = std::fs::remove_dir_all(&tree);
+            write_tree(&tree, count)
+        })
+        .await
+        .map_err(err_string)
+        .and_then(|written| written)
+    };
+    if let Err(e) = prepared {
         return vec![Row::failed(&sc, "confo import", e)];
     }
     // confo imports under a chroot of its own so that export sees exactly these.
@@ -113,11 +123,20 @@ pub(crate) async fn scenario_5(ctx: &Ctx) -> Vec<Row> {
     // The exports are removed only now: removing 10,000 files keeps this
     // disk busy discarding for tens of seconds after `sync` returns, and
     // an export started meanwhile waited for it (3-8x slower, either way).
-    for round in 0..ctx.plan.bulk_rounds {
-        for key in ["confo-export", "confo-export-each"] {
-            let _ = std::fs::remove_dir_all(ctx.work.join(format!("export-{round}-{key}")));
+    // Off the runtime's thread: it takes seconds, and the driver's
+    // ZooKeeper sessions must keep pinging meanwhile.
+    let exports: Vec<PathBuf> = (0..ctx.plan.bulk_rounds)
+        .flat_map(|round| {
+            ["confo-export", "confo-export-each"]
+                .map(|key| ctx.work.join(format!("export-{round}-{key}")))
+        })
+        .collect();
+    let _ = tokio::task::spawn_blocking(move || {
+        for dir in exports {
+            let _ = std::fs::remove_dir_all(dir);
         }
-    }
+    })
+    .await;
     let confo = s.row(&sc, "confo-import").median;
     let mut import = s.row(&sc, "confo-import");
     import.implementation = "confo import (CLI, end to end)".into();
@@ -148,8 +167,9 @@ async fn export_once(
 ) -> Result<u64, String> {
     let _ = std::fs::remove_dir_all(out);
     // Untimed: what the last export wrote reaches the disk before this
-    // one starts, so neither way pays for the other's writes.
-    let synced = std::process::Command::new("sync").status();
+    // one starts, so neither way pays for the other's writes. (Awaited, so
+    // the driver's sessions keep pinging while it waits.)
+    let synced = tokio::process::Command::new("sync").status().await;
     if !synced.map(|s| s.success()).unwrap_or(false) {
         return Err("`sync` failed before the export".into());
     }
