@@ -187,6 +187,28 @@ def pyconfo_persist(a):
     return [elapsed]
 
 
+def change_of(data):
+    """The change a follower was told of, or None for no data or the value
+    seeded before the run."""
+    if not data:
+        return None
+    value = json.loads(data)
+    return value if value.get("sent_ns") else None
+
+
+def follow_until_stdin_closes(zk):
+    """Says `ready`, then follows until the driver closes our stdin (or an
+    hour at most), and closes the client."""
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    deadline = time.monotonic() + 3600
+    while time.monotonic() < deadline:
+        if not sys.stdin.readline():
+            break
+    zk.stop()
+    zk.close()
+
+
 def kazoo_follow(a):
     """Follows a.path with a DataWatch; prints the latency of each change."""
     from kazoo.recipe.watchers import DataWatch
@@ -196,26 +218,16 @@ def kazoo_follow(a):
 
     def on_change(data, _stat, *_event):
         now = time.time_ns()
-        if not data:
+        value = change_of(data)
+        if value is None:
             return True
-        value = json.loads(data)
-        if not value.get("sent_ns"):
-            return True  # the value seeded before the run, not a change
         with out_lock:
             sys.stdout.write("lat %d %d\n" % (now - value["sent_ns"], value["seq"]))
             sys.stdout.flush()
         return True
 
     DataWatch(zk, a.path, on_change)
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
-    # Until the driver closes our stdin (or an hour at most).
-    deadline = time.monotonic() + 3600
-    while time.monotonic() < deadline:
-        if not sys.stdin.readline():
-            break
-    zk.stop()
-    zk.close()
+    follow_until_stdin_closes(zk)
     return None
 
 
@@ -230,11 +242,9 @@ def kazoo_fan_follow(a):
 
     def on_change(data, _stat, *_event):
         now = time.time_ns()
-        if not data:
+        value = change_of(data)
+        if value is None:
             return True
-        value = json.loads(data)
-        if not value.get("sent_ns"):
-            return True  # the value seeded before the run, not a change
         seq = value["seq"]
         with lock:
             entry = seen.setdefault(seq, [0, 0])
@@ -249,14 +259,7 @@ def kazoo_fan_follow(a):
 
     for _ in range(a.handles):
         DataWatch(zk, a.path, on_change)
-    sys.stdout.write("ready\n")
-    sys.stdout.flush()
-    deadline = time.monotonic() + 3600
-    while time.monotonic() < deadline:
-        if not sys.stdin.readline():
-            break
-    zk.stop()
-    zk.close()
+    follow_until_stdin_closes(zk)
     return None
 
 

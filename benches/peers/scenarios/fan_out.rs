@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use crate::*;
 
-const PATH: &str = "/confo/bench3/propagate";
+const PATH: &str = PROPAGATE_ZNODE;
 
 /// Child process: `handles` separate `confo.watch::<Propagate>()` calls,
 /// each handle waiting on its own `changed()`; one `lat` line per change,
@@ -133,16 +133,7 @@ async fn fan_out_writes(
     for _ in 0..writes {
         *next_seq += 1;
         let seq = *next_seq;
-        let bytes = serde_json::to_vec(&Propagate {
-            seq,
-            sent_ns: wall_ns(),
-            payload: payload.clone(),
-        })
-        .map_err(err_string)?;
-        ctx.raw
-            .set_data(PATH, &bytes, None)
-            .await
-            .map_err(err_string)?;
+        write_change(ctx, seq, &payload).await?;
         let mut last = 0u64;
         for f in followers.iter_mut() {
             last = last.max(wait_for(f, seq).await?);

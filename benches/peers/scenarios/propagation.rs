@@ -88,16 +88,7 @@ pub(crate) async fn propagate_round(
     for _ in 0..changes {
         *next_seq += 1;
         let seq = *next_seq;
-        let bytes = serde_json::to_vec(&Propagate {
-            seq,
-            sent_ns: wall_ns(),
-            payload: payload.clone(),
-        })
-        .map_err(err_string)?;
-        ctx.raw
-            .set_data("/confo/bench3/propagate", &bytes, None)
-            .await
-            .map_err(err_string)?;
+        write_change(ctx, seq, &payload).await?;
         // Wait for this change (an older line may still be in the pipe).
         let deadline = Instant::now() + Duration::from_secs(2);
         loop {
@@ -131,6 +122,25 @@ pub(crate) async fn propagate_round(
     }
     Ok(samples)
 }
+
+/// Writes change `seq` of the followed configuration, stamped with the
+/// wall clock just before the write.
+pub(crate) async fn write_change(ctx: &Ctx, seq: u64, payload: &str) -> Result<(), String> {
+    let bytes = serde_json::to_vec(&Propagate {
+        seq,
+        sent_ns: wall_ns(),
+        payload: payload.to_owned(),
+    })
+    .map_err(err_string)?;
+    ctx.raw
+        .set_data(PROPAGATE_ZNODE, &bytes, None)
+        .await
+        .map(drop)
+        .map_err(err_string)
+}
+
+/// The znode of the configuration scenarios 3 and 10 follow.
+pub(crate) const PROPAGATE_ZNODE: &str = "/confo/bench3/propagate";
 
 pub(crate) async fn scenario_3(ctx: &Ctx) -> Vec<Row> {
     eprintln!("bench: scenario 3 (change propagation to another process)");
