@@ -968,7 +968,16 @@ pub async fn watching_again_shares_a_value_never_older_than_the_store(confo: &Co
     }
     let mut third = confo.watch::<Database>().await.unwrap();
     put(confo, "systemA/database", &db_json()).await;
-    for live in [&mut first, &mut second, &mut third] {
+    // A new handle has no wake-up pending for the value it already holds.
+    let value = tokio::time::timeout(wait, third.changed())
+        .await
+        .expect("a shared handle wakes for the next change")
+        .unwrap();
+    assert_eq!(
+        value.port, 5432,
+        "a new handle's first wake-up is the change"
+    );
+    for live in [&mut first, &mut second] {
         // A handle may still have a wake-up for an earlier value it has
         // not asked for; the change comes after it.
         let deadline = tokio::time::Instant::now() + wait;

@@ -7,11 +7,13 @@
 //! hundred of them would read it a hundred times per change. Instead,
 //! [`Confo::watch`] of a configuration this manager already follows, with
 //! the same type, store and settings, returns a new handle on the same task
-//! (as [`Live::clone`] does) — but only when that task holds exactly what
-//! the call has just read from the store (same version, same bytes, fresh),
-//! so the new handle is as new as a handle of its own would be. Otherwise
-//! (a change on its way, the store unreachable) the call starts a task of
-//! its own, and that one is shared from then on.
+//! (as [`Live::clone`] does) — but only when that task has its watch armed
+//! and holds exactly what the call has just read from the store (same
+//! version, same bytes, fresh), so the new handle is as new as a handle of
+//! its own would be. Otherwise (a change on its way, the store unreachable,
+//! the task re-arming its watch) the call starts a task of its own, and
+//! that one is shared from then on (the older task keeps serving the
+//! handles it has). Sharing is per manager and its clones.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -113,12 +115,11 @@ impl Followers {
         if followed.settings != *settings {
             return None;
         }
-        let live = followed
+        followed
             .live
             .as_any()
             .downcast_ref::<WeakLive<T>>()?
-            .upgrade()?;
-        live.holds(&read.value).then_some(live)
+            .upgrade_holding(&read.value)
     }
 
     /// Notes `live` as the value of its path as `T` under `settings`.

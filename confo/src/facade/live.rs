@@ -24,11 +24,13 @@ impl Confo {
     /// [`get`](crate::Live::get) always returns the last value that decoded
     /// (with this manager's overrides applied).
     ///
-    /// Calling it again for a configuration this manager already follows
-    /// as `T` costs no task of its own: the new handle shares the task of
-    /// the earlier ones (one read per change per process, however many
-    /// handles), and it still holds the value in the store when it was
-    /// asked for, never an older one.
+    /// Each call arms a watch and reads the store. When this manager
+    /// already follows the configuration as `T` and that value's task holds
+    /// exactly what the call read, the new handle shares the task (as a
+    /// clone does): however many handles, one read per change. Otherwise
+    /// (a change on its way, say) it gets a task of its own. Either way the
+    /// handle holds what the store held when it was asked for, never an
+    /// older value.
     ///
     /// ```
     /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
@@ -71,7 +73,8 @@ impl Confo {
         read: Fetched<Versioned>,
     ) -> Result<Live<T>> {
         let typed = self.typed();
-        let settings = Settings::of(store, self.service(), typed.overrides_epoch());
+        let service = self.service();
+        let settings = Settings::of(store, service.clone(), typed.overrides_epoch());
         if let Some(shared) = typed.followers.share::<T>(&path, &settings, &read) {
             return Ok(shared);
         }
@@ -79,7 +82,7 @@ impl Confo {
         let decoder: Decoder<T> = Arc::new(move |describe, path, bytes| {
             decode_bytes::<T>(describe, path, bytes, &overrides)
         });
-        let live = Live::start_from(store.clone(), path, decoder, self.service(), watch, read)?;
+        let live = Live::start_from(store.clone(), path, decoder, service, watch, read)?;
         typed.followers.keep(&live, settings);
         Ok(live)
     }

@@ -149,7 +149,12 @@ struct Shared<T> {
     /// The bytes of the current value: with the version, what tells a new
     /// value (a ZooKeeper node deleted and created again restarts its
     /// version, so equal versions can hold different values).
+    /// Held while a new value is taken (bytes, value, wake-up), so that a
+    /// new handle sees the three agree ([`WeakLive::upgrade_holding`]).
     taken: std::sync::Mutex<Arc<[u8]>>,
+    /// Whether the task has a watch armed (false while it re-arms one):
+    /// only then does it see every change, and may a new handle share it.
+    armed: std::sync::atomic::AtomicBool,
     /// Dropped with the last handle: the task sees it and stops.
     _stop: oneshot::Sender<()>,
 }
@@ -263,6 +268,7 @@ impl<T: Send + Sync + 'static> Live<T> {
             })
             .0,
             taken: std::sync::Mutex::new(Arc::clone(&read.bytes)),
+            armed: std::sync::atomic::AtomicBool::new(armed.is_some()),
             _stop: stop_tx,
         });
         let registration =
@@ -299,13 +305,25 @@ pub(crate) async fn arm_and_read(
 pub(crate) struct WeakLive<T>(std::sync::Weak<Shared<T>>);
 
 impl<T> WeakLive<T> {
-    /// A new handle on the value, while any handle lives.
-    pub(crate) fn upgrade(&self) -> Option<Live<T>> {
+    /// A new handle on the value, while any handle lives, if its task has
+    /// a watch armed and holds exactly `read` (version and bytes), fresh
+    /// from the store: then the handle is as new as `read`, and it has no
+    /// wake-up pending for a value it already holds. Checked under the lock
+    /// the task takes a new value with, so value, bytes and wake-ups agree.
+    pub(crate) fn upgrade_holding(&self, read: &Versioned) -> Option<Live<T>> {
         let shared = self.0.upgrade()?;
-        Some(Live {
-            seen: shared.generation.subscribe(),
-            shared,
-        })
+        if !shared.armed.load(std::sync::atomic::Ordering::Acquire)
+            || shared.status.borrow().freshness != Freshness::Fresh
+        {
+            return None;
+        }
+        let taken = shared.taken.lock().unwrap_or_else(|e| e.into_inner());
+        if shared.current.load().version != read.version || **taken != *read.bytes {
+            return None;
+        }
+        let seen = shared.generation.subscribe();
+        drop(taken);
+        Some(Live { seen, shared })
     }
 
     /// Whether any handle lives.
@@ -318,19 +336,6 @@ impl<T> Live<T> {
     /// See [`WeakLive`].
     pub(crate) fn downgrade(&self) -> WeakLive<T> {
         WeakLive(Arc::downgrade(&self.shared))
-    }
-
-    /// Whether this value is fresh from the store and is exactly `read`
-    /// (its version and its bytes): then a handle on it is as new as `read`.
-    pub(crate) fn holds(&self, read: &Versioned) -> bool {
-        let shared = &self.shared;
-        if shared.status.borrow().freshness != Freshness::Fresh
-            || shared.current.load().version != read.version
-        {
-            return false;
-        }
-        let taken = shared.taken.lock().unwrap_or_else(|e| e.into_inner());
-        **taken == *read.bytes
     }
 
     /// The current value: a pointer load, no I/O, no allocation.
@@ -511,6 +516,9 @@ impl<T: Send + Sync + 'static> Follower<T> {
     }
 
     async fn rearm(&self, stop: &mut oneshot::Receiver<()>) -> Option<Watch> {
+        // No watch until this returns: changes meanwhile have no event, so
+        // no new handle may share this task (it would miss them until then).
+        self.set_armed(false);
         let mut attempt = 0u32;
         loop {
             match self
@@ -519,7 +527,10 @@ impl<T: Send + Sync + 'static> Follower<T> {
                 .watch(&WatchScope::Config(self.path.clone()))
                 .await
             {
-                Ok(w) => return Some(w),
+                Ok(w) => {
+                    self.set_armed(true);
+                    return Some(w);
+                }
                 Err(e) => tracing::warn!(path = %self.path, error = %e, "cannot re-arm watch"),
             }
             let delay = self.store.retry_policy().delay(attempt);
@@ -528,6 +539,14 @@ impl<T: Send + Sync + 'static> Follower<T> {
                 _ = &mut *stop => return None,
                 _ = tokio::time::sleep(delay) => {}
             }
+        }
+    }
+
+    fn set_armed(&self, armed: bool) {
+        if let Some(shared) = self.shared.upgrade() {
+            shared
+                .armed
+                .store(armed, std::sync::atomic::Ordering::Release);
         }
     }
 
@@ -576,10 +595,13 @@ impl<T: Send + Sync + 'static> Follower<T> {
                             true
                         }
                     });
-                    *shared.taken.lock().unwrap_or_else(|e| e.into_inner()) =
-                        Arc::clone(&read.bytes);
-                    shared.current.store(Arc::new(snapshot.clone()));
-                    shared.generation.send_modify(|g| *g += 1);
+                    {
+                        // One step for a new handle ([`WeakLive::upgrade_holding`]).
+                        let mut taken = shared.taken.lock().unwrap_or_else(|e| e.into_inner());
+                        *taken = Arc::clone(&read.bytes);
+                        shared.current.store(Arc::new(snapshot.clone()));
+                        shared.generation.send_modify(|g| *g += 1);
+                    }
                     if let Some(registration) = &self.registration {
                         registration.took(read.version);
                     }

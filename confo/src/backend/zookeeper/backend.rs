@@ -518,11 +518,12 @@ impl Backend for ZooKeeper {
     }
 
     /// With the namespace's last listing kept (`listings.rs`): one
-    /// multi-read of the namespace node, its children and the
-    /// configurations listed. When the node's children are as they were
-    /// when listed, that is the answer; otherwise the children it read are
-    /// the listing, and only configurations new to it take one more
-    /// multi-read. The first read of a namespace lists, then reads.
+    /// multi-read of the namespace node's stat and the configurations
+    /// listed. When the node's children are as they were when listed, that
+    /// is the answer; otherwise the namespace is listed again and the
+    /// configurations the multi-read holds no value for take one more
+    /// multi-read (all of them, if the children changed again in between).
+    /// The first read of a namespace lists, then reads.
     async fn read_namespace(&self, namespace: &Namespace) -> Result<Vec<(ConfigName, Versioned)>> {
         let client = self.client().await?;
         let ns_znode = namespace_znode(namespace);
@@ -586,7 +587,7 @@ impl Backend for ZooKeeper {
         // Children added or removed: list again; the values just read stand
         // for the names still listed, the others (new, or gone when the
         // values were read and back since) take one more read.
-        let (children, stat) = match self.within(client.get_children(&ns_znode)).await {
+        let (children, listing_stat) = match self.within(client.get_children(&ns_znode)).await {
             Ok(listing) => listing,
             Err(ZkError::NoNode) => {
                 self.inner.listings.forget(namespace);
@@ -594,14 +595,20 @@ impl Backend for ZooKeeper {
             }
             Err(e) => return Err(self.error("list", &ns_znode, e)),
         };
-        let known = listed
-            .names
-            .iter()
-            .cloned()
-            .zip(reads)
-            .filter(|(_, read)| read.is_some())
-            .collect();
-        self.read_listed(&client, namespace, children, &stat, known)
+        // The values stand only if no child came or went between them and
+        // the listing (a namespace made again in between has other nodes).
+        let known = if Children::of(&listing_stat) == Children::of(&stat) {
+            listed
+                .names
+                .iter()
+                .cloned()
+                .zip(reads)
+                .filter(|(_, read)| read.is_some())
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        self.read_listed(&client, namespace, children, &listing_stat, known)
             .await
     }
 
