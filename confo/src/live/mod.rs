@@ -149,6 +149,7 @@ struct Shared<T> {
     /// The bytes of the current value: with the version, what tells a new
     /// value (a ZooKeeper node deleted and created again restarts its
     /// version, so equal versions can hold different values).
+    ///
     /// Held while a new value is taken (bytes, value, wake-up), so that a
     /// new handle sees the three agree ([`WeakLive::upgrade_holding`]).
     taken: std::sync::Mutex<Arc<[u8]>>,

@@ -251,6 +251,24 @@ impl ZooKeeper {
         Err(self.gave_up("write", &writes[0].path.znode()))
     }
 
+    /// The children of `namespace` and its node's stat; a namespace that
+    /// does not exist forgets its kept listing and says so.
+    async fn list_namespace(
+        &self,
+        client: &Client,
+        namespace: &Namespace,
+    ) -> Result<(Vec<String>, Stat)> {
+        let ns_znode = namespace_znode(namespace);
+        match self.within(client.get_children(&ns_znode)).await {
+            Ok(listing) => Ok(listing),
+            Err(ZkError::NoNode) => {
+                self.inner.listings.forget(namespace);
+                Err(self.namespace_missing(client, namespace).await)
+            }
+            Err(e) => Err(self.error("list", &ns_znode, e)),
+        }
+    }
+
     /// A namespace read from a listing of it (`children`, taken when its
     /// node's stat was `stat`): the configurations `known` already holds a
     /// read of come from there, the others from one multi-read. Keeps the
@@ -528,13 +546,7 @@ impl Backend for ZooKeeper {
         let client = self.client().await?;
         let ns_znode = namespace_znode(namespace);
         let Some(listed) = self.inner.listings.get(namespace) else {
-            let (children, stat) = match self.within(client.get_children(&ns_znode)).await {
-                Ok(listing) => listing,
-                Err(ZkError::NoNode) => {
-                    return Err(self.namespace_missing(&client, namespace).await)
-                }
-                Err(e) => return Err(self.error("list", &ns_znode, e)),
-            };
+            let (children, stat) = self.list_namespace(&client, namespace).await?;
             return self
                 .read_listed(&client, namespace, children, &stat, HashMap::new())
                 .await;
@@ -585,26 +597,13 @@ impl Backend for ZooKeeper {
             return Ok(present(listed.names.iter().cloned().zip(reads)));
         }
         // Children added or removed: list again; the values just read stand
-        // for the names still listed, the others (new, or gone when the
-        // values were read and back since) take one more read.
-        let (children, listing_stat) = match self.within(client.get_children(&ns_znode)).await {
-            Ok(listing) => listing,
-            Err(ZkError::NoNode) => {
-                self.inner.listings.forget(namespace);
-                return Err(self.namespace_missing(&client, namespace).await);
-            }
-            Err(e) => return Err(self.error("list", &ns_znode, e)),
-        };
-        // The values stand only if no child came or went between them and
-        // the listing (a namespace made again in between has other nodes).
+        // for the names still listed, the new ones take one more read. They
+        // stand only if no child came or went between them and the listing
+        // (a namespace made again in between has other nodes): then every
+        // name listed was present when they were read.
+        let (children, listing_stat) = self.list_namespace(&client, namespace).await?;
         let known = if Children::of(&listing_stat) == Children::of(&stat) {
-            listed
-                .names
-                .iter()
-                .cloned()
-                .zip(reads)
-                .filter(|(_, read)| read.is_some())
-                .collect()
+            listed.names.iter().cloned().zip(reads).collect()
         } else {
             HashMap::new()
         };
