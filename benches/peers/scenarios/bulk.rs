@@ -77,6 +77,8 @@ pub(crate) async fn scenario_5(ctx: &Ctx) -> Vec<Row> {
     };
     let tree_arg = tree.display().to_string();
     let mut s = Samples::default();
+    // Every export's directory, removed after the scenario (see below).
+    let mut exports: Vec<PathBuf> = Vec::new();
     for round in 0..ctx.plan.bulk_rounds {
         let order = if round % 2 == 0 {
             ["confo", "pyconfo"]
@@ -99,6 +101,7 @@ pub(crate) async fn scenario_5(ctx: &Ctx) -> Vec<Row> {
                 for (key, each) in ways {
                     let out = ctx.work.join(format!("export-{round}-{key}"));
                     let export = export_once(ctx, &chroot_url, &out, each, count).await;
+                    exports.push(out);
                     s.add(key, export.map(|t| vec![t]));
                 }
             } else {
@@ -125,12 +128,6 @@ pub(crate) async fn scenario_5(ctx: &Ctx) -> Vec<Row> {
     // an export started meanwhile waited for it (3-8x slower, either way).
     // Off the runtime's thread: it takes seconds, and the driver's
     // ZooKeeper sessions must keep pinging meanwhile.
-    let exports: Vec<PathBuf> = (0..ctx.plan.bulk_rounds)
-        .flat_map(|round| {
-            ["confo-export", "confo-export-each"]
-                .map(|key| ctx.work.join(format!("export-{round}-{key}")))
-        })
-        .collect();
     let _ = tokio::task::spawn_blocking(move || {
         for dir in exports {
             let _ = std::fs::remove_dir_all(dir);
